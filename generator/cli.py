@@ -1,18 +1,141 @@
-"""The df-gen command line: parses options and calls one function per command."""
+"""The df-gen command line: each command parses its options and calls one function.
+
+Errors a user can cause arrive as :class:`DfGenError` and are printed one per line on
+stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its traceback
+(always with ``--debug``).
+"""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from generator import __version__
+from generator.errors import DfGenError
+
+ENV_DIR = click.argument(
+    "env_dir", type=click.Path(file_okay=False, path_type=Path), metavar="ENV_DIR"
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DfGenGroup(click.Group):
+    """A click group that maps DfGenError to exit 1 and Ctrl-C to exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DfGenError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            for line in exc.lines():
+                click.echo(line, err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=DfGenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="df-gen")
-def cli() -> None:
-    """Build a Data Foundation on Google Cloud from YAML descriptors."""
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Build a Data Foundation on Google Cloud from YAML descriptors.
+
+    An environment directory holds environment.yaml, datasources/*.yaml and
+    pipelines/*.yaml. df-gen validates them, renders Terraform stacks into
+    ENV_DIR/stacks/ and runs Terraform over them in dependency order.
+
+    \b
+    Typical flow:
+      df-gen new environments/dev        scaffold descriptors
+      df-gen validate environments/dev   check them (every error, with file:line:col)
+      df-gen render environments/dev     write the Terraform stacks
+      df-gen plan environments/dev       plan every stack
+      df-gen apply environments/dev      apply in dependency order
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _format_option(*choices: str) -> Any:
+    def decorate(func: Any) -> Any:
+        func = click.option(
+            "--json", "as_json", is_flag=True, help="Short for --format json."
+        )(func)
+        return click.option(
+            "--format", "fmt", type=click.Choice(choices), default=choices[0],
+            show_default=True, help="Output format.",
+        )(func)
+
+    return decorate
+
+
+@cli.command()
+@ENV_DIR
+@_format_option("text", "json")
+def validate(env_dir: Path, fmt: str, as_json: bool) -> None:
+    """Check every descriptor of ENV_DIR against the schemas and the semantic rules.
+
+    Prints one line per problem, `path:line:col: error: message`, and exits 1; exits 0
+    with a one-line summary when everything is valid. With --format json, prints
+    {"valid": bool, "errors": [{"path", "line", "column", "message", "hint"}],
+    "summary": {"environments", "datasources", "pipelines"}}.
+    """
+    from generator.validate import validate as run_validate
+
+    if as_json:
+        fmt = "json"
+    try:
+        descriptors = run_validate(env_dir)
+    except DfGenError as exc:
+        if fmt != "json":
+            raise
+        _print_json({"valid": False, "errors": [d.as_dict() for d in exc.diagnostics] or
+                     [{"path": str(env_dir), "line": 0, "column": 0, "message": exc.message, "hint": None}],
+                     "summary": None})
+        sys.exit(1)
+    summary = {
+        "environments": 1,
+        "datasources": len(descriptors.datasources),
+        "pipelines": len(descriptors.pipelines),
+    }
+    if fmt == "json":
+        _print_json({"valid": True, "errors": [], "summary": summary})
+    else:
+        click.echo(
+            f"{env_dir}: valid (1 environment, {summary['datasources']} data sources, "
+            f"{summary['pipelines']} pipelines)"
+        )
+
+
+@cli.command()
+@ENV_DIR
+@click.option("--datasource", default="sales", show_default=True, help="Key of the example data source.")
+@click.option("--pipeline", default="sales-daily", show_default=True, help="Key of the example pipeline.")
+@click.option("--prefix", default=None, help="Resource prefix (default: acme-<ENV_DIR name>).")
+def new(env_dir: Path, datasource: str, pipeline: str, prefix: str | None) -> None:
+    """Scaffold ENV_DIR with a commented environment, data source and pipeline.
+
+    Each file starts with a yaml-language-server modeline pointing at the shipped
+    JSON Schema, so editors complete and check keys. Existing files are never
+    overwritten.
+    """
+    from generator.scaffold import scaffold
+
+    for path in scaffold(env_dir, datasource=datasource, pipeline=pipeline, prefix=prefix):
+        click.echo(f"created {path}")
+    click.echo(f"next: df-gen validate {env_dir}")
+
+
+def _print_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, sort_keys=False))
 
 
 def main() -> None:
     """Console-script entry point."""
-    cli()
+    cli(prog_name="df-gen")

@@ -1,0 +1,168 @@
+"""Every name df-gen gives to a Google Cloud resource, computed in one place.
+
+Validation checks these names against Google's limits, the model stores them and the
+templates print them; nothing else invents a name.
+"""
+
+from __future__ import annotations
+
+import re
+
+LAYERS = ("landing", "processing", "curated", "exposure", "orchestration")
+DATA_LAYERS = ("landing", "curated", "exposure")
+TASKS = ("load", "transformation", "orchestration")
+KMS_SERVICES = ("storage", "bigquery", "pubsub", "composer")
+
+_LAYER_SUFFIX = {
+    "landing": "lnd",
+    "processing": "prc",
+    "curated": "cur",
+    "exposure": "exp",
+    "orchestration": "orc",
+}
+
+
+def project_id(prefix: str, layer: str, existing: str | None = None) -> str:
+    """The layer's project: the adopted one, else ``<prefix>-<lnd|prc|cur|exp|orc>``."""
+    return existing or f"{prefix}-{_LAYER_SUFFIX[layer]}"
+
+
+def task_account_id(task: str) -> str:
+    """Account ID of the environment's per-task service account (e.g. ``df-load``)."""
+    return f"df-{task}"
+
+
+def composer_account_id() -> str:
+    """Account ID of Composer's own service account."""
+    return "df-composer"
+
+
+def composer_name(prefix: str) -> str:
+    """Name of the Cloud Composer environment."""
+    return f"{prefix}-composer"
+
+
+def network_name(prefix: str) -> str:
+    """Name of the local VPC."""
+    return f"{prefix}-vpc"
+
+
+def kms_key_ring(prefix: str, location: str) -> str:
+    """Key ring holding the environment's keys in one location."""
+    return f"{prefix}-{location.lower()}"
+
+
+def kms_key(service: str) -> str:
+    """Key name of one service's CMEK key."""
+    return f"df-{service}"
+
+
+def taxonomy_name(prefix: str) -> str:
+    """Display name of the default policy-tag taxonomy."""
+    return f"{prefix} data sensitivity"
+
+
+def shared_bucket(prefix: str, key: str) -> str:
+    """A shared bucket of the environment."""
+    return f"{prefix}-{key}"
+
+
+def shared_dataset(prefix: str, key: str) -> str:
+    """A shared dataset of the environment."""
+    return _dataset(f"{prefix}_{key}")
+
+
+def log_bucket(prefix: str) -> str:
+    """Bucket receiving the environment's log sink (storage destination)."""
+    return f"{prefix}-logs"
+
+
+def log_dataset(prefix: str) -> str:
+    """Dataset receiving the environment's log sink (BigQuery destination)."""
+    return _dataset(f"{prefix}_logs")
+
+
+def datasource_bucket(prefix: str, datasource: str, role: str) -> str:
+    """A data source's ``landing`` or ``archive`` bucket."""
+    return f"{prefix}-{datasource}-{role}"
+
+
+def datasource_dataset(prefix: str, datasource: str, layer: str) -> str:
+    """A data source's dataset in one layer."""
+    return _dataset(f"{prefix}_{datasource}_{layer}")
+
+
+def internal_account_id(datasource: str) -> str:
+    """The data source's internal (processing) service account."""
+    return f"{datasource}-proc"
+
+
+def external_account_id(datasource: str, name: str) -> str:
+    """A service account created for an external writer of the data source."""
+    return f"{datasource}-{name}"
+
+
+def topic(datasource: str, name: str) -> str:
+    """A data source's Pub/Sub topic."""
+    return f"{datasource}-{name}"
+
+
+def subscription(datasource: str, topic_name: str, name: str) -> str:
+    """A subscription of a data source's topic."""
+    return f"{datasource}-{topic_name}-{name}"
+
+
+def stack_name(kind: str, key: str = "") -> str:
+    """Directory name of a stack under ``stacks/``."""
+    return "environment" if kind == "environment" else f"{kind}-{key}"
+
+
+def state_prefix(base: str, stack: str) -> str:
+    """GCS backend prefix of one stack's state."""
+    return f"{base.rstrip('/')}/{stack}"
+
+
+def _dataset(name: str) -> str:
+    return name.replace("-", "_")
+
+
+# Google's naming rules, checked after the prefix is applied.
+RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "project": (
+        re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+        "project IDs are 6-30 lowercase letters, digits or hyphens, starting with a letter",
+    ),
+    "service_account": (
+        re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+        "service-account IDs are 6-30 lowercase letters, digits or hyphens, starting with a letter",
+    ),
+    "bucket": (
+        re.compile(r"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$"),
+        "bucket names are 3-63 lowercase letters, digits, '-', '_' or '.', starting and "
+        "ending with a letter or digit",
+    ),
+    "dataset": (
+        re.compile(r"^[A-Za-z0-9_]{1,1024}$"),
+        "dataset IDs are at most 1024 letters, digits or underscores",
+    ),
+    "topic": (
+        re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$"),
+        "topic names are 3-255 characters starting with a letter",
+    ),
+    "composer": (
+        re.compile(r"^[a-z](?:[-0-9a-z]{0,62}[0-9a-z])?$"),
+        "Composer environment names are at most 64 lowercase letters, digits or hyphens",
+    ),
+}
+
+
+def check(kind: str, name: str) -> str | None:
+    """Return why ``name`` breaks Google's rule for ``kind``, or None when it is valid."""
+    pattern, rule = RULES[kind]
+    if not pattern.match(name):
+        return rule
+    if kind in ("bucket", "topic") and name.startswith("goog"):
+        return f"{kind} names cannot start with 'goog'"
+    if kind == "bucket" and "google" in name:
+        return "bucket names cannot contain 'google'"
+    return None

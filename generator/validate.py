@@ -1,0 +1,452 @@
+"""Validate an environment directory: every schema error, then the rules a schema cannot say.
+
+``validate(env_dir)`` returns the loaded descriptors or raises :class:`DfGenError` listing
+every problem found, each with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from generator import naming
+from generator.errors import DfGenError, Diagnostic
+from generator.loader import Document, display_path, load
+from generator.resources import SCHEMAS_DIR
+
+KINDS = ("environment", "datasource", "pipeline")
+KEY_PATTERN = r"^[a-z][a-z0-9-]*$"
+MAX_KEY = 30
+
+
+@dataclass(frozen=True)
+class Descriptors:
+    """The validated descriptors of one environment directory."""
+
+    env_dir: Path
+    environment: Document
+    datasources: dict[str, Document]
+    pipelines: dict[str, Document]
+
+    @property
+    def pipelines_dir(self) -> Path:
+        """Where pipeline code lives (``pipelines_dir`` relative to the environment)."""
+        relative = self.environment.data.get("pipelines_dir", "../../pipelines")
+        return (self.env_dir / relative).resolve()
+
+    def documents(self) -> Iterator[Document]:
+        """Every descriptor, environment first."""
+        yield self.environment
+        yield from self.datasources.values()
+        yield from self.pipelines.values()
+
+
+@cache
+def validator(kind: str) -> jsonschema.Draft202012Validator:
+    """The compiled validator of one descriptor kind (schemas are read once)."""
+    resources = []
+    for path in sorted(SCHEMAS_DIR.glob("*.schema.json")):
+        resources.append((path.name, Resource.from_contents(json.loads(path.read_text()))))
+    registry: Registry = Registry().with_resources(resources)
+    schema = json.loads((SCHEMAS_DIR / f"{kind}.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def validate(env_dir: Path) -> Descriptors:
+    """Load and check every descriptor under ``env_dir``; raise with every problem found."""
+    diagnostics: list[Diagnostic] = []
+    env_dir = Path(env_dir)
+    if not env_dir.is_dir():
+        where = display_path(env_dir)
+        raise DfGenError(diagnostics=[Diagnostic(where, 0, 0, "not an environment directory")])
+    files = _discover(env_dir, diagnostics)
+    docs: dict[str, dict[str, Document]] = {kind: {} for kind in KINDS}
+    clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for kind, key, path in files:
+        try:
+            doc = load(path)
+        except DfGenError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        docs[kind][key] = doc
+        errors = list(schema_errors(kind, doc))
+        diagnostics.extend(errors)
+        if not errors:
+            clean[kind].add(key)
+    environment = docs["environment"].get("environment")
+    if environment is None or diagnostics and "environment" not in clean["environment"]:
+        raise DfGenError(diagnostics=sorted(set(diagnostics)))
+    descriptors = Descriptors(env_dir, environment, docs["datasource"], docs["pipeline"])
+    diagnostics.extend(_semantic(descriptors, clean))
+    if diagnostics:
+        raise DfGenError(diagnostics=sorted(set(diagnostics)))
+    return descriptors
+
+
+def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, str, Path]]:
+    found: list[tuple[str, str, Path]] = []
+    env_file = env_dir / "environment.yaml"
+    if not env_file.exists() and not env_file.is_symlink():
+        hint = f"run 'df-gen new {display_path(env_dir)}' to scaffold one"
+        diagnostics.append(Diagnostic(display_path(env_file), 0, 0, "missing environment descriptor", hint))
+    else:
+        found.append(("environment", "environment", env_file))
+    for kind, folder in (("datasource", "datasources"), ("pipeline", "pipelines")):
+        directory = env_dir / folder
+        if not directory.is_dir():
+            continue
+        seen: dict[str, Path] = {}
+        for path in sorted(directory.iterdir()):
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            key = path.stem
+            where = display_path(path)
+            if not re.match(KEY_PATTERN, key) or len(key) > MAX_KEY:
+                diagnostics.append(
+                    Diagnostic(
+                        where, 1, 1,
+                        f"file name '{key}' is not a valid {kind} key",
+                        f"keys are lowercase letters, digits and dashes, start with a letter, "
+                        f"at most {MAX_KEY} characters",
+                    )
+                )
+                continue
+            if key in seen:
+                diagnostics.append(
+                    Diagnostic(where, 1, 1, f"{kind} '{key}' is also defined in {display_path(seen[key])}")
+                )
+                continue
+            seen[key] = path
+            found.append((kind, key, path))
+    return found
+
+
+# --- schema errors -------------------------------------------------------------------------
+
+
+def schema_errors(kind: str, doc: Document) -> Iterator[Diagnostic]:
+    """Every JSON Schema error of one document, pointed at the offending key or value."""
+    if not isinstance(doc.data, dict):
+        yield doc.error((), f"expected a mapping with 'apiVersion: dfgen/v1' and 'kind: {_kind_name(kind)}'")
+        return
+    for error in validator(kind).iter_errors(doc.data):
+        yield from _explain(error, doc)
+
+
+def _kind_name(kind: str) -> str:
+    return {"environment": "Environment", "datasource": "DataSource", "pipeline": "Pipeline"}[kind]
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
+    path = tuple(error.absolute_path)
+    where = _dotted(path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    validator_name = error.validator
+    if validator_name in ("oneOf", "anyOf") and error.context:
+        yield from _explain_choice(error, doc)
+        return
+    if validator_name == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(schema.get("properties", {}))
+        for extra in sorted(set(error.instance) - set(known)):
+            close = difflib.get_close_matches(extra, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(known)}"
+            yield doc.error((*path, extra), f"{_dotted((*path, extra))}: unknown key '{extra}'",
+                            key=True, hint=hint)
+        if not schema.get("properties"):
+            for extra in sorted(error.instance):
+                yield doc.error((*path, extra), f"{_dotted((*path, extra))}: invalid key", key=True)
+        return
+    if validator_name == "required":
+        missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
+        yield doc.error(path, f"{where}: missing required key '{missing}'", key=bool(path))
+        return
+    if error.validator == "propertyNames" or (
+        len(error.relative_schema_path) > 1 and "propertyNames" in error.relative_schema_path
+    ):
+        name = error.instance
+        target = (*path, name) if isinstance(name, str) else path
+        described = _describe(error)
+        yield doc.error(target, f"{_dotted(target)}: invalid key '{name}'{described}", key=True)
+        return
+    value = error.instance
+    if validator_name == "type":
+        expected = schema.get("type")
+        message = f"expected {_type_words(expected)}, got {_json_type(value)} {_short(value)}"
+    elif validator_name == "const":
+        message = f"expected {schema.get('const')!r}, got {_short(value)}"
+    elif validator_name == "enum":
+        allowed = ", ".join(str(v) for v in schema.get("enum", []))
+        message = f"{_short(value)} is not one of: {allowed}"
+    elif validator_name in ("pattern", "not"):
+        message = f"{_short(value)} is invalid{_describe(error)}"
+    else:
+        message = error.message
+    yield doc.error(path, f"{where}: {message}")
+
+
+def _explain_choice(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
+    """For oneOf/anyOf, report the branch the user evidently meant."""
+    instance = error.instance
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if isinstance(instance, dict):
+        for index, subs in branches.items():
+            branch_schema = error.schema[error.validator][index]
+            required = set(branch_schema.get("required", []))
+            if required and required <= set(instance) and len(instance) == len(required):
+                for sub in subs:
+                    yield from _explain(sub, doc)
+                return
+    path = tuple(error.absolute_path)
+    options: list[str] = []
+    for branch in error.schema[error.validator]:
+        options.extend(branch.get("required", []))
+    if isinstance(instance, dict) and options:
+        allowed = " or ".join(f"'{o}'" for o in options)
+        yield doc.error(path, f"{_dotted(path)}: expected exactly one of {allowed}")
+        return
+    best = best_match(error.context or [])
+    yield from _explain(best, doc)
+
+
+def _describe(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "not" and error.parent is not None:
+        schema = error.parent.schema if isinstance(error.parent.schema, dict) else schema
+    description = schema.get("description")
+    return f" ({description.rstrip('.')})" if description else ""
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    words = {"object": "a mapping", "array": "a list", "string": "a string",
+             "integer": "an integer", "number": "a number", "boolean": "true or false"}
+    return " or ".join(words.get(str(n), str(n)) for n in names)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return ""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+# --- semantic rules ------------------------------------------------------------------------
+
+
+def _semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    env = d.environment
+    data = env.data
+    prefix = data["prefix"]
+    yield from _environment_rules(env)
+    for key in sorted(clean["datasource"]):
+        yield from _datasource_rules(d.datasources[key], key, prefix)
+    for key in sorted(clean["pipeline"]):
+        yield from _pipeline_rules(d, key, clean)
+    yield from _unique_tables(d, clean)
+
+
+def _name_rule(doc: Document, path: tuple[Any, ...], kind: str, name: str, what: str) -> Iterator[Diagnostic]:
+    problem = naming.check(kind, name)
+    if problem:
+        yield doc.error(path, f"{what} '{name}' is invalid: {problem}",
+                        hint="shorten the prefix or the key")
+
+
+def _environment_rules(env: Document) -> Iterator[Diagnostic]:
+    data = env.data
+    prefix, region, location = data["prefix"], data["region"], data["location"]
+    created = [layer for layer in naming.LAYERS if "existing" not in data["projects"][layer]]
+    for layer in created:
+        yield from _name_rule(env, ("projects", layer), "project",
+                              naming.project_id(prefix, layer), f"project ID of the {layer} layer")
+    if created and "organization" not in data:
+        yield env.error(("projects", created[0]),
+                        f"projects.{created[0]}: a created project needs 'organization' "
+                        "(parent and billing_account)",
+                        hint="add organization, or adopt an existing project with 'existing'")
+    existing = [data["projects"][layer].get("existing") for layer in naming.LAYERS]
+    seen: dict[str, str] = {}
+    for layer, project in zip(naming.LAYERS, existing, strict=True):
+        if project and project in seen:
+            yield env.error(("projects", layer, "existing"),
+                            f"projects.{layer}.existing: '{project}' is already the {seen[project]} project")
+        elif project:
+            seen[project] = layer
+    yield from _name_rule(env, ("prefix",), "composer", naming.composer_name(prefix), "Composer environment name")
+    if not _region_in_location(region, location):
+        yield env.error(("location",), f"location: region '{region}' is not in location '{location}'",
+                        hint="EU goes with europe-* regions, US with us-* regions, or use the region itself")
+    kms = data.get("kms", {}).get("keys", {})
+    for service, key in sorted(kms.items()):
+        expected = {"storage": location, "bigquery": location, "composer": region, "pubsub": region}[service]
+        if key["location"].lower() != expected.lower():
+            yield env.error(("kms", "keys", service, "location"),
+                            f"kms.keys.{service}.location: a {service} key must be in '{expected}', "
+                            f"the location of the data it protects, not '{key['location']}'")
+    for key in sorted(data.get("shared", {}).get("buckets", {})):
+        yield from _name_rule(env, ("shared", "buckets", key), "bucket",
+                              naming.shared_bucket(prefix, key), "bucket name")
+    for key in sorted(data.get("shared", {}).get("datasets", {})):
+        yield from _name_rule(env, ("shared", "datasets", key), "dataset",
+                              naming.shared_dataset(prefix, key), "dataset ID")
+    if "monitoring" in data and "composer" not in data:
+        yield env.error(("monitoring",), "monitoring: alerts need a composer environment")
+
+
+def _region_in_location(region: str, location: str) -> bool:
+    if location == "EU":
+        return region.startswith("europe-")
+    if location == "US":
+        return region.startswith("us-")
+    return location == region
+
+
+def _datasource_rules(doc: Document, key: str, prefix: str) -> Iterator[Diagnostic]:
+    data = doc.data
+    for role in ("landing", "archive"):
+        yield from _name_rule(doc, ("buckets", role) if role in data.get("buckets", {}) else (),
+                              "bucket", naming.datasource_bucket(prefix, key, role), f"{role} bucket name")
+    for layer in sorted(data["datasets"]):
+        yield from _name_rule(doc, ("datasets", layer), "dataset",
+                              naming.datasource_dataset(prefix, key, layer), "dataset ID")
+    yield from _name_rule(doc, (), "service_account", naming.internal_account_id(key),
+                          "internal service-account ID")
+    for name, ident in sorted(data.get("external_identities", {}).items()):
+        if "member" not in ident:
+            yield from _name_rule(doc, ("external_identities", name), "service_account",
+                                  naming.external_account_id(key, name), "external service-account ID")
+    for topic in sorted(data.get("pubsub", {}).get("topics", {})):
+        yield from _name_rule(doc, ("pubsub", "topics", topic), "topic", naming.topic(key, topic), "topic name")
+    for role, bucket in sorted(data.get("buckets", {}).items()):
+        lifecycle = bucket.get("lifecycle", {})
+        if {"archive_after_days", "delete_after_days"} <= set(lifecycle) and (
+            lifecycle["delete_after_days"] <= lifecycle["archive_after_days"]
+        ):
+            yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
+                            f"buckets.{role}.lifecycle.delete_after_days must be later than archive_after_days")
+        retention = bucket.get("retention_days", 0)
+        if retention and lifecycle.get("delete_after_days", retention) < retention:
+            yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
+                            f"buckets.{role}.lifecycle.delete_after_days is shorter than retention_days")
+
+
+def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    doc = d.pipelines[key]
+    data = doc.data
+    source = data["datasource"]
+    if source not in d.datasources:
+        known = ", ".join(sorted(d.datasources)) or "none"
+        yield doc.error(("datasource",), f"datasource: no data source '{source}' (known: {known})",
+                        hint=f"create datasources/{source}.yaml")
+        datasets: set[str] | None = None
+    elif source not in clean["datasource"]:
+        datasets = None
+    else:
+        datasets = set(d.datasources[source].data["datasets"])
+    code_dir = d.pipelines_dir / data["code"]
+    if not code_dir.is_dir():
+        yield doc.error(("code",), f"code: no pipeline code directory {display_path(code_dir)}")
+        code_dir = None  # type: ignore[assignment]
+    tags = set(d.environment.data.get("policy_tags", {}).get("tags", {}))
+    tables = data.get("tables", {})
+    for name, table in sorted(tables.items()):
+        if datasets is not None and table["layer"] not in datasets:
+            yield doc.error(("tables", name, "layer"),
+                            f"tables.{name}.layer: data source '{source}' has no {table['layer']} dataset",
+                            hint=f"add datasets.{table['layer']} to datasources/{source}.yaml")
+        columns = _schema_columns(doc, ("tables", name, "schema"), code_dir, table["schema"])
+        if isinstance(columns, Diagnostic):
+            yield columns
+            columns = None
+        for column, tag in sorted(table.get("policy_tags", {}).items()):
+            if tag not in tags:
+                yield doc.error(("tables", name, "policy_tags", column),
+                                f"tables.{name}.policy_tags.{column}: no policy tag '{tag}' in the "
+                                f"environment's taxonomy (known: {', '.join(sorted(tags)) or 'none'})")
+            if columns is not None and column not in columns:
+                yield doc.error(("tables", name, "policy_tags", column),
+                                f"tables.{name}.policy_tags: no column '{column}' in {table['schema']}", key=True)
+        used = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
+        used += [("clustering", i, c) for i, c in enumerate(table.get("clustering", []))]
+        for part, index, column in used:
+            if column and columns is not None and column not in columns:
+                yield doc.error(("tables", name, part, index),
+                                f"tables.{name}.{part}: no column '{column}' in {table['schema']}")
+    for name, view in sorted(data.get("views", {}).items()):
+        if name in tables:
+            yield doc.error(("views", name), f"views.{name}: a table has the same name", key=True)
+        for layer in [view["layer"], *view.get("authorized_on", [])]:
+            if datasets is not None and layer not in datasets:
+                yield doc.error(("views", name), f"views.{name}: data source '{source}' has no {layer} dataset")
+        if code_dir is not None and not (code_dir / view["sql"]).is_file():
+            yield doc.error(("views", name, "sql"), f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
+    for name in sorted(data.get("data_quality", {})):
+        if name not in tables:
+            yield doc.error(("data_quality", name), f"data_quality.{name}: no table '{name}' in this pipeline",
+                            key=True)
+
+
+def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
+                    relative: str) -> set[str] | Diagnostic | None:
+    if code_dir is None:
+        return None
+    schema_file = code_dir / relative
+    try:
+        fields = json.loads(schema_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return doc.error(path, f"{_dotted(path)}: no file {relative} in {display_path(code_dir)}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema ({exc})")
+    if not isinstance(fields, list) or not all(isinstance(f, dict) and "name" in f for f in fields):
+        return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema (a list of fields)")
+    return {str(f["name"]) for f in fields}
+
+
+def _unique_tables(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    owner: dict[tuple[str, str, str], str] = {}
+    for key in sorted(clean["pipeline"]):
+        data = d.pipelines[key].data
+        objects = [("tables", n, t["layer"]) for n, t in data.get("tables", {}).items()]
+        objects += [("views", n, v["layer"]) for n, v in data.get("views", {}).items()]
+        for section, name, layer in objects:
+            slot = (data["datasource"], layer, name)
+            if slot in owner:
+                yield d.pipelines[key].error(
+                    (section, name),
+                    f"{section}.{name}: pipeline '{owner[slot]}' already defines {layer} table '{name}' "
+                    f"of data source '{data['datasource']}'",
+                    key=True,
+                )
+            else:
+                owner[slot] = key
