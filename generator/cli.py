@@ -108,8 +108,8 @@ def validate(env_dir: Path, fmt: str, as_json: bool) -> None:
         _print_json({"valid": True, "errors": [], "summary": summary})
     else:
         click.echo(
-            f"{env_dir}: valid (1 environment, {summary['datasources']} data sources, "
-            f"{summary['pipelines']} pipelines)"
+            f"{env_dir}: valid (1 environment, {_count(summary['datasources'], 'data source')}, "
+            f"{_count(summary['pipelines'], 'pipeline')})"
         )
 
 
@@ -130,6 +130,10 @@ def new(env_dir: Path, datasource: str, pipeline: str, prefix: str | None) -> No
     for path in scaffold(env_dir, datasource=datasource, pipeline=pipeline, prefix=prefix):
         click.echo(f"created {path}")
     click.echo(f"next: df-gen validate {env_dir}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _print_json(document: Any) -> None:

@@ -51,6 +51,7 @@ _SCALARS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+_ALLOWED_TAGS = _SCALARS | {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass(frozen=True)
@@ -186,12 +187,12 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self._fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _ALLOWED_TAGS:
+            raise self._fail(node, f"unsupported YAML tag {node.tag}")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag not in _SCALARS:
-            raise self._fail(node, f"unsupported YAML tag {node.tag}")
         if len(node.value) > 64 * 1024:
             raise self._fail(node, "value is longer than 64 KiB")
         return _Loader.construct_scalar_value(node)

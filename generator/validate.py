@@ -175,7 +175,8 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
         return
     if validator_name == "required":
         missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
-        yield doc.error(path, f"{where}: missing required key '{missing}'", key=bool(path))
+        message = f"{where}: missing required key '{missing}'" if path else f"missing required key '{missing}'"
+        yield doc.error(path, message, key=bool(path))
         return
     if error.validator == "propertyNames" or (
         len(error.relative_schema_path) > 1 and "propertyNames" in error.relative_schema_path
@@ -188,7 +189,7 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Diagnostic]:
     value = error.instance
     if validator_name == "type":
         expected = schema.get("type")
-        message = f"expected {_type_words(expected)}, got {_json_type(value)} {_short(value)}"
+        message = f"expected {_type_words(expected)}, got {_json_type(value)} {_short(value)}".rstrip()
     elif validator_name == "const":
         message = f"expected {schema.get('const')!r}, got {_short(value)}"
     elif validator_name == "enum":
@@ -231,6 +232,8 @@ def _describe(error: ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "not" and error.parent is not None:
         schema = error.parent.schema if isinstance(error.parent.schema, dict) else schema
+    if "enum" in schema:
+        return f" (expected one of: {', '.join(str(v) for v in schema['enum'])})"
     description = schema.get("description")
     return f" ({description.rstrip('.')})" if description else ""
 
@@ -410,7 +413,8 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
             if datasets is not None and layer not in datasets:
                 yield doc.error(("views", name), f"views.{name}: data source '{source}' has no {layer} dataset")
         if code_dir is not None and not (code_dir / view["sql"]).is_file():
-            yield doc.error(("views", name, "sql"), f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
+            yield doc.error(("views", name, "sql"),
+                            f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
     for name in sorted(data.get("data_quality", {})):
         if name not in tables:
             yield doc.error(("data_quality", name), f"data_quality.{name}: no table '{name}' in this pipeline",
