@@ -383,32 +383,15 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
         code_dir = None  # type: ignore[assignment]
     tags = set(d.environment.data.get("policy_tags", {}).get("tags", {}))
     tables = data.get("tables", {})
-    for name, table in sorted(tables.items()):
-        if datasets is not None and table["layer"] not in datasets:
-            yield doc.error(("tables", name, "layer"),
-                            f"tables.{name}.layer: data source '{source}' has no {table['layer']} dataset",
-                            hint=f"add datasets.{table['layer']} to datasources/{source}.yaml")
-        columns = _schema_columns(doc, ("tables", name, "schema"), code_dir, table["schema"])
-        if isinstance(columns, Diagnostic):
-            yield columns
-            columns = None
-        for column, tag in sorted(table.get("policy_tags", {}).items()):
-            if tag not in tags:
-                yield doc.error(("tables", name, "policy_tags", column),
-                                f"tables.{name}.policy_tags.{column}: no policy tag '{tag}' in the "
-                                f"environment's taxonomy (known: {', '.join(sorted(tags)) or 'none'})")
-            if columns is not None and column not in columns:
-                yield doc.error(("tables", name, "policy_tags", column),
-                                f"tables.{name}.policy_tags: no column '{column}' in {table['schema']}", key=True)
-        used = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
-        used += [("clustering", i, c) for i, c in enumerate(table.get("clustering", []))]
-        for part, index, column in used:
-            if column and columns is not None and column not in columns:
-                yield doc.error(("tables", name, part, index),
-                                f"tables.{name}.{part}: no column '{column}' in {table['schema']}")
+    for layer, by_name in sorted(tables.items()):
+        if by_name and datasets is not None and layer not in datasets:
+            yield doc.error(("tables", layer), f"tables.{layer}: data source '{source}' has no {layer} dataset",
+                            key=True, hint=f"add datasets.{layer} to datasources/{source}.yaml")
+        for name, table in sorted(by_name.items()):
+            yield from _table_rules(doc, ("tables", layer, name), table, code_dir, tags)
     for name, view in sorted(data.get("views", {}).items()):
-        if name in tables:
-            yield doc.error(("views", name), f"views.{name}: a table has the same name", key=True)
+        if name in tables.get(view["layer"], {}):
+            yield doc.error(("views", name), f"views.{name}: a {view['layer']} table has the same name", key=True)
         for layer in [view["layer"], *view.get("authorized_on", [])]:
             if datasets is not None and layer not in datasets:
                 yield doc.error(("views", name), f"views.{name}: data source '{source}' has no {layer} dataset")
@@ -416,9 +399,32 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
             yield doc.error(("views", name, "sql"),
                             f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
     for name in sorted(data.get("data_quality", {})):
-        if name not in tables:
-            yield doc.error(("data_quality", name), f"data_quality.{name}: no table '{name}' in this pipeline",
+        layer, table = name.split(".", 1)
+        if table not in tables.get(layer, {}):
+            yield doc.error(("data_quality", name), f"data_quality.{name}: no {layer} table '{table}' in this pipeline",
                             key=True)
+
+
+def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], code_dir: Path | None,
+                 tags: set[str]) -> Iterator[Diagnostic]:
+    where = _dotted(path)
+    columns = _schema_columns(doc, (*path, "schema"), code_dir, table["schema"])
+    if isinstance(columns, Diagnostic):
+        yield columns
+        columns = None
+    for column, tag in sorted(table.get("policy_tags", {}).items()):
+        if tag not in tags:
+            yield doc.error((*path, "policy_tags", column),
+                            f"{where}.policy_tags.{column}: no policy tag '{tag}' in the "
+                            f"environment's taxonomy (known: {', '.join(sorted(tags)) or 'none'})")
+        if columns is not None and column not in columns:
+            yield doc.error((*path, "policy_tags", column),
+                            f"{where}.policy_tags: no column '{column}' in {table['schema']}", key=True)
+    used = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
+    used += [("clustering", i, c) for i, c in enumerate(table.get("clustering", []))]
+    for part, index, column in used:
+        if column and columns is not None and column not in columns:
+            yield doc.error((*path, part, index), f"{where}.{part}: no column '{column}' in {table['schema']}")
 
 
 def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
@@ -441,14 +447,15 @@ def _unique_tables(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagn
     owner: dict[tuple[str, str, str], str] = {}
     for key in sorted(clean["pipeline"]):
         data = d.pipelines[key].data
-        objects = [("tables", n, t["layer"]) for n, t in data.get("tables", {}).items()]
-        objects += [("views", n, v["layer"]) for n, v in data.get("views", {}).items()]
-        for section, name, layer in objects:
+        objects = [(("tables", layer, n), n, layer)
+                   for layer, by_name in data.get("tables", {}).items() for n in by_name]
+        objects += [(("views", n), n, v["layer"]) for n, v in data.get("views", {}).items()]
+        for path, name, layer in objects:
             slot = (data["datasource"], layer, name)
             if slot in owner:
                 yield d.pipelines[key].error(
-                    (section, name),
-                    f"{section}.{name}: pipeline '{owner[slot]}' already defines {layer} table '{name}' "
+                    path,
+                    f"{_dotted(path)}: pipeline '{owner[slot]}' already defines {layer} table '{name}' "
                     f"of data source '{data['datasource']}'",
                     key=True,
                 )

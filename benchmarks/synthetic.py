@@ -1,0 +1,160 @@
+"""Write a valid synthetic environment of a given size and time df-gen over it.
+
+    python benchmarks/synthetic.py --datasources 100 --pipelines 1000 --out /tmp/synth
+
+writes OUT/environment.yaml, OUT/datasources/*.yaml, OUT/pipelines/*.yaml and the shared
+pipeline code under OUT/code/, then prints how long validation takes (best of --repeat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENVIRONMENT = """\
+apiVersion: dfgen/v1
+kind: Environment
+prefix: synth
+organization:
+  parent: folders/123456789012
+  billing_account: 012345-6789AB-CDEF01
+region: europe-west1
+location: EU
+projects:
+  landing: {}
+  processing: {}
+  curated: {}
+  exposure: {}
+  orchestration: {}
+network:
+  vpc:
+    subnets:
+      composer:
+        cidr: 10.10.0.0/24
+composer:
+  image_version: composer-3-airflow-2.10.5
+  size: medium
+policy_tags:
+  tags:
+    high: {}
+    low: {}
+terraform:
+  state_bucket: synth-tfstate
+  automation_service_account: terraform@synth-seed.iam.gserviceaccount.com
+pipelines_dir: code
+"""
+
+DATASOURCE = """\
+apiVersion: dfgen/v1
+kind: DataSource
+description: Synthetic source {index}
+buckets:
+  landing:
+    retention_days: 7
+    lifecycle:
+      delete_after_days: 30
+  archive:
+    storage_class: NEARLINE
+external_identities:
+  writer: {{}}
+datasets:
+  landing: {{}}
+  curated:
+    iam:
+      roles/bigquery.dataViewer:
+        - group:analysts@example.com
+labels:
+  domain: ds{index}
+"""
+
+PIPELINE = """\
+apiVersion: dfgen/v1
+kind: Pipeline
+datasource: {datasource}
+code: generic
+dag:
+  schedule: "@daily"
+  start_date: "2024-01-01"
+tables:
+  landing:
+    t{index}:
+      schema: schemas/events.json
+      partitioning:
+        field: event_date
+  curated:
+    t{index}:
+      schema: schemas/events.json
+      clustering: [event_id]
+      policy_tags:
+        email: high
+data_quality:
+  curated.t{index}:
+    not_null: [event_id]
+    unique: [event_id]
+"""
+
+SCHEMA = """[
+  {"name": "event_id", "type": "STRING", "mode": "REQUIRED"},
+  {"name": "event_date", "type": "DATE", "mode": "REQUIRED"},
+  {"name": "email", "type": "STRING", "mode": "NULLABLE"}
+]
+"""
+
+DAG = '''"""{{ dag_id }} (synthetic)."""
+TABLES = {{ tables | tojson }}
+'''
+
+
+def write(out: Path, datasources: int, pipelines: int) -> None:
+    """Write the synthetic environment into ``out`` (replacing what is there)."""
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "datasources").mkdir(parents=True)
+    (out / "pipelines").mkdir()
+    (out / "code" / "generic" / "schemas").mkdir(parents=True)
+    (out / "environment.yaml").write_text(ENVIRONMENT)
+    (out / "code" / "generic" / "schemas" / "events.json").write_text(SCHEMA)
+    (out / "code" / "generic" / "dag.py.j2").write_text(DAG)
+    for index in range(datasources):
+        (out / "datasources" / f"ds{index}.yaml").write_text(DATASOURCE.format(index=index))
+    for index in range(pipelines):
+        text = PIPELINE.format(index=index, datasource=f"ds{index % datasources}")
+        (out / "pipelines" / f"p{index}.yaml").write_text(text)
+
+
+def _time(func, repeat: int) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        runs.append(time.perf_counter() - start)
+    return min(runs), statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasources", type=int, default=100)
+    parser.add_argument("--pipelines", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/df-gen-synthetic"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from generator.validate import validate
+
+    write(args.out, args.datasources, args.pipelines)
+    files = 1 + args.datasources + args.pipelines
+    print(f"synthetic environment: 1 environment, {args.datasources} data sources, "
+          f"{args.pipelines} pipelines ({files} files) in {args.out}")
+    best, median = _time(lambda: validate(args.out), args.repeat)
+    print(f"validate: best {best:.3f} s, median {median:.3f} s ({files / best:.0f} files/s)")
+
+
+if __name__ == "__main__":
+    main()
