@@ -132,6 +132,65 @@ def new(env_dir: Path, datasource: str, pipeline: str, prefix: str | None) -> No
     click.echo(f"next: df-gen validate {env_dir}")
 
 
+@cli.command()
+@ENV_DIR
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 listing every file that would change, appear or go (for CI).")
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option("--prune", is_flag=True, help="Delete the files of stacks whose descriptor was removed.")
+def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
+    """Render ENV_DIR's descriptors into Terraform stacks under ENV_DIR/stacks/.
+
+    One root per stack: stacks/environment, stacks/datasource-<key>,
+    stacks/pipeline-<key>. Unchanged files are not touched; a generated file edited by
+    hand stops the render (exit 1) unless --force; a stack whose descriptor was removed is
+    reported, since it may still hold resources, and deleted only with --prune.
+    """
+    from generator.render import render as run_render
+
+    report = run_render(env_dir, check=check, force=force, prune=prune)
+    where = display_stacks(report.stacks_dir)
+    for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted)):
+        for relative in paths:
+            click.echo(f"{'would ' if check else ''}{verb} {where}/{relative}")
+    for stack, paths in sorted(report.orphaned.items()):
+        click.echo(
+            f"{where}/{stack}: warning: no descriptor renders this stack any more; it may still hold "
+            f"resources (destroy them first), then remove its {len(paths)} files with --prune",
+            err=True,
+        )
+    counts = (f"{len(report.created)} created, {len(report.updated)} updated, "
+              f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged")
+    if check:
+        if report.changed:
+            click.echo(f"{where}: out of date ({counts.replace('created', 'to create').replace('updated', 'to update').replace('deleted', 'to delete')}); run df-gen render {env_dir}", err=True)
+            sys.exit(1)
+        click.echo(f"{where}: up to date")
+        return
+    click.echo(f"{where}: {counts}")
+
+
+@cli.command()
+@ENV_DIR
+@_format_option("mermaid", "dot", "json")
+def graph(env_dir: Path, fmt: str, as_json: bool) -> None:
+    """Print the stack graph of ENV_DIR: environment -> data sources -> pipelines.
+
+    Formats: mermaid (default, for Markdown), dot (Graphviz) or json
+    ({"stacks": [{"name", "kind", "needs": [...]}]}).
+    """
+    from generator.graph import format_graph
+    from generator.render import load_model
+
+    click.echo(format_graph(load_model(env_dir), "json" if as_json else fmt), nl=False)
+
+
+def display_stacks(path: Path) -> str:
+    from generator.loader import display_path
+
+    return display_path(path)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 

@@ -1,0 +1,203 @@
+"""``df-gen render``: write each stack's Terraform root under ``ENV_DIR/stacks/``.
+
+Output is deterministic (same descriptors, same bytes) and written atomically. A manifest,
+``stacks/.df-gen-manifest.json``, records the hash of every file df-gen wrote, so that:
+
+- a no-op render writes nothing (modification times stay);
+- a generated file edited by hand is never overwritten (``--force`` overwrites);
+- a stack whose descriptor was removed is reported, not deleted (``--prune`` deletes);
+- ``--check`` writes nothing and lists every file that would change, appear or go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import __version__, hcl
+from generator.errors import DfGenError, Diagnostic
+from generator.jinja import environment, render as render_template
+from generator.loader import display_path
+from generator.model import Model, Stack, build
+from generator.resources import data_dir
+from generator.validate import validate
+
+MANIFEST = ".df-gen-manifest.json"
+STACK_FILES = ("versions.tf", "backend.tf", "providers.tf", "main.tf", "outputs.tf")
+
+
+@dataclass
+class Report:
+    """What a render did (or, with --check, would do), by path relative to ``stacks/``."""
+
+    stacks_dir: Path
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    orphaned: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        """True when the stacks on disk differ from the descriptors."""
+        return bool(self.created or self.updated or self.deleted or self.orphaned)
+
+
+def load_model(env_dir: Path) -> Model:
+    """Validate ``env_dir`` and build its model."""
+    return build(validate(env_dir))
+
+
+def render_files(model: Model) -> dict[str, str]:
+    """Every generated file, keyed by its path relative to ``stacks/``, in a stable order."""
+    jinja = environment(data_dir("templates") / "stack")
+    jinja.filters["hcl"] = hcl.value
+    jinja.filters["hcl_attributes"] = lambda mapping, indent: hcl.attributes(mapping, indent)
+    env_dir = model.env_dir.resolve()
+    files: dict[str, str] = {}
+    for stack in model.stacks:
+        context = {
+            "stack": stack,
+            "body": {"source": stack.source, **stack.arguments},
+            "inputs": [_relative(path, env_dir) for path in _descriptor_inputs(stack)],
+        }
+        for name in STACK_FILES:
+            files[f"{stack.name}/{name}"] = render_template(jinja, f"{name}.j2", context)
+        for name, text in sorted(stack.files.items()):
+            files[f"{stack.name}/{name}"] = text
+    return files
+
+
+def _descriptor_inputs(stack: Stack) -> Iterable[Path]:
+    return [p for p in stack.inputs if p.suffix in (".yaml", ".yml")]
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return path.resolve().relative_to(start).as_posix()
+    except ValueError:
+        return os.path.relpath(path.resolve(), start)
+
+
+def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bool = False) -> Report:
+    """Bring ``env_dir/stacks`` up to date with the descriptors (or, with ``check``, compare)."""
+    model = load_model(env_dir)
+    files = render_files(model)
+    stacks_dir = Path(env_dir) / "stacks"
+    manifest = _read_manifest(stacks_dir)
+    report = Report(stacks_dir)
+    conflicts: list[Diagnostic] = []
+    writes: dict[str, str] = {}
+    for relative, text in files.items():
+        path = stacks_dir / relative
+        digest = _digest(text.encode())
+        current = _file_digest(path)
+        if current == digest:
+            report.unchanged.append(relative)
+            continue
+        if current is not None and manifest.get(relative) != current and not force:
+            conflicts.append(Diagnostic(
+                display_path(path), 1, 1,
+                "edited by hand since df-gen wrote it (or not written by df-gen); not overwritten",
+                "move your change into the descriptors or pipeline code, or re-run with --force",
+            ))
+            continue
+        (report.updated if current is not None else report.created).append(relative)
+        writes[relative] = text
+    rendered_stacks = {relative.split("/", 1)[0] for relative in files}
+    removals: list[str] = []
+    for relative in sorted(set(manifest) - set(files)):
+        stack = relative.split("/", 1)[0]
+        if stack in rendered_stacks or prune:
+            if _file_digest(stacks_dir / relative) not in (manifest[relative], None) and not force:
+                conflicts.append(Diagnostic(display_path(stacks_dir / relative), 1, 1,
+                                            "no longer generated but edited by hand; not deleted",
+                                            "delete it yourself, or re-run with --force"))
+                continue
+            removals.append(relative)
+        else:
+            report.orphaned.setdefault(stack, []).append(relative)
+    report.deleted.extend(removals)
+    if conflicts and not check:
+        raise DfGenError(diagnostics=conflicts)
+    if check:
+        return report
+    for relative, text in writes.items():
+        atomic_write(stacks_dir / relative, text.encode())
+    for relative in removals:
+        target = stacks_dir / relative
+        if target.exists():
+            target.unlink()
+        _remove_empty_parents(target.parent, stacks_dir)
+    new_manifest = {relative: _digest(text.encode()) for relative, text in files.items()}
+    for files_of_orphan in report.orphaned.values():
+        for relative in files_of_orphan:
+            new_manifest[relative] = manifest[relative]
+    _write_manifest(stacks_dir, new_manifest)
+    return report
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return _digest(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise DfGenError(f"{display_path(path)}: a directory is in the way of a generated file") from None
+
+
+def _read_manifest(stacks_dir: Path) -> dict[str, str]:
+    path = stacks_dir / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        document = json.loads(path.read_text())
+        return dict(document["files"])
+    except (ValueError, KeyError, TypeError):
+        raise DfGenError(
+            f"{display_path(path)}: not a df-gen manifest; delete it to let df-gen adopt "
+            "unchanged files (edited files will then be reported)"
+        ) from None
+
+
+def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:
+    document = {
+        "about": "Written by df-gen render: the hash of every generated file, to detect hand edits.",
+        "generator": f"df-gen {__version__}",
+        "files": dict(sorted(files.items())),
+    }
+    text = json.dumps(document, indent=2) + "\n"
+    path = stacks_dir / MANIFEST
+    if _file_digest(path) != _digest(text.encode()):
+        atomic_write(path, text.encode())
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove_empty_parents(directory: Path, stop: Path) -> None:
+    while directory != stop and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent

@@ -1,0 +1,139 @@
+"""Rendering: golden demo stacks, determinism, no-op, hand edits, removed descriptors, --check."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.errors import DfGenError
+from generator.render import MANIFEST, load_model, render, render_files
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the repository's demo (environment and pipeline code) in tmp_path."""
+    shutil.copytree(DEMO, tmp_path / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    return tmp_path / "environments" / "demo"
+
+
+def _tree(stacks: Path) -> dict[str, bytes]:
+    return {p.relative_to(stacks).as_posix(): p.read_bytes() for p in sorted(stacks.rglob("*"))
+            if p.is_file() and ".terraform" not in p.parts and p.name != MANIFEST and ".df-gen" not in p.parts}
+
+
+def test_committed_demo_stacks_are_current():
+    """Golden files: a template or model change must come with re-rendered demo stacks."""
+    files = render_files(load_model(DEMO))
+    on_disk = {k: v.decode() for k, v in _tree(DEMO / "stacks").items()
+               if not k.endswith(".terraform.lock.hcl")}
+    assert sorted(files) == sorted(on_disk), "run: df-gen render environments/demo"
+    for relative, text in files.items():
+        assert on_disk[relative] == text, f"stacks/{relative} is stale; run: df-gen render environments/demo"
+
+
+def test_render_is_deterministic_across_hash_seeds(demo):
+    outputs = []
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        shutil.rmtree(demo / "stacks", ignore_errors=True)
+        subprocess.run([sys.executable, "-c", "from generator.cli import main; main()", "render", str(demo)],
+                       check=True, env=env, capture_output=True)
+        outputs.append(_tree(demo / "stacks"))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert (demo / "stacks" / MANIFEST).is_file()
+
+
+def test_noop_render_writes_nothing(demo):
+    render(demo)
+    stamps = {p: p.stat().st_mtime_ns for p in (demo / "stacks").rglob("*") if p.is_file()}
+    report = render(demo)
+    assert not report.changed and not report.created and not report.updated
+    assert {p: p.stat().st_mtime_ns for p in (demo / "stacks").rglob("*") if p.is_file()} == stamps
+
+
+def test_hand_edit_is_never_overwritten(demo):
+    render(demo)
+    main_tf = demo / "stacks" / "environment" / "main.tf"
+    main_tf.write_text(main_tf.read_text() + "# my change\n")
+    text = (demo / "environment.yaml").read_text().replace("size: small", "size: medium")
+    (demo / "environment.yaml").write_text(text)
+    with pytest.raises(DfGenError) as raised:
+        render(demo)
+    assert raised.value.lines() == [
+        f"{main_tf}:1:1: error: edited by hand since df-gen wrote it (or not written by df-gen); "
+        "not overwritten (hint: move your change into the descriptors or pipeline code, or re-run with --force)"
+    ]
+    assert main_tf.read_text().endswith("# my change\n")
+    report = render(demo, force=True)
+    assert report.updated == ["environment/main.tf"]
+    assert "ENVIRONMENT_SIZE_MEDIUM" in main_tf.read_text()
+
+
+def test_removed_descriptor_is_reported_then_pruned(demo):
+    render(demo)
+    (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
+    report = render(demo)
+    assert list(report.orphaned) == ["pipeline-ecommerce-hourly"]
+    assert (demo / "stacks" / "pipeline-ecommerce-hourly" / "main.tf").is_file()
+    again = render(demo)
+    assert list(again.orphaned) == ["pipeline-ecommerce-hourly"]
+    pruned = render(demo, prune=True)
+    assert "pipeline-ecommerce-hourly/main.tf" in pruned.deleted
+    assert not (demo / "stacks" / "pipeline-ecommerce-hourly").exists()
+    assert not render(demo).changed
+
+
+def test_check_lists_every_change_and_writes_nothing(demo, monkeypatch):
+    render(demo)
+    (demo / "stacks" / "datasource-store" / "outputs.tf").unlink()
+    text = (demo / "datasources" / "ecommerce.yaml").read_text().replace("retention_days: 3", "retention_days: 5")
+    (demo / "datasources" / "ecommerce.yaml").write_text(text)
+    monkeypatch.chdir(demo)
+    result = CliRunner().invoke(cli, ["render", ".", "--check"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "would create stacks/datasource-store/outputs.tf",
+        "would update stacks/datasource-ecommerce/main.tf",
+    ]
+    assert result.stderr.startswith("stacks: out of date (1 to create, 1 to update, 0 to delete")
+    assert not (demo / "stacks" / "datasource-store" / "outputs.tf").exists()
+    assert CliRunner().invoke(cli, ["render", "."]).exit_code == 0
+    assert CliRunner().invoke(cli, ["render", ".", "--check"]).exit_code == 0
+
+
+def test_pipeline_code_change_rerenders_its_stack(demo):
+    render(demo)
+    sql = demo.parent.parent / "pipelines" / "retail" / "sql" / "products.sql.j2"
+    sql.write_text(sql.read_text() + "\n-- reviewed\n")
+    report = render(demo)
+    assert sorted(report.updated) == [
+        "pipeline-ecommerce-hourly/dags/ecommerce-hourly/sql/products.sql",
+        "pipeline-store-daily/dags/store-daily/sql/products.sql",
+    ]
+
+
+def test_graph_formats(demo):
+    runner = CliRunner()
+    mermaid = runner.invoke(cli, ["graph", str(demo)]).stdout
+    assert "  environment --> datasource_store\n" in mermaid
+    assert "  datasource_store --> pipeline_store_daily\n" in mermaid
+    dot = runner.invoke(cli, ["graph", str(demo), "--format", "dot"]).stdout
+    assert '"datasource-store" -> "pipeline-store-daily";' in dot
+    import json
+
+    document = json.loads(runner.invoke(cli, ["graph", str(demo), "--json"]).stdout)
+    assert document["stacks"][0] == {"name": "environment", "kind": "environment", "needs": []}
+    assert {"name": "pipeline-store-daily", "kind": "pipeline",
+            "needs": ["environment", "datasource-store"]} in document["stacks"]
