@@ -359,6 +359,10 @@ def _datasource_rules(doc: Document, key: str, prefix: str) -> Iterator[Diagnost
             yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
                             f"buckets.{role}.lifecycle.delete_after_days must be later than archive_after_days")
         retention = bucket.get("retention_days", 0)
+        if retention and bucket.get("versioning"):
+            yield doc.error(("buckets", role, "versioning"),
+                            f"buckets.{role}: versioning and retention_days cannot both be set "
+                            "(Cloud Storage refuses a retention policy on a versioned bucket)")
         if retention and lifecycle.get("delete_after_days", retention) < retention:
             yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
                             f"buckets.{role}.lifecycle.delete_after_days is shorter than retention_days")
