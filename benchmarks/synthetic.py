@@ -3,7 +3,8 @@
     python benchmarks/synthetic.py --datasources 100 --pipelines 1000 --out /tmp/synth
 
 writes OUT/environment.yaml, OUT/datasources/*.yaml, OUT/pipelines/*.yaml and the shared
-pipeline code under OUT/code/, then prints how long validation takes (best of --repeat).
+pipeline code under OUT/code/, then prints how long validation (and with --render, a cold
+render, a no-op render and render --check) takes, best and median of --repeat runs.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--pipelines", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=Path("/tmp/df-gen-synthetic"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--render", action="store_true", help="also time render (cold, no-op, --check)")
     args = parser.parse_args()
 
     from generator.validate import validate
@@ -154,6 +156,20 @@ def main() -> None:
           f"{args.pipelines} pipelines ({files} files) in {args.out}")
     best, median = _time(lambda: validate(args.out), args.repeat)
     print(f"validate: best {best:.3f} s, median {median:.3f} s ({files / best:.0f} files/s)")
+    if args.render:
+        from generator.render import render
+
+        def cold() -> None:
+            shutil.rmtree(args.out / "stacks", ignore_errors=True)
+            render(args.out)
+
+        best, median = _time(cold, args.repeat)
+        written = sum(1 for p in (args.out / "stacks").rglob("*") if p.is_file())
+        print(f"render (cold, {written} files): best {best:.3f} s, median {median:.3f} s")
+        best, median = _time(lambda: render(args.out), args.repeat)
+        print(f"render (no-op): best {best:.3f} s, median {median:.3f} s")
+        best, median = _time(lambda: render(args.out, check=True), args.repeat)
+        print(f"render --check: best {best:.3f} s, median {median:.3f} s")
 
 
 if __name__ == "__main__":

@@ -185,6 +185,16 @@ def graph(env_dir: Path, fmt: str, as_json: bool) -> None:
     click.echo(format_graph(load_model(env_dir), "json" if as_json else fmt), nl=False)
 
 
+def _register() -> None:
+    from generator.cli_terraform import terraform_command, version_command
+
+    cli.add_command(terraform_command)
+    cli.add_command(version_command)
+
+
+_register()
+
+
 def display_stacks(path: Path) -> str:
     from generator.loader import display_path
 

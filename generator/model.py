@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -134,7 +135,8 @@ class _Context:
 
 def _kms_key_id(project: str, prefix: str, location: str, service: str) -> str:
     ring = naming.kms_key_ring(prefix, location)
-    return f"projects/{project}/locations/{location.lower()}/keyRings/{ring}/cryptoKeys/{naming.kms_key(service)}"
+    where = naming.kms_location(location)
+    return f"projects/{project}/locations/{where}/keyRings/{ring}/cryptoKeys/{naming.kms_key(service)}"
 
 
 def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -148,11 +150,13 @@ def _environment_stack(ctx: _Context) -> Stack:
     env = ctx.env
     prefix = ctx.prefix
     projects = {
-        layer: _drop_none({
-            "project_id": ctx.projects[layer],
-            "create": "existing" not in env["projects"][layer],
-            "services": env["projects"][layer].get("services") or None,
-        })
+        layer: _drop_none(
+            {
+                "project_id": ctx.projects[layer],
+                "create": "existing" not in env["projects"][layer],
+                "services": env["projects"][layer].get("services") or None,
+            }
+        )
         for layer in naming.LAYERS
     }
     args: dict[str, Any] = {"projects": projects}
@@ -170,11 +174,13 @@ def _environment_stack(ctx: _Context) -> Stack:
         args["network"] = {
             "name": naming.network_name(prefix),
             "subnets": {
-                name: _drop_none({
-                    "region": subnet.get("region", ctx.region),
-                    "cidr": subnet["cidr"],
-                    "secondary_ranges": subnet.get("secondary_ranges"),
-                })
+                name: _drop_none(
+                    {
+                        "region": subnet.get("region", ctx.region),
+                        "cidr": subnet["cidr"],
+                        "secondary_ranges": subnet.get("secondary_ranges"),
+                    }
+                )
                 for name, subnet in vpc["subnets"].items()
             },
             "nat": vpc.get("nat", True),
@@ -182,18 +188,19 @@ def _environment_stack(ctx: _Context) -> Stack:
     else:
         args["shared_vpc"] = dict(network["shared_vpc"])
     composer = env["composer"]
-    args["composer"] = _drop_none({
-        "name": naming.composer_name(prefix),
-        "service_account_id": naming.composer_account_id(),
-        "image_version": composer.get("image_version"),
-        "environment_size": f"ENVIRONMENT_SIZE_{composer.get('size', 'small').upper()}",
-        "private": composer.get("private", True),
-        "env_variables": composer.get("env_variables") or None,
-        "pypi_packages": composer.get("pypi_packages") or None,
-    })
+    args["composer"] = _drop_none(
+        {
+            "name": naming.composer_name(prefix),
+            "service_account_id": naming.composer_account_id(),
+            "image_version": composer.get("image_version"),
+            "environment_size": f"ENVIRONMENT_SIZE_{composer.get('size', 'small').upper()}",
+            "private": composer.get("private", True),
+            "env_variables": composer.get("env_variables") or None,
+            "pypi_packages": composer.get("pypi_packages") or None,
+        }
+    )
     args["service_accounts"] = {
-        task: {"account_id": naming.task_account_id(task), "project": TASK_PROJECT[task]}
-        for task in naming.TASKS
+        task: {"account_id": naming.task_account_id(task), "project": TASK_PROJECT[task]} for task in naming.TASKS
     }
     kms = env.get("kms")
     if kms:
@@ -201,41 +208,45 @@ def _environment_stack(ctx: _Context) -> Stack:
         args["kms"] = {
             service: {
                 "key_ring": naming.kms_key_ring(prefix, key["location"]),
-                "location": key["location"].lower(),
+                "location": naming.kms_location(key["location"]),
                 "key_name": naming.kms_key(service),
                 "rotation_period": rotation,
             }
             for service, key in sorted(kms["keys"].items())
         }
     if "vpc_sc" in env:
-        args["vpc_sc"] = {"perimeter_name": env["vpc_sc"]["perimeter"],
-                          "dry_run": env["vpc_sc"].get("dry_run", False)}
+        args["vpc_sc"] = {"perimeter_name": env["vpc_sc"]["perimeter"], "dry_run": env["vpc_sc"].get("dry_run", False)}
     if "policy_tags" in env:
         taxonomy = env["policy_tags"]
         args["policy_taxonomy"] = {
             "name": taxonomy.get("taxonomy", naming.taxonomy_name(prefix)),
             "tags": {
-                tag: _drop_none({"description": spec.get("description"),
-                                 "readers": ["security", *spec.get("readers", [])]})
+                tag: _drop_none(
+                    {"description": spec.get("description"), "readers": ["security", *spec.get("readers", [])]}
+                )
                 for tag, spec in taxonomy["tags"].items()
             },
         }
     shared = env.get("shared", {})
     shared_buckets = {
-        key: _drop_none({
-            "name": naming.shared_bucket(prefix, key),
-            "storage_class": bucket.get("storage_class"),
-            "retention_days": bucket.get("retention_days") or None,
-            "labels": bucket.get("labels"),
-        })
+        key: _drop_none(
+            {
+                "name": naming.shared_bucket(prefix, key),
+                "storage_class": bucket.get("storage_class"),
+                "retention_days": bucket.get("retention_days") or None,
+                "labels": bucket.get("labels"),
+            }
+        )
         for key, bucket in shared.get("buckets", {}).items()
     }
     shared_datasets = {
-        key: _drop_none({
-            "dataset_id": naming.shared_dataset(prefix, key),
-            "project": dataset["layer"],
-            "description": dataset.get("description"),
-        })
+        key: _drop_none(
+            {
+                "dataset_id": naming.shared_dataset(prefix, key),
+                "project": dataset["layer"],
+                "description": dataset.get("description"),
+            }
+        )
         for key, dataset in shared.get("datasets", {}).items()
     }
     logging = env.get("logging")
@@ -247,8 +258,11 @@ def _environment_stack(ctx: _Context) -> Stack:
             if "filter" in sink:
                 sink_entry["filter"] = sink["filter"]
             if sink["destination"] == "bigquery":
-                shared_datasets["logs"] = {"dataset_id": naming.log_dataset(prefix), "project": "orchestration",
-                                           "description": "Audit logs of every layer project"}
+                shared_datasets["logs"] = {
+                    "dataset_id": naming.log_dataset(prefix),
+                    "project": "orchestration",
+                    "description": "Audit logs of every layer project",
+                }
                 sink_entry["shared_dataset"] = "logs"
             else:
                 shared_buckets["logs"] = {"name": naming.log_bucket(prefix)}
@@ -258,8 +272,10 @@ def _environment_stack(ctx: _Context) -> Stack:
     if "monitoring" in env:
         monitoring = env["monitoring"]
         args["monitoring"] = {
-            "emails": {re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-") or "email": email
-                       for email in monitoring["notification_emails"]},
+            "emails": {
+                re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-") or "email": email
+                for email in monitoring["notification_emails"]
+            },
             "failed_dag_runs": monitoring.get("dag_failures", True),
             "composer_health": monitoring.get("composer_health", True),
         }
@@ -273,9 +289,16 @@ def _environment_stack(ctx: _Context) -> Stack:
         args["labels"] = ctx.labels
     name = naming.stack_name("environment")
     return Stack(
-        name=name, kind="environment", key="environment", needs=(), source=ctx.source("environment"),
-        arguments=_frozen(args), outputs=module_outputs("environment"), backend=ctx.backend(name),
-        region=ctx.region, inputs=(ctx.descriptors.environment.path,),
+        name=name,
+        kind="environment",
+        key="environment",
+        needs=(),
+        source=ctx.source("environment"),
+        arguments=_frozen(args),
+        outputs=module_outputs("environment"),
+        backend=ctx.backend(name),
+        region=ctx.region,
+        inputs=(ctx.descriptors.environment.path,),
     )
 
 
@@ -288,17 +311,21 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     for role, default_class in (("landing", "STANDARD"), ("archive", "NEARLINE")):
         spec = data.get("buckets", {}).get(role, {})
         retention = spec.get("retention_days") or None
-        lifecycle = _drop_none({
-            "archive_after_days": spec.get("lifecycle", {}).get("archive_after_days"),
-            "delete_after_days": spec.get("lifecycle", {}).get("delete_after_days"),
-        })
-        buckets[role] = _drop_none({
-            "name": naming.datasource_bucket(prefix, key, role),
-            "storage_class": spec.get("storage_class", default_class),
-            "versioning": spec.get("versioning", retention is None),
-            "retention_days": retention,
-            "lifecycle": lifecycle or None,
-        })
+        lifecycle = _drop_none(
+            {
+                "archive_after_days": spec.get("lifecycle", {}).get("archive_after_days"),
+                "delete_after_days": spec.get("lifecycle", {}).get("delete_after_days"),
+            }
+        )
+        buckets[role] = _drop_none(
+            {
+                "name": naming.datasource_bucket(prefix, key, role),
+                "storage_class": spec.get("storage_class", default_class),
+                "versioning": spec.get("versioning", retention is None),
+                "retention_days": retention,
+                "lifecycle": lifecycle or None,
+            }
+        )
     args: dict[str, Any] = {
         "name": key,
         "projects": dict(ctx.projects),
@@ -312,21 +339,27 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     dead_letter = False
     for topic_key, topic in data.get("pubsub", {}).get("topics", {}).items():
         topic_name = naming.topic(key, topic_key)
-        attempts = [s["dead_letter"]["max_delivery_attempts"]
-                    for s in topic.get("subscriptions", {}).values() if "dead_letter" in s]
+        attempts = [
+            s["dead_letter"]["max_delivery_attempts"]
+            for s in topic.get("subscriptions", {}).values()
+            if "dead_letter" in s
+        ]
         entry: dict[str, Any] = {"name": topic_name}
         if "message_retention_hours" in topic:
             entry["message_retention_duration"] = f"{topic['message_retention_hours'] * 3600}s"
         if attempts:
             dead_letter = True
-            entry.update(dead_letter=True, dead_letter_name=f"{topic_name}-dead-letter",
-                         max_delivery_attempts=min(attempts))
+            entry.update(
+                dead_letter=True, dead_letter_name=f"{topic_name}-dead-letter", max_delivery_attempts=min(attempts)
+            )
         entry["subscriptions"] = {
-            naming.subscription(key, topic_key, sub_key): _drop_none({
-                "ack_deadline_seconds": sub.get("ack_deadline_seconds"),
-                "filter": sub.get("filter"),
-                "subscribers": [f"serviceAccount:{ctx.task_emails['load']}"],
-            })
+            naming.subscription(key, topic_key, sub_key): _drop_none(
+                {
+                    "ack_deadline_seconds": sub.get("ack_deadline_seconds"),
+                    "filter": sub.get("filter"),
+                    "subscribers": [f"serviceAccount:{ctx.task_emails['load']}"],
+                }
+            )
             for sub_key, sub in topic.get("subscriptions", {}).items()
         }
         topics[topic_key] = entry
@@ -338,21 +371,25 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         )
     args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
     externals = {
-        name: ({"member": ident["member"]} if "member" in ident
-               else {"account_id": naming.external_account_id(key, name)})
+        name: (
+            {"member": ident["member"]} if "member" in ident else {"account_id": naming.external_account_id(key, name)}
+        )
         for name, ident in data.get("external_identities", {}).items()
     }
     if externals:
         args["external_identities"] = externals
     args["task_service_accounts"] = dict(ctx.task_emails)
     args["datasets"] = {
-        layer: _drop_none({
-            "dataset_id": naming.datasource_dataset(prefix, key, layer),
-            "description": spec.get("description"),
-            "default_table_expiration_ms": spec["default_table_expiration_days"] * 86_400_000
-            if "default_table_expiration_days" in spec else None,
-            "iam": spec.get("iam"),
-        })
+        layer: _drop_none(
+            {
+                "dataset_id": naming.datasource_dataset(prefix, key, layer),
+                "description": spec.get("description"),
+                "default_table_expiration_ms": spec["default_table_expiration_days"] * 86_400_000
+                if "default_table_expiration_days" in spec
+                else None,
+                "iam": spec.get("iam"),
+            }
+        )
         for layer, spec in sorted(data["datasets"].items(), key=lambda item: naming.LAYERS.index(item[0]))
     }
     labels = {**ctx.labels, **data.get("labels", {})}
@@ -360,9 +397,16 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         args["labels"] = labels
     name = naming.stack_name("datasource", key)
     return Stack(
-        name=name, kind="datasource", key=key, needs=("environment",), source=ctx.source("datasource"),
-        arguments=_frozen(args), outputs=module_outputs("datasource"), backend=ctx.backend(name),
-        region=ctx.region, remote_environment=ctx.backend("environment") if dead_letter else None,
+        name=name,
+        kind="datasource",
+        key=key,
+        needs=("environment",),
+        source=ctx.source("datasource"),
+        arguments=_frozen(args),
+        outputs=module_outputs("datasource"),
+        backend=ctx.backend(name),
+        region=ctx.region,
+        remote_environment=ctx.backend("environment") if dead_letter else None,
         inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path),
     )
 
@@ -377,7 +421,8 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     code_dir = ctx.descriptors.pipelines_dir / data["code"]
     datasets = {
         layer: {"project": ctx.projects[layer], "dataset_id": naming.datasource_dataset(prefix, source_key, layer)}
-        for layer in naming.DATA_LAYERS if layer in source["datasets"]
+        for layer in naming.DATA_LAYERS
+        if layer in source["datasets"]
     }
     dag = data.get("dag", {})
     tables_spec = data.get("tables", {})
@@ -385,24 +430,31 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     tables: dict[str, Any] = {}
     for layer in naming.DATA_LAYERS:
         for table_name, table in sorted(tables_spec.get(layer, {}).items()):
-            schema_file = f"schemas/{layer}/{table_name}.json"
+            schema_file = f"schemas/{layer}.{table_name}.json"
             fields = json.loads((code_dir / table["schema"]).read_text(encoding="utf-8"))
             tags = table.get("policy_tags", {})
             files[schema_file] = _schema_template(fields, tags)
             path = f"${{path.module}}/{schema_file}"
-            schema = (Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})') if tags
-                      else Raw(f'file("{path}")'))
-            tables[f"{layer}-{table_name}"] = _drop_none({
-                "table_id": table_name,
-                "layer": layer,
-                "schema": schema,
-                "description": table.get("description"),
-                "partitioning": ({"field": table["partitioning"]["field"],
-                                  "type": table["partitioning"].get("type", "DAY")}
-                                 if "partitioning" in table else None),
-                "clustering": table.get("clustering"),
-                "deletion_protection": table.get("deletion_protection", True),
-            })
+            schema = (
+                Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})')
+                if tags
+                else Raw(f'file("{path}")')
+            )
+            tables[f"{layer}-{table_name}"] = _drop_none(
+                {
+                    "table_id": table_name,
+                    "layer": layer,
+                    "schema": schema,
+                    "description": table.get("description"),
+                    "partitioning": (
+                        {"field": table["partitioning"]["field"], "type": table["partitioning"].get("type", "DAY")}
+                        if "partitioning" in table
+                        else None
+                    ),
+                    "clustering": table.get("clustering"),
+                    "deletion_protection": table.get("deletion_protection", True),
+                }
+            )
     context = {
         "dag_id": key,
         "schedule": dag.get("schedule", "@daily"),
@@ -412,26 +464,36 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         "datasource": source_key,
         "buckets": {role: naming.datasource_bucket(prefix, source_key, role) for role in ("landing", "archive")},
         "datasets": datasets,
-        "tables": [{"name": n, "layer": layer, "source_uri_prefix": None}
-                   for layer in naming.DATA_LAYERS for n in sorted(tables_spec.get(layer, {}))],
+        "tables": [
+            {"name": n, "layer": layer, "source_uri_prefix": None}
+            for layer in naming.DATA_LAYERS
+            for n in sorted(tables_spec.get(layer, {}))
+        ],
         "sql_folder": f"{key}/sql",
         "variables": dag.get("variables", {}),
         "quality": [
-            {"table": name.split(".", 1)[1], "layer": name.split(".", 1)[0],
-             "not_null": rule.get("not_null", []), "unique": rule.get("unique", []),
-             "min_rows": rule.get("min_rows", 1)}
+            {
+                "table": name.split(".", 1)[1],
+                "layer": name.split(".", 1)[0],
+                "not_null": rule.get("not_null", []),
+                "unique": rule.get("unique", []),
+                "min_rows": rule.get("min_rows", 1),
+            }
             for name, rule in sorted(data.get("data_quality", {}).items())
         ],
     }
-    jinja = jinja_environment(code_dir)
+    jinja = _code_environment(code_dir)
     view_sql = {view["sql"] for view in data.get("views", {}).values()}
     uploads: dict[str, Any] = {}
-    inputs = [ctx.descriptors.environment.path, ctx.descriptors.datasources[source_key].path,
-              ctx.descriptors.pipelines[key].path]
+    inputs = [
+        ctx.descriptors.environment.path,
+        ctx.descriptors.datasources[source_key].path,
+        ctx.descriptors.pipelines[key].path,
+    ]
     dag_template = "dag.py.j2"
     if (code_dir / dag_template).is_file():
-        files[f"dags/{key}.py"] = jinja_render(jinja, dag_template, context)
-        uploads[f"{key}.py"] = Raw(f'"${{path.module}}/dags/{key}.py"')
+        files["dag.py"] = jinja_render(jinja, dag_template, context)
+        uploads[f"{key}.py"] = Raw('"${path.module}/dag.py"')
         inputs.append(code_dir / dag_template)
     for sql in sorted((code_dir / "sql").rglob("*.sql*")) if (code_dir / "sql").is_dir() else []:
         relative = sql.relative_to(code_dir).as_posix()
@@ -441,19 +503,24 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         target = relative.removesuffix(".j2")
         inner = PurePosixPath(target).relative_to("sql").as_posix()
         text = jinja_render(jinja, relative, context) if relative.endswith(".j2") else sql.read_text()
-        files[f"dags/{key}/sql/{inner}"] = text
-        uploads[f"{key}/sql/{inner}"] = Raw(f'"${{path.module}}/dags/{key}/sql/{inner}"')
+        files[f"sql/{inner}"] = text
+        uploads[f"{key}/sql/{inner}"] = Raw(f'"${{path.module}}/sql/{inner}"')
     views = {}
     for view_name, view in sorted(data.get("views", {}).items()):
-        text = jinja_render(jinja, view["sql"], context) if view["sql"].endswith(".j2") \
+        text = (
+            jinja_render(jinja, view["sql"], context)
+            if view["sql"].endswith(".j2")
             else (code_dir / view["sql"]).read_text()
+        )
         files[f"views/{view_name}.sql"] = text
-        views[view_name] = _drop_none({
-            "layer": view["layer"],
-            "query": Raw(f'file("${{path.module}}/views/{view_name}.sql")'),
-            "description": view.get("description"),
-            "authorized_on": view.get("authorized_on"),
-        })
+        views[view_name] = _drop_none(
+            {
+                "layer": view["layer"],
+                "query": Raw(f'file("${{path.module}}/views/{view_name}.sql")'),
+                "description": view.get("description"),
+                "authorized_on": view.get("authorized_on"),
+            }
+        )
     args: dict[str, Any] = {
         "name": key,
         "projects": dict(ctx.projects),
@@ -466,8 +533,10 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     if views:
         args["views"] = views
     if uploads:
-        args["composer"] = {"dag_bucket": Raw(f"{REMOTE}.composer.dag_bucket"),
-                            "dag_prefix": Raw(f"{REMOTE}.composer.dag_prefix")}
+        args["composer"] = {
+            "dag_bucket": Raw(f"{REMOTE}.composer.dag_bucket"),
+            "dag_prefix": Raw(f"{REMOTE}.composer.dag_prefix"),
+        }
         args["files"] = dict(sorted(uploads.items()))
     if "dlp" in data:
         args["dlp"] = {
@@ -480,13 +549,16 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     for name, rule in sorted(data.get("data_quality", {}).items()):
         layer, table_name = name.split(".", 1)
         scan_id = re.sub(r"[^a-z0-9-]", "-", f"{key}-{layer}-{table_name}".lower())[:63].strip("-")
-        quality[scan_id] = _drop_none({
-            "table": f"{layer}-{table_name}",
-            "location": ctx.region,
-            "not_null": rule.get("not_null"),
-            "unique": rule.get("unique"),
-            "min_rows": rule.get("min_rows"),
-        })
+        quality[scan_id] = _drop_none(
+            {
+                "table": table_name,
+                "layer": layer,
+                "location": ctx.region,
+                "not_null": rule.get("not_null"),
+                "unique": rule.get("unique"),
+                "min_rows": rule.get("min_rows"),
+            }
+        )
     if quality:
         args["data_quality"] = quality
     labels = {**ctx.labels, **source.get("labels", {}), **data.get("labels", {})}
@@ -496,11 +568,25 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     needs = ("environment", naming.stack_name("datasource", source_key))
     inputs += [code_dir / t["schema"] for layer in tables_spec.values() for t in layer.values()]
     return Stack(
-        name=name, kind="pipeline", key=key, needs=needs, source=ctx.source("pipeline"),
-        arguments=_frozen(args), outputs=module_outputs("pipeline"), backend=ctx.backend(name),
-        region=ctx.region, remote_environment=ctx.backend("environment"),
-        files=_frozen(files), inputs=tuple(sorted(set(inputs))),
+        name=name,
+        kind="pipeline",
+        key=key,
+        needs=needs,
+        source=ctx.source("pipeline"),
+        arguments=_frozen(args),
+        outputs=module_outputs("pipeline"),
+        backend=ctx.backend(name),
+        region=ctx.region,
+        remote_environment=ctx.backend("environment"),
+        files=_frozen(files),
+        inputs=tuple(sorted(set(inputs))),
     )
+
+
+@cache
+def _code_environment(code_dir: Path) -> Any:
+    """One strict Jinja environment per pipeline code directory, so templates compile once."""
+    return jinja_environment(code_dir)
 
 
 def _schema_template(fields: list[dict[str, Any]], tags: Mapping[str, str]) -> str:

@@ -49,7 +49,12 @@ def network_name(prefix: str) -> str:
 
 def kms_key_ring(prefix: str, location: str) -> str:
     """Key ring holding the environment's keys in one location."""
-    return f"{prefix}-{location.lower()}"
+    return f"{prefix}-{kms_location(location)}"
+
+
+def kms_location(location: str) -> str:
+    """Cloud KMS location protecting data in ``location``: EU data needs ``europe`` keys."""
+    return {"EU": "europe", "US": "us"}.get(location, location.lower())
 
 
 def kms_key(service: str) -> str:
@@ -138,8 +143,7 @@ RULES: dict[str, tuple[re.Pattern[str], str]] = {
     ),
     "bucket": (
         re.compile(r"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$"),
-        "bucket names are 3-63 lowercase letters, digits, '-', '_' or '.', starting and "
-        "ending with a letter or digit",
+        "bucket names are 3-63 lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
     ),
     "dataset": (
         re.compile(r"^[A-Za-z0-9_]{1,1024}$"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,11 +100,15 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
             report.unchanged.append(relative)
             continue
         if current is not None and manifest.get(relative) != current and not force:
-            conflicts.append(Diagnostic(
-                display_path(path), 1, 1,
-                "edited by hand since df-gen wrote it (or not written by df-gen); not overwritten",
-                "move your change into the descriptors or pipeline code, or re-run with --force",
-            ))
+            conflicts.append(
+                Diagnostic(
+                    display_path(path),
+                    1,
+                    1,
+                    "edited by hand since df-gen wrote it (or not written by df-gen); not overwritten",
+                    "move your change into the descriptors or pipeline code, or re-run with --force",
+                )
+            )
             continue
         (report.updated if current is not None else report.created).append(relative)
         writes[relative] = text
@@ -115,9 +118,15 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         stack = relative.split("/", 1)[0]
         if stack in rendered_stacks or prune:
             if _file_digest(stacks_dir / relative) not in (manifest[relative], None) and not force:
-                conflicts.append(Diagnostic(display_path(stacks_dir / relative), 1, 1,
-                                            "no longer generated but edited by hand; not deleted",
-                                            "delete it yourself, or re-run with --force"))
+                conflicts.append(
+                    Diagnostic(
+                        display_path(stacks_dir / relative),
+                        1,
+                        1,
+                        "no longer generated but edited by hand; not deleted",
+                        "delete it yourself, or re-run with --force",
+                    )
+                )
                 continue
             removals.append(relative)
         else:
@@ -182,18 +191,22 @@ def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Readers see the old file or the new one, never a part. There is no fsync per file:
+    the rename protects against a crashed or interrupted df-gen, and a machine crash is
+    covered by re-running render (the manifest is written last).
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

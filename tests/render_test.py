@@ -119,8 +119,8 @@ def test_pipeline_code_change_rerenders_its_stack(demo):
     sql.write_text(sql.read_text() + "\n-- reviewed\n")
     report = render(demo)
     assert sorted(report.updated) == [
-        "pipeline-ecommerce-hourly/dags/ecommerce-hourly/sql/products.sql",
-        "pipeline-store-daily/dags/store-daily/sql/products.sql",
+        "pipeline-ecommerce-hourly/sql/products.sql",
+        "pipeline-store-daily/sql/products.sql",
     ]
 
 

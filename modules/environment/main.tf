@@ -1,0 +1,76 @@
+# Shared values. Everything Google assigns (project numbers, service agents) is derived here
+# once, so the per-concern files only read locals.
+
+locals {
+  layers = ["landing", "processing", "curated", "exposure", "orchestration"]
+
+  # APIs every layer project gets; the orchestration project also runs Composer and the VPC.
+  base_services = [
+    "bigquery.googleapis.com",
+    "bigquerystorage.googleapis.com",
+    "cloudkms.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "datacatalog.googleapis.com",
+    "datalineage.googleapis.com",
+    "dataplex.googleapis.com",
+    "dlp.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "serviceusage.googleapis.com",
+    "storage.googleapis.com",
+  ]
+  orchestration_services = [
+    "artifactregistry.googleapis.com",
+    "composer.googleapis.com",
+    "compute.googleapis.com",
+    "container.googleapis.com",
+  ]
+
+  project_services = merge([
+    for layer, p in var.projects : {
+      for s in distinct(concat(
+        local.base_services,
+        layer == "orchestration" ? local.orchestration_services : [],
+        p.services,
+      )) : "${layer}/${s}" => { layer = layer, service = s }
+    }
+  ]...)
+
+  created_projects = { for k, p in var.projects : k => p if p.create }
+  adopted_projects = { for k, p in var.projects : k => p if !p.create }
+
+  # Created projects are read from their resource so that everything placed in them waits
+  # for the project to exist.
+  project_ids = merge(
+    { for k, p in local.adopted_projects : k => p.project_id },
+    { for k, p in google_project.this : k => p.project_id },
+  )
+  project_numbers = merge(
+    { for k, p in google_project.this : k => p.number },
+    { for k, p in data.google_project.adopted : k => p.number },
+  )
+  # Service agents as Google names them, from the project numbers.
+  service_agents = {
+    for k, n in local.project_numbers : k => {
+      storage          = "serviceAccount:service-${n}@gs-project-accounts.iam.gserviceaccount.com"
+      bigquery         = "serviceAccount:bq-${n}@bigquery-encryption.iam.gserviceaccount.com"
+      pubsub           = "serviceAccount:service-${n}@gcp-sa-pubsub.iam.gserviceaccount.com"
+      composer         = "serviceAccount:service-${n}@cloudcomposer-accounts.iam.gserviceaccount.com"
+      container        = "serviceAccount:service-${n}@container-engine-robot.iam.gserviceaccount.com"
+      compute          = "serviceAccount:service-${n}@compute-system.iam.gserviceaccount.com"
+      artifactregistry = "serviceAccount:service-${n}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+      cloudservices    = "serviceAccount:${n}@cloudservices.gserviceaccount.com"
+    }
+  }
+
+  orchestration_project = local.project_ids["orchestration"]
+
+  task_sa_emails = { for k, sa in google_service_account.tasks : k => sa.email }
+
+  kms_key_ids = { for svc, key in local.kms_service_key : svc => google_kms_crypto_key.keys[key].id }
+
+  labels = var.labels
+}

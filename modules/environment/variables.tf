@@ -1,0 +1,340 @@
+variable "projects" {
+  description = "Layer projects keyed by layer (landing, processing, curated, exposure, orchestration). `create = false` adopts an existing project: the module then only adds IAM members, never replaces policies. `services` lists extra APIs enabled on top of the module's defaults."
+  type = map(object({
+    project_id = string
+    create     = optional(bool, true)
+    services   = optional(list(string), [])
+  }))
+  nullable = false
+  validation {
+    condition = (
+      length(var.projects) == 5 &&
+      alltrue([for k in ["landing", "processing", "curated", "exposure", "orchestration"] : contains(keys(var.projects), k)])
+    )
+    error_message = "projects must have exactly the keys landing, processing, curated, exposure and orchestration."
+  }
+  validation {
+    condition     = alltrue([for p in values(var.projects) : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p.project_id))])
+    error_message = "Each project_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "parent" {
+  description = "Parent of the created projects, as folders/NNN or organizations/NNN. Required when any project has create = true."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.parent == null || can(regex("^(folders|organizations)/[0-9]+$", var.parent))
+    error_message = "parent must be folders/NNN or organizations/NNN."
+  }
+}
+
+variable "billing_account" {
+  description = "Billing account ID (XXXXXX-XXXXXX-XXXXXX) linked to the created projects."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.billing_account == null || can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account must look like 012345-6789AB-CDEF01."
+  }
+}
+
+variable "project_deletion_policy" {
+  description = "deletion_policy of the created projects: PREVENT (default, destroy fails), ABANDON (removed from state only) or DELETE."
+  type        = string
+  default     = "PREVENT"
+  nullable    = false
+  validation {
+    condition     = contains(["PREVENT", "ABANDON", "DELETE"], var.project_deletion_policy)
+    error_message = "project_deletion_policy must be PREVENT, ABANDON or DELETE."
+  }
+}
+
+variable "region" {
+  description = "Compute region of the environment (Composer, subnets, NAT), e.g. europe-west1."
+  type        = string
+  nullable    = false
+}
+
+variable "location" {
+  description = "BigQuery/GCS location of shared data, e.g. EU, US or a region. Also the region of the policy-tag taxonomy."
+  type        = string
+  nullable    = false
+}
+
+variable "network" {
+  description = "Local VPC created in the orchestration project. Subnets are keyed by subnet name; secondary_ranges maps range name -> CIDR. Leave null when shared_vpc is set."
+  type = object({
+    name = string
+    subnets = map(object({
+      region           = string
+      cidr             = string
+      secondary_ranges = optional(map(string), {})
+    }))
+    nat = optional(bool, true)
+  })
+  default = null
+  validation {
+    condition     = var.network == null || try(length(var.network.subnets) > 0, false)
+    error_message = "network.subnets must hold at least one subnet."
+  }
+  validation {
+    condition     = var.network == null || alltrue([for s in try(values(var.network.subnets), []) : can(cidrhost(s.cidr, 0))])
+    error_message = "Every network.subnets[*].cidr must be a valid CIDR block."
+  }
+}
+
+variable "shared_vpc" {
+  description = "Attach the orchestration project to a Shared VPC host instead of creating a VPC: host project ID, network name and the name of the subnet in var.region that Composer uses."
+  type = object({
+    host_project = string
+    network      = string
+    subnet       = string
+  })
+  default = null
+}
+
+variable "composer" {
+  description = "Cloud Composer 3 environment in the orchestration project. service_account_id is the account ID of its own service account; subnet is the key of network.subnets to use (default: the first subnet in var.region). env_variables are merged with the module's AIRFLOW_VAR_DF_* variables (the module's win)."
+  type = object({
+    name               = string
+    service_account_id = string
+    image_version      = optional(string, "composer-3-airflow-2.10.5")
+    environment_size   = optional(string, "ENVIRONMENT_SIZE_SMALL")
+    private            = optional(bool, true)
+    subnet             = optional(string)
+    env_variables      = optional(map(string), {})
+    pypi_packages      = optional(map(string), {})
+    lineage            = optional(bool, true)
+  })
+  nullable = false
+  validation {
+    condition     = can(regex("^composer-3(\\.[0-9]+\\.[0-9]+)?-airflow-2(\\.[0-9]+){0,2}(-build\\.[0-9]+)?$", var.composer.image_version))
+    error_message = "composer.image_version must be a Cloud Composer 3 / Airflow 2 image, e.g. composer-3-airflow-2.10.5."
+  }
+  validation {
+    condition     = contains(["ENVIRONMENT_SIZE_SMALL", "ENVIRONMENT_SIZE_MEDIUM", "ENVIRONMENT_SIZE_LARGE"], var.composer.environment_size)
+    error_message = "composer.environment_size must be ENVIRONMENT_SIZE_SMALL, ENVIRONMENT_SIZE_MEDIUM or ENVIRONMENT_SIZE_LARGE."
+  }
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.composer.service_account_id))
+    error_message = "composer.service_account_id must be 6-30 characters: lowercase letters, digits and hyphens, starting with a letter."
+  }
+  validation {
+    condition     = alltrue([for k in keys(var.composer.env_variables) : can(regex("^[a-zA-Z_][a-zA-Z0-9_]*$", k))])
+    error_message = "composer.env_variables keys must match [a-zA-Z_][a-zA-Z0-9_]*."
+  }
+}
+
+variable "service_accounts" {
+  description = "One service account per task, keyed by task (load, transformation, orchestration): account_id and the layer key of the project that holds it. roles adds project roles per layer key (default: roles/bigquery.jobUser in its own project)."
+  type = map(object({
+    account_id = string
+    project    = string
+    roles      = optional(map(list(string)), {})
+  }))
+  nullable = false
+  validation {
+    condition = (
+      length(var.service_accounts) == 3 &&
+      alltrue([for k in ["load", "transformation", "orchestration"] : contains(keys(var.service_accounts), k)])
+    )
+    error_message = "service_accounts must have exactly the keys load, transformation and orchestration."
+  }
+  validation {
+    condition     = alltrue([for sa in values(var.service_accounts) : contains(["landing", "processing", "curated", "exposure", "orchestration"], sa.project)])
+    error_message = "service_accounts[*].project must be a layer key: landing, processing, curated, exposure or orchestration."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for sa in values(var.service_accounts) : [
+        for layer, roles in sa.roles : contains(["landing", "processing", "curated", "exposure", "orchestration"], layer) && length(setintersection(roles, ["roles/owner", "roles/editor", "roles/viewer"])) == 0
+      ]
+    ]))
+    error_message = "service_accounts[*].roles keys must be layer keys, and primitive roles (owner, editor, viewer) are not allowed."
+  }
+}
+
+variable "kms" {
+  description = "CMEK keys keyed by service (storage, bigquery, pubsub, composer): key ring and key names, their location (must match the resources they protect) and the layer key of the project holding them. null or {} = Google-managed encryption."
+  type = map(object({
+    key_ring        = string
+    location        = string
+    key_name        = string
+    project         = optional(string, "orchestration")
+    rotation_period = optional(string, "7776000s")
+  }))
+  default  = {}
+  nullable = false
+  validation {
+    condition     = alltrue([for k in keys(var.kms) : contains(["storage", "bigquery", "pubsub", "composer"], k)])
+    error_message = "kms keys must be among storage, bigquery, pubsub and composer."
+  }
+  validation {
+    condition     = alltrue([for k in values(var.kms) : contains(["landing", "processing", "curated", "exposure", "orchestration"], k.project)])
+    error_message = "kms[*].project must be a layer key."
+  }
+  validation {
+    condition     = alltrue([for k in values(var.kms) : can(regex("^[0-9]+s$", k.rotation_period)) && try(tonumber(trimsuffix(k.rotation_period, "s")) >= 86400 && tonumber(trimsuffix(k.rotation_period, "s")) <= 7776000, false)])
+    error_message = "kms[*].rotation_period must be a number of seconds between 86400s (1 day) and 7776000s (90 days), e.g. 7776000s."
+  }
+}
+
+variable "vpc_sc" {
+  description = "Add every layer project to an existing VPC-SC perimeter (accessPolicies/NNN/servicePerimeters/NAME). dry_run = true adds them to the perimeter's dry-run spec instead of the enforced status."
+  type = object({
+    perimeter_name = string
+    dry_run        = optional(bool, false)
+  })
+  default = null
+  validation {
+    condition     = var.vpc_sc == null || can(regex("^accessPolicies/[0-9]+/servicePerimeters/[A-Za-z0-9_]+$", try(var.vpc_sc.perimeter_name, "")))
+    error_message = "vpc_sc.perimeter_name must be accessPolicies/NNN/servicePerimeters/NAME."
+  }
+}
+
+variable "policy_taxonomy" {
+  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists persona names (data_engineers, analysts, security) or IAM members granted fine-grained read on the tag."
+  type = object({
+    name        = string
+    description = optional(string, "Data Foundation data classification")
+    tags = optional(map(object({
+      description = optional(string)
+      readers     = optional(list(string), ["security"])
+      })), {
+      high   = { description = "Highly sensitive data" }
+      medium = { description = "Sensitive data" }
+      low    = { description = "Internal data", readers = ["security", "analysts"] }
+    })
+  })
+  default = null
+  validation {
+    condition     = var.policy_taxonomy == null || try(length(var.policy_taxonomy.tags) > 0, false)
+    error_message = "policy_taxonomy.tags must hold at least one tag."
+  }
+  validation {
+    condition = var.policy_taxonomy == null || alltrue(flatten([
+      for t in try(values(var.policy_taxonomy.tags), []) : [
+        for r in t.readers : contains(["data_engineers", "analysts", "security"], r) || can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", r))
+      ]
+    ]))
+    error_message = "policy_taxonomy.tags[*].readers entries must be persona names (data_engineers, analysts, security) or IAM members."
+  }
+}
+
+variable "logging" {
+  description = "Audit logs (ADMIN_READ, DATA_READ, DATA_WRITE) for audit_services on every layer project, and an optional log sink per layer project to a shared bucket or shared dataset (keys of shared_buckets / shared_datasets)."
+  type = object({
+    audit_services = optional(list(string), ["bigquery.googleapis.com", "storage.googleapis.com"])
+    sink = optional(object({
+      name           = string
+      filter         = optional(string, "logName:\"cloudaudit.googleapis.com\"")
+      shared_bucket  = optional(string)
+      shared_dataset = optional(string)
+    }))
+  })
+  default = null
+  validation {
+    condition     = try(var.logging.sink, null) == null || (try(var.logging.sink.shared_bucket, null) == null) != (try(var.logging.sink.shared_dataset, null) == null)
+    error_message = "logging.sink needs exactly one of shared_bucket or shared_dataset."
+  }
+}
+
+variable "monitoring" {
+  description = "Email notification channels keyed by name, and alert policies for failed DAG runs and Composer environment health in the orchestration project."
+  type = object({
+    emails                  = map(string)
+    failed_dag_runs         = optional(bool, true)
+    composer_health         = optional(bool, true)
+    auto_close              = optional(string, "86400s")
+    alignment_period_failed = optional(string, "300s")
+  })
+  default = null
+  validation {
+    condition     = var.monitoring == null || alltrue([for e in try(values(var.monitoring.emails), []) : can(regex("^[^@\\s]+@[^@\\s]+$", e))])
+    error_message = "monitoring.emails values must be email addresses."
+  }
+}
+
+variable "principals" {
+  description = "IAM members by persona (user:, group:, serviceAccount:, domain:, principal:, principalSet:). data_engineers may also impersonate the task service accounts."
+  type = object({
+    data_engineers = optional(list(string), [])
+    analysts       = optional(list(string), [])
+    security       = optional(list(string), [])
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition = alltrue([
+      for m in concat(var.principals.data_engineers, var.principals.analysts, var.principals.security) :
+      can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))
+    ])
+    error_message = "principals entries must be IAM members (user:, group:, serviceAccount:, domain:, principal:, principalSet:); allUsers/allAuthenticatedUsers are not allowed."
+  }
+}
+
+variable "persona_roles" {
+  description = "Override of the roles granted per persona and layer key (map persona -> map layer -> roles). null keeps the module's least-privilege defaults (see README)."
+  type        = map(map(list(string)))
+  default     = null
+  validation {
+    condition = var.persona_roles == null || alltrue(flatten([
+      for persona, layers in coalesce(var.persona_roles, {}) : [
+        for layer, roles in layers : contains(["data_engineers", "analysts", "security"], persona) && contains(["landing", "processing", "curated", "exposure", "orchestration"], layer) && length(setintersection(roles, ["roles/owner", "roles/editor", "roles/viewer"])) == 0
+      ]
+    ]))
+    error_message = "persona_roles keys must be personas (data_engineers, analysts, security) then layer keys, and primitive roles (owner, editor, viewer) are not allowed."
+  }
+}
+
+variable "shared_buckets" {
+  description = "Environment-wide buckets keyed by logical name: final bucket name, layer key of the project, storage class, optional retention policy in days (retention_locked applies Bucket Lock, which is irreversible). Versioned unless retention_days is set (GCS allows only one of the two); CMEK from kms.storage when set."
+  type = map(object({
+    name             = string
+    project          = optional(string, "orchestration")
+    location         = optional(string)
+    storage_class    = optional(string, "STANDARD")
+    retention_days   = optional(number)
+    retention_locked = optional(bool, false)
+    labels           = optional(map(string), {})
+  }))
+  default  = {}
+  nullable = false
+  validation {
+    condition     = alltrue([for b in values(var.shared_buckets) : contains(["landing", "processing", "curated", "exposure", "orchestration"], b.project)])
+    error_message = "shared_buckets[*].project must be a layer key."
+  }
+  validation {
+    condition     = alltrue([for b in values(var.shared_buckets) : contains(["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"], b.storage_class)])
+    error_message = "shared_buckets[*].storage_class must be STANDARD, NEARLINE, COLDLINE or ARCHIVE."
+  }
+}
+
+variable "shared_datasets" {
+  description = "Environment-wide BigQuery datasets keyed by logical name: final dataset_id and layer key of the project. CMEK from kms.bigquery when set."
+  type = map(object({
+    dataset_id  = string
+    project     = optional(string, "orchestration")
+    location    = optional(string)
+    description = optional(string)
+    labels      = optional(map(string), {})
+  }))
+  default  = {}
+  nullable = false
+  validation {
+    condition     = alltrue([for d in values(var.shared_datasets) : contains(["landing", "processing", "curated", "exposure", "orchestration"], d.project)])
+    error_message = "shared_datasets[*].project must be a layer key."
+  }
+  validation {
+    condition     = alltrue([for d in values(var.shared_datasets) : can(regex("^[A-Za-z0-9_]+$", d.dataset_id)) && length(d.dataset_id) <= 1024])
+    error_message = "shared_datasets[*].dataset_id may contain only letters, digits and underscores."
+  }
+}
+
+variable "labels" {
+  description = "Labels set on every labelled resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -1,0 +1,4 @@
+"""Placeholder DAG uploaded by the example; df-gen renders the real one from dag.py.j2."""
+
+DAG_ID = "sales-daily"
+SQL_FOLDER = "sql/sales-daily"

@@ -1,0 +1,75 @@
+resource "google_dataplex_datascan" "default" {
+  for_each     = local.quality_scans
+  project      = lookup(local.project_ids, coalesce(each.value.project, each.value.layer), coalesce(each.value.project, each.value.layer))
+  location     = each.value.location
+  data_scan_id = each.key
+  display_name = "${var.name} ${each.value.table} quality"
+  description  = "Data-quality checks of table ${each.value.table} (pipeline ${var.name})."
+  labels       = local.labels
+
+  data {
+    resource = "//bigquery.googleapis.com/projects/${var.datasets[each.value.layer].project}/datasets/${var.datasets[each.value.layer].dataset_id}/tables/${each.value.table}"
+  }
+
+  execution_spec {
+    trigger {
+      dynamic "on_demand" {
+        for_each = each.value.schedule == null ? [1] : []
+        content {}
+      }
+      dynamic "schedule" {
+        for_each = each.value.schedule == null ? [] : [each.value.schedule]
+        content {
+          cron = schedule.value
+        }
+      }
+    }
+  }
+
+  data_quality_spec {
+    sampling_percent = 100
+    row_filter       = each.value.row_filter
+
+    dynamic "rules" {
+      for_each = toset(each.value.not_null)
+      content {
+        column      = rules.value
+        dimension   = "COMPLETENESS"
+        threshold   = each.value.threshold
+        description = "${rules.value} is never null."
+        non_null_expectation {}
+      }
+    }
+
+    dynamic "rules" {
+      for_each = toset(each.value.unique)
+      content {
+        column      = rules.value
+        dimension   = "UNIQUENESS"
+        description = "${rules.value} is unique."
+        uniqueness_expectation {}
+      }
+    }
+
+    dynamic "rules" {
+      for_each = each.value.min_rows == null ? [] : [each.value.min_rows]
+      content {
+        dimension   = "VOLUME"
+        description = "The table holds at least ${rules.value} rows."
+        table_condition_expectation {
+          sql_expression = "COUNT(*) >= ${rules.value}"
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = contains(keys(var.datasets), each.value.layer)
+      error_message = "Data-quality scan ${each.key}: table ${each.value.table} needs a layer that has an entry in datasets (set layer, or name a key of tables)."
+    }
+  }
+
+  # The scanned table must exist before a scan can be defined on it.
+  depends_on = [google_bigquery_table.tables]
+}

@@ -1,0 +1,226 @@
+"""Tests of modules/pipeline: static checks (fmt, contract, schema) and, in the slow lane,
+the full sandbox cycle of every example. Shared helpers live in modules_datasource_test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from modules_datasource_test import (  # shared helpers
+    PRIMITIVE_ROLES,
+    PUBLIC_MEMBERS,
+    ROOT,
+    VERSIONS_TF,
+    fmt_problems,
+    load_tool,
+    module_tf_text,
+    readme_example_problem,
+    sandbox_available,
+    sandbox_cycle,
+    sandbox_plan,
+    schema_problems,
+)
+
+MODULE = ROOT / "modules" / "pipeline"
+EXAMPLES = MODULE / "examples"
+
+
+def _resource(file: str, type_name: str):
+    tfdoc = load_tool("tfdoc")
+    root = tfdoc.parse_body((MODULE / file).read_text(encoding="utf-8"))
+    (block,) = [b for b in root.blocks if b.type == "resource" and b.labels[0] == type_name]
+    return block
+
+
+def test_versions_tf_is_the_contract_one():
+    assert (MODULE / "versions.tf").read_text(encoding="utf-8") == VERSIONS_TF
+
+
+def test_module_and_examples_are_fmt_clean():
+    assert fmt_problems(MODULE) == ""
+
+
+def test_resources_use_only_arguments_of_the_google_schema():
+    assert schema_problems(MODULE) == []
+
+
+def test_every_variable_and_output_is_typed_and_described():
+    tfdoc = load_tool("tfdoc")
+    variables, outputs = tfdoc.read_module(MODULE)
+    assert {v.name for v in variables} >= {
+        "name",
+        "projects",
+        "datasets",
+        "tables",
+        "views",
+        "composer",
+        "files",
+        "dlp",
+        "data_quality",
+        "labels",
+    }
+    assert [v.name for v in variables if not v.description or v.type == "any"] == []
+    assert {o.name for o in outputs} >= {"tables", "views", "dag_objects"}
+    assert [o.name for o in outputs if not o.description] == []
+
+
+def test_no_primitive_roles_public_members_or_providers():
+    text = module_tf_text(MODULE, skip=("variables.tf",))
+    assert not PRIMITIVE_ROLES.search(text)
+    assert not PUBLIC_MEMBERS.search(text)
+    assert not re.search(r'^\s*(provider|data)\s+"', text, re.MULTILINE)
+
+
+def test_tables_protect_by_default_and_views_use_standard_sql():
+    variables = (MODULE / "variables.tf").read_text(encoding="utf-8")
+    assert variables.count("deletion_protection = optional(bool, true)") == 2
+    views = _resource("views.tf", "google_bigquery_table")
+    (view,) = [b for b in views.blocks if b.type == "view"]
+    assert view.attributes["use_legacy_sql"] == "false"
+    access = _resource("views.tf", "google_bigquery_dataset_access")
+    assert [b.type for b in access.blocks] == ["view"]
+
+
+def test_readme_example_is_the_minimal_example():
+    assert readme_example_problem(MODULE) is None
+
+
+def test_dag_files_reupload_when_their_content_changes():
+    obj = _resource("dag.tf", "google_storage_bucket_object")
+    assert obj.attributes["source"] == "each.value"
+    assert obj.attributes["source_md5hash"] == "filemd5(each.value)"
+    assert obj.attributes["bucket"] == "var.composer.dag_bucket"
+
+
+def test_examples_ship_the_files_they_reference():
+    for main in sorted(EXAMPLES.glob("*/main.tf")):
+        text = main.read_text(encoding="utf-8")
+        for rel in re.findall(r'"\$\{path\.module\}/([^"]+)"', text):
+            assert (main.parent / rel).is_file(), f"{main.relative_to(ROOT)}: {rel} missing"
+    for schema in sorted(EXAMPLES.glob("*/schemas/*.json")):
+        fields = json.loads(schema.read_text(encoding="utf-8"))
+        assert all({"name", "type"} <= set(f) for f in fields), schema
+
+
+def test_full_example_turns_every_option_on():
+    text = (EXAMPLES / "full" / "main.tf").read_text(encoding="utf-8")
+    for option in (
+        "kms_key",
+        "partitioning",
+        "clustering",
+        "views",
+        "authorized_on",
+        "composer",
+        "files",
+        "dlp",
+        "data_quality",
+        "schedule",
+        "labels",
+    ):
+        assert re.search(rf"\b{option}\b\s*=", text), option
+    assert "policyTags" in (EXAMPLES / "full" / "schemas" / "orders.json").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["minimal", "full"])
+def test_example_sandbox_cycle(example, tmp_path: Path):
+    reason = sandbox_available()
+    if reason:
+        pytest.skip(reason)
+    outputs = sandbox_cycle(MODULE, example, tmp_path)
+    assert outputs["tables"]["orders"] == (
+        "projects/acme-dev-landing/datasets/sales_landing/tables/orders"
+    )
+    if example == "minimal":
+        assert outputs["dag_objects"] == {"sales_daily.py": "dags/sales_daily.py"}
+    else:
+        assert outputs["dag_objects"] == {
+            "sales_daily.py": "dags/sales_daily.py",
+            "sql/sales-daily/daily_sales.sql": "dags/sql/sales-daily/daily_sales.sql",
+        }
+        assert outputs["views"] == {
+            "daily_sales_by_country": (
+                "projects/acme-dev-exposure/datasets/sales_exposure/tables/daily_sales_by_country"
+            )
+        }
+        assert set(outputs["data_quality_scans"]) == {
+            "sales-daily-orders",
+            "sales-daily-daily-sales",
+        }
+        assert outputs["dlp_inspect_template"]
+
+
+BASE_ARGUMENTS = """
+  name = "sales-daily"
+  projects = {
+    landing       = "acme-dev-landing"
+    processing    = "acme-dev-processing"
+    curated       = "acme-dev-curated"
+    exposure      = "acme-dev-exposure"
+    orchestration = "acme-dev-orchestration"
+  }
+  datasets = { landing = { project = "acme-dev-landing", dataset_id = "sales_landing" } }
+"""
+SCHEMA_ARG = 'schema = jsonencode([{ name = "id", type = "STRING" }])'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ("", None),
+        (
+            f'tables = {{ t = {{ layer = "curated", {SCHEMA_ARG} }} }}',
+            "Table t is in layer curated, which has no entry in datasets.",
+        ),
+        (
+            f'tables = {{ t = {{ layer = "landing", {SCHEMA_ARG},'
+            ' partitioning = { type = "WEEK" } } }',
+            "partitioning.type must be one of DAY, HOUR, MONTH, YEAR.",
+        ),
+        (
+            'tables = { t = { layer = "landing", schema = "not json" } }',
+            "tables[*].schema must be a JSON string",
+        ),
+        (
+            'dlp = { template_id = "x", info_types = ["EMAIL_ADDRESS"], min_likelihood = "SURE" }',
+            "dlp.min_likelihood must be one of VERY_UNLIKELY",
+        ),
+        (
+            'files = { "dag.py" = "main.tf" }',
+            "files are uploaded to Composer's DAG bucket: set composer.",
+        ),
+        (
+            'data_quality = { Bad_Id = { table = "t", layer = "landing", location = "eu",'
+            " min_rows = 1 } }",
+            "data_quality keys are scan IDs",
+        ),
+        (
+            'data_quality = { scan = { table = "t", layer = "landing", location = "eu" } }',
+            "Each data_quality scan needs at least one rule",
+        ),
+    ],
+    ids=[
+        "valid",
+        "table-layer",
+        "partition-type",
+        "schema-json",
+        "dlp-likelihood",
+        "files-without-composer",
+        "scan-id",
+        "scan-rules",
+    ],
+)
+def test_inputs_are_checked_at_plan(arguments, message, tmp_path):
+    reason = sandbox_available()
+    if reason:
+        pytest.skip(reason)
+    code, output = sandbox_plan(MODULE, tmp_path, BASE_ARGUMENTS + "  " + arguments)
+    if message is None:
+        assert code == 0, output[-3000:]
+    else:
+        assert code == 1
+        assert message in output, output[-3000:]
