@@ -15,4 +15,6 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[embedded,dev]'
+	$(BIN)/ruff check generator tests tools benchmarks
+	$(BIN)/mypy generator
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

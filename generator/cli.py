@@ -163,7 +163,9 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
               f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged")
     if check:
         if report.changed:
-            click.echo(f"{where}: out of date ({counts.replace('created', 'to create').replace('updated', 'to update').replace('deleted', 'to delete')}); run df-gen render {env_dir}", err=True)
+            pending = (f"{len(report.created)} to create, {len(report.updated)} to update, "
+                       f"{len(report.deleted)} to delete, {len(report.orphaned)} orphaned stacks")
+            click.echo(f"{where}: out of date ({pending}); run df-gen render {env_dir}", err=True)
             sys.exit(1)
         click.echo(f"{where}: up to date")
         return

@@ -41,7 +41,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()  # type: ignore[attr-defined]
 }
 
 _SCALARS = {
@@ -137,9 +137,9 @@ def _decode(raw: bytes, display: str) -> str:
         ) from None
     match = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
     if match:
-        before = text[: match.start()]
-        line = before.count("\n") + 1
-        col = match.start() - (before.rfind("\n") + 1) + 1
+        prefix = text[: match.start()]
+        line = prefix.count("\n") + 1
+        col = match.start() - (prefix.rfind("\n") + 1) + 1
         char = f"U+{ord(match.group()):04X}"
         raise DfGenError(
             diagnostics=[Diagnostic(display, line, col, f"control character {char}: binary data, not YAML")]

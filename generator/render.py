@@ -20,7 +20,8 @@ from pathlib import Path
 
 from generator import __version__, hcl
 from generator.errors import DfGenError, Diagnostic
-from generator.jinja import environment, render as render_template
+from generator.jinja import environment
+from generator.jinja import render as render_template
 from generator.loader import display_path
 from generator.model import Model, Stack, build
 from generator.resources import data_dir

@@ -424,7 +424,7 @@ def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], co
         if columns is not None and column not in columns:
             yield doc.error((*path, "policy_tags", column),
                             f"{where}.policy_tags: no column '{column}' in {table['schema']}", key=True)
-    used = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
+    used: list[tuple[str, str | int, Any]] = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
     used += [("clustering", i, c) for i, c in enumerate(table.get("clustering", []))]
     for part, index, column in used:
         if column and columns is not None and column not in columns:
@@ -451,7 +451,7 @@ def _unique_tables(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagn
     owner: dict[tuple[str, str, str], str] = {}
     for key in sorted(clean["pipeline"]):
         data = d.pipelines[key].data
-        objects = [(("tables", layer, n), n, layer)
+        objects: list[tuple[tuple[str, ...], str, str]] = [(("tables", layer, n), n, layer)
                    for layer, by_name in data.get("tables", {}).items() for n in by_name]
         objects += [(("views", n), n, v["layer"]) for n, v in data.get("views", {}).items()]
         for path, name, layer in objects:
