@@ -98,7 +98,7 @@ def test_removed_descriptor_is_reported_then_pruned(demo):
 def test_check_lists_every_change_and_writes_nothing(demo, monkeypatch):
     render(demo)
     (demo / "stacks" / "datasource-store" / "outputs.tf").unlink()
-    text = (demo / "datasources" / "ecommerce.yaml").read_text().replace("retention_days: 3", "retention_days: 5")
+    text = (demo / "datasources" / "ecommerce.yaml").read_text().replace("delete_after_days: 14", "delete_after_days: 21")
     (demo / "datasources" / "ecommerce.yaml").write_text(text)
     monkeypatch.chdir(demo)
     result = CliRunner().invoke(cli, ["render", ".", "--check"])
@@ -137,3 +137,8 @@ def test_graph_formats(demo):
     assert document["stacks"][0] == {"name": "environment", "kind": "environment", "needs": []}
     assert {"name": "pipeline-store-daily", "kind": "pipeline",
             "needs": ["environment", "datasource-store"]} in document["stacks"]
+
+
+def test_readme_shows_the_demo_graph():
+    mermaid = CliRunner().invoke(cli, ["graph", str(DEMO)]).stdout
+    assert f"```mermaid\n{mermaid}```" in (ROOT / "README.md").read_text()

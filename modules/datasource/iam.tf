@@ -15,7 +15,8 @@ locals {
     # Writers can only add objects: no read, overwrite or delete.
     { bucket = "landing", role = "roles/storage.objectCreator", who = local.external_keys },
     { bucket = "landing", role = "roles/storage.objectAdmin", who = ["internal"] },
-    { bucket = "landing", role = "roles/storage.objectViewer", who = ["task:load"] },
+    # The load task moves processed files to the archive: it reads and deletes landing objects.
+    { bucket = "landing", role = "roles/storage.objectUser", who = ["task:load"] },
     { bucket = "archive", role = "roles/storage.objectCreator", who = ["internal"] },
     { bucket = "archive", role = "roles/storage.objectAdmin", who = ["task:load"] },
     { bucket = "archive", role = "roles/storage.objectViewer", who = ["task:transformation"] },
