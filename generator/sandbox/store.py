@@ -1,0 +1,101 @@
+"""The sandbox's cloud: one JSON file of resources per sandbox directory.
+
+``<sandbox-dir>/store.json`` maps ``"<type>/<id>"`` to ``{"type", "id", "state"}``. Every
+change is a read-modify-write under an exclusive ``fcntl`` lock on ``store.lock`` and is
+written atomically (temp file in the same directory, then ``os.replace``), so concurrent
+Terraform runs (parallel stacks, two terminals) never see or leave a half-written store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+STORE_FILE = "store.json"
+LOCK_FILE = "store.lock"
+
+
+class Store:
+    """Resources of one sandbox directory."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.dir = Path(directory)
+        self.path = self.dir / STORE_FILE
+
+    # ----------------------------------------------------------- reading
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {"resources": {}}
+        data.setdefault("resources", {})
+        return dict(data)
+
+    def get(self, type_name: str, rid: str) -> dict[str, Any] | None:
+        """The stored state of resource ``type_name`` with id ``rid``, or None."""
+        entry = self._read()["resources"].get(key(type_name, rid))
+        return None if entry is None else dict(entry["state"])
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        """Every stored resource: ``{"type/id": {"type", "id", "state"}}``."""
+        return dict(self._read()["resources"])
+
+    def find(self, type_name: str, **match: Any) -> list[dict[str, Any]]:
+        """States of ``type_name`` whose attributes equal ``match``."""
+        found = []
+        for entry in self._read()["resources"].values():
+            state = entry["state"]
+            if entry["type"] == type_name and all(state.get(k) == v for k, v in match.items()):
+                found.append(dict(state))
+        return found
+
+    # ----------------------------------------------------------- writing
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[dict[str, Any]]:
+        """Lock the store and yield its data; the data is written back atomically on exit."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / LOCK_FILE, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                data = self._read()
+                yield data
+                self._write(data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".store-", suffix=".tmp", dir=self.dir)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                # Compact: the whole store is rewritten on every change (pretty-printing
+                # made a 200-resource apply ~1 s slower).
+                json.dump(data, fh, separators=(",", ":"), sort_keys=True)
+                fh.flush()
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def put(self, type_name: str, rid: str, state: dict[str, Any]) -> None:
+        """Store (create or replace) one resource."""
+        with self.transaction() as data:
+            data["resources"][key(type_name, rid)] = {"type": type_name, "id": rid, "state": state}
+
+    def delete(self, type_name: str, rid: str) -> bool:
+        """Remove one resource; True if it existed."""
+        with self.transaction() as data:
+            return data["resources"].pop(key(type_name, rid), None) is not None
+
+
+def key(type_name: str, rid: str) -> str:
+    """The store key of a resource."""
+    return f"{type_name}/{rid}"
