@@ -101,6 +101,11 @@ def test_cmek_location_rule() -> None:
     msg = rules.cmek_problem(key, "US", "bucket")
     assert msg and '"europe-west1"' in msg and "CMEK key location" in msg
     assert "expected projects/P" in str(rules.cmek_problem("nonsense", "US", "bucket"))
+    # Multi-regions: EU data takes keys in KMS's "europe", not a (non-existent) "eu".
+    europe = "projects/p/locations/europe/keyRings/r/cryptoKeys/k"
+    assert rules.cmek_problem(europe, "EU", "dataset") is None
+    eu = rules.cmek_problem("projects/p/locations/eu/keyRings/r/cryptoKeys/k", "EU", "dataset")
+    assert eu and 'must be in the location of the data it protects, "europe"' in eu
 
 
 def test_rules_skip_unknown_values() -> None:

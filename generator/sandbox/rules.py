@@ -136,13 +136,19 @@ def cmek_problem(key_name: str, location: str, what: str) -> str | None:
             f'invalid KMS key name "{key_name}": expected '
             "projects/P/locations/L/keyRings/R/cryptoKeys/K (sandbox rule: CMEK key names)"
         )
-    if key_loc != location.lower():
+    expected = KMS_LOCATION_OF.get(location.lower(), location.lower())
+    if key_loc != expected:
         return (
             f'KMS key "{key_name}" is in location "{key_loc}" but the {what} is in '
-            f'"{location}": a CMEK key must be in the resource\'s location '
-            "(sandbox rule: CMEK key location)"
+            f'"{location}": a CMEK key must be in the location of the data it protects, '
+            f'"{expected}" (sandbox rule: CMEK key location)'
         )
     return None
+
+
+# Cloud KMS names the multi-regions differently from BigQuery and Cloud Storage: data in
+# the EU multi-region is protected by keys in "europe", US data by keys in "us".
+KMS_LOCATION_OF = {"eu": "europe", "us": "us"}
 
 
 # ------------------------------------------------------------------ per resource type
