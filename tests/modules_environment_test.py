@@ -325,12 +325,6 @@ def state_resources(show_json: str) -> list[dict[str, Any]]:
     return found
 
 
-def _only_perimeter_id_clashes(stderr: str) -> bool:
-    """Whether every error is the sandbox's id clash on VPC-SC perimeter memberships."""
-    errors = re.findall(r"Error: (.*)", stderr)
-    return bool(errors) and all("service perimeter" in e and "already exists in the sandbox" in e for e in errors)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_example_sandbox_cycle(example, tmp_path):
@@ -341,11 +335,6 @@ def test_example_sandbox_cycle(example, tmp_path):
     tf.init()
     tf.ok("validate", "-no-color")
     apply = tf.run("apply", "-auto-approve", "-input=false", "-no-color")
-    if apply.returncode != 0 and _only_perimeter_id_clashes(apply.stderr):
-        pytest.xfail(
-            "the sandbox gives every VPC-SC perimeter membership the same id (no id rule for "
-            "google_access_context_manager_service_perimeter*_resource): a sandbox defect"
-        )
     assert apply.returncode == 0, f"terraform apply:\n{apply.stdout}\n{apply.stderr}"
     plan = tf.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
     assert plan.returncode == 0, f"second plan is not empty:\n{plan.stdout}\n{plan.stderr}"
