@@ -1,0 +1,250 @@
+"""Retail pipeline `store-daily` of data source `store`.
+
+Rendered by df-gen from `pipelines/retail/dag.py.j2`; edit the template, not this file.
+
+For each landing table (customers, products, orders):
+
+1. **wait** for CSV files under the table's prefix in the landing bucket;
+2. **load** exactly those files into the landing table (raw STRING columns, appended);
+3. **check** the landing table when the descriptor asks for it;
+4. **transform** landing into the curated table of the same name with a MERGE
+   (typed, deduplicated, idempotent: re-running it changes nothing);
+5. **check** the curated table (rows present, keys not null and unique), and run the
+   checks across tables in `sql/checks/` (orders reference known customers and products);
+6. **archive**: move the loaded files to the archive bucket, only once all of the above
+   succeeded, so a failed run leaves its files in landing for the next attempt.
+
+Loading and archiving impersonate the load service account; transformations and checks
+impersonate the transformation service account. Project IDs, location and service
+accounts come from the Airflow Variables that the environment sets on Composer
+(`AIRFLOW_VAR_DF_*`). The aggregated exposure view is created by Terraform, not here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow import DAG
+from airflow.models import Variable
+from airflow.providers.google.cloud.operators.bigquery import (
+    BigQueryCheckOperator,
+    BigQueryInsertJobOperator,
+)
+from airflow.providers.google.cloud.sensors.gcs import GCSObjectsWithPrefixExistenceSensor
+from airflow.providers.google.cloud.transfers.gcs_to_bigquery import GCSToBigQueryOperator
+from airflow.providers.google.cloud.transfers.gcs_to_gcs import GCSToGCSOperator
+
+# Values rendered by df-gen from the environment, data source and pipeline descriptors.
+DAG_ID = "store-daily"
+SCHEDULE = "0 3 * * *"
+START_DATE = "2024-01-01"
+RETRIES = 2
+PIPELINE = "store-daily"
+DATASOURCE = "store"
+LANDING_BUCKET = "acme-demo-store-landing"
+ARCHIVE_BUCKET = "acme-demo-store-archive"
+# Layer -> "project.dataset".
+DATASETS = {
+    "curated": "acme-demo-cur.acme_demo_store_curated",
+    "exposure": "acme-demo-exp.acme_demo_store_exposure",
+    "landing": "acme-demo-lnd.acme_demo_store_landing",
+}
+# Landing table -> object prefix of its files in the landing bucket (default "<table>/").
+LANDING_TABLES = {
+    "customers": "customers/",
+    "orders": "orders/",
+    "products": "products/",
+}
+# Curated tables, each built by `<SQL_FOLDER>/<table>.sql`.
+CURATED_TABLES = [
+    "customers",
+    "orders",
+    "products",
+]
+SQL_FOLDER = "store-daily/sql"
+QUALITY = [
+    {
+        "table": "customers",
+        "layer": "curated",
+        "not_null": ["customer_id"],
+        "unique": ["customer_id"],
+        "min_rows": 1,
+    },
+    {
+        "table": "orders",
+        "layer": "curated",
+        "not_null": ["order_id", "customer_id", "product_id"],
+        "unique": ["order_id"],
+        "min_rows": 1,
+    },
+]
+# Free variables of the pipeline descriptor (strings, numbers, booleans), exposed to
+# templates as `params`. Read here: sensor_timeout_minutes (default 360) and
+# skip_without_files (default false: a run without files fails when the sensor times out).
+PARAMS = json.loads("{\"sensor_timeout_minutes\": 240}")
+
+# Environment-wide values. Composer defines them as AIRFLOW_VAR_* environment variables,
+# which Variable.get reads without a metadata database query, so parsing stays cheap.
+LOCATION = Variable.get("df_location")
+LANDING_PROJECT = Variable.get("df_landing_project")
+PROCESSING_PROJECT = Variable.get("df_processing_project")
+LOAD_SA = Variable.get("df_load_sa")
+TRANSFORMATION_SA = Variable.get("df_transformation_sa")
+
+SQL_DIR = Path(__file__).resolve().parent / SQL_FOLDER
+# Checks across tables (e.g. foreign keys): one query per file, run after every
+# transformation; each must return one row of TRUE values.
+CHECK_FILES = sorted((SQL_DIR / "checks").glob("*.sql"))
+# Poke rarely and free the worker slot between pokes; the wait is bounded so that a run
+# without files ends (max_active_runs=1 would otherwise hold back the next runs).
+SENSOR_POKE = timedelta(minutes=5)
+SENSOR_TIMEOUT = timedelta(minutes=float(PARAMS.get("sensor_timeout_minutes", 360)))
+SKIP_WITHOUT_FILES = bool(PARAMS.get("skip_without_files", False))
+
+
+def table_id(layer: str, table: str) -> str:
+    """Return the `project.dataset.table` id of a table in a layer."""
+    return f"{DATASETS[layer]}.{table}"
+
+
+def quality_sql(
+    table: str, layer: str, not_null: list[str], unique: list[str], min_rows: int
+) -> str:
+    """One query whose single row is all TRUE when the table passes every check.
+
+    BigQueryCheckOperator fails on any FALSE value, and the column names tell which
+    check failed.
+    """
+    tests = [f"COUNT(*) >= {min_rows} AS min_rows"]
+    tests += [f"COUNTIF({column} IS NULL) = 0 AS {column}_not_null" for column in not_null]
+    # COUNT(column) ignores NULLs: the not-null check reports those.
+    tests += [f"COUNT(DISTINCT {column}) = COUNT({column}) AS {column}_unique" for column in unique]
+    columns = ",\n  ".join(tests)
+    return f"SELECT\n  {columns}\nFROM `{table_id(layer, table)}`"
+
+
+default_args = {
+    "owner": "data-engineering",
+    "depends_on_past": False,
+    "retries": RETRIES,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+}
+
+with DAG(
+    dag_id=DAG_ID,
+    description=f"Retail pipeline {PIPELINE} of data source {DATASOURCE}",
+    schedule=SCHEDULE,
+    start_date=pendulum.parse(START_DATE, tz="UTC"),
+    catchup=False,
+    # Runs share the landing files; two at once would load them twice.
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=12),
+    default_args=default_args,
+    params=PARAMS,
+    tags=["df-gen", "retail", PIPELINE, DATASOURCE],
+    doc_md=__doc__,
+) as dag:
+    producers = {}
+    landed = {}
+    for table, prefix in LANDING_TABLES.items():
+        wait = GCSObjectsWithPrefixExistenceSensor(
+            task_id=f"wait_{table}",
+            bucket=LANDING_BUCKET,
+            prefix=prefix,
+            impersonation_chain=LOAD_SA,
+            mode="reschedule",
+            poke_interval=SENSOR_POKE.total_seconds(),
+            timeout=SENSOR_TIMEOUT.total_seconds(),
+            soft_fail=SKIP_WITHOUT_FILES,
+        )
+        load = GCSToBigQueryOperator(
+            task_id=f"load_{table}",
+            bucket=LANDING_BUCKET,
+            # Exactly the objects the sensor found, so a file arriving mid-run waits for
+            # the next run instead of being archived unloaded.
+            source_objects=wait.output,
+            destination_project_dataset_table=table_id("landing", table),
+            source_format="CSV",
+            skip_leading_rows=1,
+            allow_quoted_newlines=True,
+            # The table and its schema (with policy tags) belong to Terraform.
+            autodetect=None,
+            create_disposition="CREATE_NEVER",
+            write_disposition="WRITE_APPEND",
+            project_id=LANDING_PROJECT,
+            location=LOCATION,
+            impersonation_chain=LOAD_SA,
+        )
+        wait >> load
+        landed[table] = wait
+        producers[("landing", table)] = load
+
+    for table in CURATED_TABLES:
+        transform = BigQueryInsertJobOperator(
+            task_id=f"transform_{table}",
+            configuration={
+                "query": {
+                    "query": (SQL_DIR / f"{table}.sql").read_text(encoding="utf-8"),
+                    "useLegacySql": False,
+                }
+            },
+            project_id=PROCESSING_PROJECT,
+            location=LOCATION,
+            impersonation_chain=TRANSFORMATION_SA,
+        )
+        # A curated table is built from the landing table of the same name, or from all
+        # of them when there is none.
+        loads = [task for (layer, _), task in producers.items() if layer == "landing"]
+        producers.get(("landing", table), loads) >> transform
+        producers[("curated", table)] = transform
+
+    # Tasks that must succeed before a landing table's files may be archived.
+    finals = {key: [task] for key, task in producers.items()}
+    for check in QUALITY:
+        key = (check["layer"], check["table"])
+        check_task = BigQueryCheckOperator(
+            task_id=f"check_{check['layer']}_{check['table']}",
+            sql=quality_sql(**check),
+            use_legacy_sql=False,
+            project_id=PROCESSING_PROJECT,
+            location=LOCATION,
+            impersonation_chain=TRANSFORMATION_SA,
+        )
+        producers[key] >> check_task
+        finals[key] = [check_task]
+        # A transformation reads a landing table only once that table passed its checks.
+        if check["layer"] == "landing" and ("curated", check["table"]) in producers:
+            check_task >> producers[("curated", check["table"])]
+
+    gates = []
+    for path in CHECK_FILES:
+        gate = BigQueryCheckOperator(
+            task_id=f"check_{path.stem}",
+            sql=path.read_text(encoding="utf-8"),
+            use_legacy_sql=False,
+            project_id=PROCESSING_PROJECT,
+            location=LOCATION,
+            impersonation_chain=TRANSFORMATION_SA,
+        )
+        [task for (layer, _), task in producers.items() if layer == "curated"] >> gate
+        gates.append(gate)
+
+    for table, wait in landed.items():
+        # One mapped task instance per loaded file: the move is exact and a retry only
+        # repeats the files that failed. Objects keep their names in the archive bucket,
+        # whose versioning keeps earlier deliveries of a re-delivered name.
+        archive = GCSToGCSOperator.partial(
+            task_id=f"archive_{table}",
+            source_bucket=LANDING_BUCKET,
+            destination_bucket=ARCHIVE_BUCKET,
+            exact_match=True,
+            move_object=True,
+            impersonation_chain=LOAD_SA,
+        ).expand(source_object=wait.output)
+        finals.get(("curated", table), finals[("landing", table)]) >> archive
+        finals[("landing", table)] >> archive
+        gates >> archive
