@@ -98,7 +98,8 @@ def test_removed_descriptor_is_reported_then_pruned(demo):
 def test_check_lists_every_change_and_writes_nothing(demo, monkeypatch):
     render(demo)
     (demo / "stacks" / "datasource-store" / "outputs.tf").unlink()
-    text = (demo / "datasources" / "ecommerce.yaml").read_text().replace("delete_after_days: 14", "delete_after_days: 21")
+    source = demo / "datasources" / "ecommerce.yaml"
+    text = source.read_text().replace("delete_after_days: 14", "delete_after_days: 21")
     (demo / "datasources" / "ecommerce.yaml").write_text(text)
     monkeypatch.chdir(demo)
     result = CliRunner().invoke(cli, ["render", ".", "--check"])
@@ -159,3 +160,14 @@ def test_every_rendered_demo_stack_passes_terraform_validate(demo, tmp_path):
         code, out, err = engine.run(["validate", "-no-color"], cwd=stack, env=env)
         assert code == 0, f"{stack.name}: validate failed\n{out}\n{err}"
         assert "Success! The configuration is valid" in out
+
+
+def test_modules_from_a_pinned_git_source(demo):
+    text = (demo / "environment.yaml").read_text().replace(
+        "  modules:\n    path: ../../modules",
+        "  modules:\n    git:\n      url: https://git.example.com/platform/df-gen.git\n      ref: v1.2.0",
+    )
+    (demo / "environment.yaml").write_text(text)
+    files = render_files(load_model(demo))
+    assert ('  source = "git::https://git.example.com/platform/df-gen.git//modules/datasource?ref=v1.2.0"\n'
+            in files["datasource-store/main.tf"])
