@@ -13,6 +13,9 @@ $(BIN)/python:
 demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[embedded]'
 	$(BIN)/df-gen validate environments/demo
+	$(BIN)/df-gen render environments/demo
+	$(BIN)/df-gen apply environments/demo --sandbox --auto-approve
+	$(BIN)/df-gen output environments/demo --sandbox
 
 # Airflow lives in its own venv; the tests load the rendered DAGs into its DagBag.
 # The stamp is written last, so an interrupted install is redone.

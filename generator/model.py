@@ -519,6 +519,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
                 "query": Raw(f'file("${{path.module}}/views/{view_name}.sql")'),
                 "description": view.get("description"),
                 "authorized_on": view.get("authorized_on"),
+                "deletion_protection": view.get("deletion_protection", True),
             }
         )
     args: dict[str, Any] = {

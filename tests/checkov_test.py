@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tfsupport import ROOT
 
 
 def _checkov() -> list[str]:
@@ -25,20 +25,17 @@ def _checkov() -> list[str]:
     return [found]
 
 
-def run_checkov(directory: Path) -> list[dict]:
-    """Run checkov over ``directory`` offline; return its report(s) as a list."""
+def run_checkov(directory: Path, quiet: bool = True) -> list[dict]:
+    """Run checkov over ``directory`` offline; return its report(s) as a list.
+
+    ``quiet`` leaves passed checks out of the report.
+    """
     proc = subprocess.run(
         [
             *_checkov(),
-            "-d",
-            str(directory),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "-o",
-            "json",
+            *("-d", str(directory), "--framework", "terraform", "--skip-download"),
+            *(("--quiet",) if quiet else ()),
+            *("--compact", "-o", "json"),
         ],
         capture_output=True,
         text=True,
@@ -51,17 +48,30 @@ def run_checkov(directory: Path) -> list[dict]:
     return report if isinstance(report, list) else [report]
 
 
-def test_checkov_is_clean_on_all_modules():
-    reports = run_checkov(ROOT / "modules")
-    summaries = [r.get("summary", {}) for r in reports]
-    assert sum(s.get("resource_count", 0) for s in summaries) > 0, "checkov saw no resources"
-    assert all(s.get("parsing_errors", 0) == 0 for s in summaries), summaries
-    failures = [
+def failed_checks(reports: list[dict]) -> list[str]:
+    """One line per failed check: ID, resource, file and the check's name."""
+    return sorted(
         f"{f['check_id']} {f['resource']} ({f['file_path']}): {f['check_name']}"
         for r in reports
         for f in r.get("results", {}).get("failed_checks", [])
-    ]
-    assert not failures, "checkov failed checks:\n" + "\n".join(sorted(failures))
+    )
+
+
+def test_checkov_is_clean_on_all_modules():
+    reports = run_checkov(ROOT / "modules", quiet=False)
+    summaries = [r.get("summary", {}) for r in reports]
+    assert sum(s.get("resource_count", 0) for s in summaries) > 0, "checkov saw no resources"
+    assert all(s.get("parsing_errors", 0) == 0 for s in summaries), summaries
+    # Every bundled module was really scanned (paths are relative: /<module>/<file>.tf).
+    checked = {
+        c["file_path"].strip("/").split("/")[0]
+        for r in reports
+        for kind in ("passed_checks", "failed_checks", "skipped_checks")
+        for c in r.get("results", {}).get(kind, [])
+    }
+    assert checked == {p.parent.name for p in (ROOT / "modules").glob("*/versions.tf")}
+    failures = failed_checks(reports)
+    assert not failures, "checkov failed checks:\n" + "\n".join(failures)
 
 
 def test_every_inline_skip_gives_a_reason():
@@ -79,10 +89,6 @@ def test_every_inline_skip_gives_a_reason():
 def test_checkov_is_clean_on_rendered_demo_stacks():
     """The stacks df-gen renders (with the modules they call) pass checkov too (issue 5)."""
     reports = run_checkov(ROOT / "environments" / "demo" / "stacks")
-    failed = [
-        f"{check['check_id']} {check['resource']} ({check['file_path']})"
-        for report in reports
-        for check in report.get("results", {}).get("failed_checks", [])
-    ]
     assert sum(r.get("summary", {}).get("passed", 0) for r in reports) > 0
-    assert not failed, "checkov failures:\n" + "\n".join(failed)
+    failures = failed_checks(reports)
+    assert not failures, "checkov failed checks:\n" + "\n".join(failures)

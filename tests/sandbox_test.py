@@ -369,6 +369,7 @@ def test_sandbox_env_writes_only_into_sandbox_dir(tmp_path: Path) -> None:
     assert f'"hashicorp/google" = "{wrapper.parent}"' in rc and "filesystem_mirror" in rc and "direct {" in rc
     assert os.access(wrapper, os.X_OK) and "-m generator.sandbox" in wrapper.read_text()
     assert env["DF_GEN_SANDBOX_DIR"] == str(tmp_path / "sb")
+    assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "sb" / "plugin-cache")  # never the shared cache
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sb"]
 
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from tfsupport import ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tfdoc = _load("tfdoc")
+tfdoc = load_tool("tfdoc")
 
 VARIABLES = """
 # A comment with { an unbalanced brace
@@ -202,4 +189,4 @@ def test_module_readmes_are_up_to_date(module_dir):
 
 def test_bundled_modules_have_documented_readmes():
     names = {p.name for p in _modules_with_tfdoc()}
-    assert {"datasource", "pipeline"} <= names
+    assert {"datasource", "environment", "pipeline"} <= names

@@ -365,7 +365,7 @@ def _type_label(type_name: str) -> str:
 
 
 def _display_name(state: dict[str, Any], rid: str) -> str:
-    for attr in ("name", "account_id", "dataset_id", "table_id", "project_id"):
+    for attr in ("name", "account_id", "table_id", "dataset_id", "project_id"):
         value = state.get(attr)
         if isinstance(value, str):
             return value

@@ -88,6 +88,7 @@ def sandbox_env(
         "  }\n"
         "}\n",
     )
+    (root / "plugin-cache").mkdir(parents=True, exist_ok=True)
     _write_if_changed(
         root / "mirror" / PROVIDER_ADDRESS / PROVIDER_VERSION / _platform()
         / f"terraform-provider-google_v{PROVIDER_VERSION}",
@@ -96,6 +97,9 @@ def sandbox_env(
     )
     env = {
         "TF_CLI_CONFIG_FILE": str(root / "terraform.rc"),
+        # init links the mirror's package into the plugin cache: a private one, so the
+        # user's shared cache never holds the sandbox as hashicorp/google.
+        "TF_PLUGIN_CACHE_DIR": str(root / "plugin-cache"),
         ENV_SANDBOX_DIR: str(root),
         # The python wrapper must find the generator package even from another directory.
         "PYTHONPATH": _pythonpath(),

@@ -30,26 +30,26 @@ module "pipeline" {
       table_id            = "customers"
       layer               = "landing"
       schema              = templatefile("${path.module}/schemas/landing.customers.json", { policy_tags = data.terraform_remote_state.environment.outputs.policy_tags })
-      deletion_protection = true
+      deletion_protection = false
     }
     landing-orders = {
       table_id            = "orders"
       layer               = "landing"
       schema              = file("${path.module}/schemas/landing.orders.json")
-      deletion_protection = true
+      deletion_protection = false
     }
     landing-products = {
       table_id            = "products"
       layer               = "landing"
       schema              = file("${path.module}/schemas/landing.products.json")
-      deletion_protection = true
+      deletion_protection = false
     }
     curated-customers = {
       table_id            = "customers"
       layer               = "curated"
       schema              = templatefile("${path.module}/schemas/curated.customers.json", { policy_tags = data.terraform_remote_state.environment.outputs.policy_tags })
       clustering          = ["country_code"]
-      deletion_protection = true
+      deletion_protection = false
     }
     curated-orders = {
       table_id = "orders"
@@ -60,22 +60,23 @@ module "pipeline" {
         type  = "DAY"
       }
       clustering          = ["customer_id", "product_id"]
-      deletion_protection = true
+      deletion_protection = false
     }
     curated-products = {
       table_id            = "products"
       layer               = "curated"
       schema              = file("${path.module}/schemas/curated.products.json")
       clustering          = ["category"]
-      deletion_protection = true
+      deletion_protection = false
     }
   }
   views = {
     sales_by_product_day = {
-      layer         = "exposure"
-      query         = file("${path.module}/views/sales_by_product_day.sql")
-      description   = "Daily revenue and order counts by product category and country"
-      authorized_on = ["curated"]
+      layer               = "exposure"
+      query               = file("${path.module}/views/sales_by_product_day.sql")
+      description         = "Daily revenue and order counts by product category and country"
+      authorized_on       = ["curated"]
+      deletion_protection = false
     }
   }
   composer = {

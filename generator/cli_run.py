@@ -1,0 +1,156 @@
+"""Click commands ``df-gen plan|apply|destroy|output`` (registered by cli.py).
+
+Each parses its options and calls one function of :mod:`generator.runner`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator import runner
+from generator.errors import DfGenError
+
+ENV_DIR = click.argument("env_dir", type=click.Path(file_okay=False, path_type=Path), metavar="ENV_DIR")
+
+
+def _common(func: Callable[..., Any], stack_help: str = "Only this stack and what it depends on (repeatable).",
+            only_help: str = "With --stack: exactly the named stacks, no dependencies.") -> Callable[..., Any]:
+    """Options every run command shares (declared once)."""
+    options = [
+        click.option("--stack", "stacks", multiple=True, metavar="NAME", help=stack_help),
+        click.option("--only", is_flag=True, help=only_help),
+        click.option("--sandbox", is_flag=True,
+                     help="Run against the local sandbox (state under ENV_DIR/.df-gen/sandbox), not Google Cloud."),
+        click.option("--parallelism", type=click.IntRange(min=1), default=4, show_default=True,
+                     help="Independent stacks run at the same time."),
+        click.option("--terraform-bin", envvar="DF_GEN_TERRAFORM", default=None,
+                     help="Terraform or OpenTofu executable, or 'embedded' (default: terraform, tofu, embedded)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(env_dir: Path, **kwargs: Any) -> runner.RunOptions:
+    return runner.RunOptions(env_dir=env_dir, stacks=tuple(kwargs.pop("stacks", ())), **kwargs)
+
+
+def _print_summary(report: runner.RunReport, err: bool = False) -> None:
+    for line in report.summary_lines():
+        click.echo(line, err=err)
+
+
+def _fail_if_failed(report: runner.RunReport) -> None:
+    failed = report.failed
+    if failed:
+        names = ", ".join(f"{r.name} ({r.status})" for r in failed)
+        raise DfGenError(f"{report.command} did not succeed for {len(failed)} stack(s): {names}")
+
+
+def _can_ask() -> bool:
+    return sys.stdin.isatty()
+
+
+@click.command("plan")
+@ENV_DIR
+@_common
+@click.option("--all", "all_stacks", is_flag=True, help="Plan every stack, also those unchanged since the last apply.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when some plan has changes (as Terraform does).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (shape in the README).")
+def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, **kwargs: Any) -> None:
+    """Plan the stacks of ENV_DIR in dependency order; save one plan per stack.
+
+    Stacks unchanged since their last apply (same rendered files, module files and
+    upstream outputs) are skipped without running Terraform; --all plans them too.
+    A plan that deletes or replaces a stateful resource is flagged (DATA LOSS).
+    Exit codes: 0 success, 1 a stack failed, with --detailed-exitcode 2 changes present.
+    """
+    report = runner.plan(_options(env_dir, plain=as_json, **kwargs))
+    if as_json:
+        click.echo(json.dumps(report.plan_document(), indent=2))
+    else:
+        _print_summary(report)
+    _fail_if_failed(report)
+    if detailed_exitcode and report.has_changes:
+        sys.exit(2)
+
+
+@click.command("apply")
+@ENV_DIR
+@_common
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--all", "all_stacks", is_flag=True,
+              help="Plan and apply every stack, also those unchanged since the last apply (drift).")
+@click.option("--allow-destroy", is_flag=True,
+              help="Apply plans that delete or replace stateful resources "
+              "(projects, buckets, datasets, tables, keys, topics).")
+def apply_command(env_dir: Path, **kwargs: Any) -> None:
+    """Apply the stacks of ENV_DIR in dependency order.
+
+    A saved plan is applied as it is when the stack's inputs have not changed since it was
+    made; otherwise the stack is planned again first. Without --auto-approve, every plan
+    is shown and confirmed once for the whole run.
+    """
+    options = _options(env_dir, **kwargs)
+
+    def confirm(planned: runner.RunReport) -> bool:
+        _print_summary(planned)
+        count = sum(1 for r in planned.results if r.status == "changes")
+        return click.confirm(f"Apply the changes of {count} stack(s) ({planned.mode})?", default=False)
+
+    report = runner.apply(options, confirm if _can_ask() else None)
+    _print_summary(report)
+    _fail_if_failed(report)
+
+
+def _common_destroy(func: Callable[..., Any]) -> Callable[..., Any]:
+    return _common(func, "Only this stack and the stacks that need it (repeatable).",
+                   "With --stack: exactly the named stacks, not the stacks that need them.")
+
+
+@click.command("destroy")
+@ENV_DIR
+@_common_destroy
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+def destroy_command(env_dir: Path, **kwargs: Any) -> None:
+    """Destroy every resource of the stacks of ENV_DIR, dependants first.
+
+    --stack NAME destroys NAME and the stacks that need it (unless --only).
+    """
+    options = _options(env_dir, **kwargs)
+
+    def confirm(names: list[str], mode: str) -> bool:
+        click.echo(f"Destroy every resource of {len(names)} stack(s) ({mode}): {', '.join(names)}")
+        return click.confirm("Really destroy?", default=False)
+
+    report = runner.destroy(options, confirm if _can_ask() else None)
+    _print_summary(report)
+    _fail_if_failed(report)
+
+
+@click.command("output")
+@ENV_DIR
+@_common
+@click.option("--json", "as_json", is_flag=True, help="Print {stack: {output: value}} as JSON.")
+def output_command(env_dir: Path, as_json: bool, **kwargs: Any) -> None:
+    """Print the outputs of the stacks of ENV_DIR: stack.output = value."""
+    report = runner.output(_options(env_dir, plain=True, quiet=not report_progress(), **kwargs))
+    if as_json:
+        click.echo(json.dumps(runner.outputs_document(report), indent=2, sort_keys=True))
+    else:
+        for line in runner.format_outputs(report):
+            click.echo(line)
+    if report.failed:
+        _print_summary(report, err=True)
+    _fail_if_failed(report)
+
+
+def report_progress() -> bool:
+    """Outputs are quick: progress lines only when stderr is a terminal."""
+    return sys.stderr.isatty()

@@ -1,0 +1,135 @@
+"""Sandbox mode without touching committed files: a Terraform override file per stack.
+
+In sandbox mode each stack directory gets ``df_gen_sandbox_override.tf`` for the duration
+of one df-gen command (under the environment's lock; ``*_override.tf`` is git-ignored).
+Terraform merges it over the committed files:
+
+- the ``gcs`` backend becomes a ``local`` one under the sandbox directory;
+- ``impersonate_service_account`` of the google provider becomes null (the sandbox has no
+  identities to impersonate);
+- for stacks that read the environment stack's outputs, the ``gcs``
+  ``terraform_remote_state`` becomes a ``local`` one reading the sandbox state file.
+
+A crash can leave a file behind; the next run, holding the lock, removes it first
+(:func:`remove_stale`), so a Google Cloud run never picks up a local backend.
+
+``terraform init`` also writes ``.terraform.lock.hcl`` next to the committed files, with
+the checksum of the sandbox's provider. In sandbox mode :func:`keep_lock_file` puts the
+stack's own lock file back (or removes the new one) once ``init`` is done, keeping a copy
+in the sandbox directory until then so that a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from generator.model import Stack
+
+OVERRIDE_NAME = "df_gen_sandbox_override.tf"
+LOCK_FILE = ".terraform.lock.hcl"
+_MARKER = "# Written by df-gen for a sandbox run; removed when the run ends. Do not commit."
+
+
+def _hcl(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid HCL string literal
+
+
+def override_text(stack: Stack, state_dir: Path) -> str:
+    """The override file of ``stack``, with local state files under ``state_dir``."""
+    state_dir = state_dir.resolve()
+    lines = [
+        _MARKER,
+        "",
+        "terraform {",
+        '  backend "local" {',
+        f"    path = {_hcl(str(state_dir / f'{stack.name}.tfstate'))}",
+        "  }",
+        "}",
+        "",
+        'provider "google" {',
+        "  impersonate_service_account = null",
+        "}",
+    ]
+    if stack.remote_environment is not None:
+        lines += [
+            "",
+            'data "terraform_remote_state" "environment" {',
+            '  backend = "local"',
+            "  config = {",
+            f"    path = {_hcl(str(state_dir / 'environment.tfstate'))}",
+            "  }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def remove_stale(stacks_dir: Path) -> list[Path]:
+    """Delete override files a crashed run left in ``stacks_dir/*/``; return them."""
+    removed = []
+    for path in sorted(stacks_dir.glob(f"*/{OVERRIDE_NAME}")):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def sandbox_overrides(stacks: Iterable[Stack], stacks_dir: Path, state_dir: Path) -> Iterator[None]:
+    """Write the override file of every stack for the block's duration, then remove them."""
+    written: list[Path] = []
+    try:
+        for stack in stacks:
+            directory = stacks_dir / stack.name
+            if not directory.is_dir():
+                continue
+            path = directory / OVERRIDE_NAME
+            path.write_text(override_text(stack, state_dir))
+            written.append(path)
+        yield
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
+
+
+def restore_lock_files(stacks_dir: Path, backup_dir: Path) -> None:
+    """Put back lock files a crashed sandbox ``init`` left in ``backup_dir``."""
+    if not backup_dir.is_dir():
+        return
+    for saved in sorted(backup_dir.iterdir()):
+        target = stacks_dir / saved.stem / LOCK_FILE
+        if saved.suffix == ".absent":
+            if target.parent.is_dir():
+                target.unlink(missing_ok=True)
+        elif saved.suffix == ".hcl" and target.parent.is_dir():
+            shutil.copyfile(saved, target)
+        saved.unlink()
+
+
+@contextlib.contextmanager
+def keep_lock_file(stack_dir: Path, backup_dir: Path) -> Iterator[None]:
+    """Leave ``stack_dir``'s ``.terraform.lock.hcl`` as it was before the block.
+
+    The stack's own lock file (pinning the real provider's checksums) is moved aside so
+    that the sandbox's provider does not clash with it, and put back afterwards.
+    """
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    target = stack_dir / LOCK_FILE
+    name = stack_dir.name
+    if target.exists():
+        backup = backup_dir / f"{name}.hcl"
+        shutil.copyfile(target, backup)
+        target.unlink()
+    else:
+        backup = backup_dir / f"{name}.absent"
+        backup.write_text("")
+    try:
+        yield
+    finally:
+        if backup.suffix == ".hcl":
+            shutil.copyfile(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)
