@@ -16,6 +16,7 @@ import click
 
 from generator import __version__
 from generator.errors import DfGenError
+from generator.loader import display_path
 
 ENV_DIR = click.argument(
     "env_dir", type=click.Path(file_okay=False, path_type=Path), metavar="ENV_DIR"
@@ -149,7 +150,7 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
     from generator.render import render as run_render
 
     report = run_render(env_dir, check=check, force=force, prune=prune)
-    where = display_stacks(report.stacks_dir)
+    where = display_path(report.stacks_dir)
     for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted)):
         for relative in paths:
             click.echo(f"{'would ' if check else ''}{verb} {where}/{relative}")
@@ -197,12 +198,6 @@ def _register() -> None:
 
 
 _register()
-
-
-def display_stacks(path: Path) -> str:
-    from generator.loader import display_path
-
-    return display_path(path)
 
 
 def _count(number: int, noun: str) -> str:

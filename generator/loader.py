@@ -195,7 +195,7 @@ class _Builder:
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if len(node.value) > 64 * 1024:
             raise self._fail(node, "value is longer than 64 KiB")
-        return _Loader.construct_scalar_value(node)
+        return _construct_scalar_value(node)
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -204,7 +204,7 @@ class _Builder:
                 raise self._fail(key_node, "YAML merge keys (<<) are not supported; write the keys out")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._fail(key_node, "mapping keys must be plain strings")
-            key = str(_Loader.construct_scalar_value(key_node))
+            key = str(_construct_scalar_value(key_node))
             if key in result:
                 first_line, _ = self.key_positions[(*path, key)]
                 raise self._fail(key_node, f"duplicate key '{key}' (first defined on line {first_line})")
@@ -216,7 +216,7 @@ class _Builder:
         return result
 
 
-def _construct_scalar_value(node: yaml.ScalarNode) -> Any:
+def _construct_scalar_value(node: yaml.Node) -> Any:
     """Construct one scalar with SafeLoader's rules (bool, int, float, null, str)."""
     constructor = _SCALAR_CONSTRUCTOR.yaml_constructors.get(node.tag)
     if constructor is None:
@@ -225,4 +225,3 @@ def _construct_scalar_value(node: yaml.ScalarNode) -> Any:
 
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
-_Loader.construct_scalar_value = staticmethod(_construct_scalar_value)

@@ -53,8 +53,12 @@ def kms_key_ring(prefix: str, location: str) -> str:
 
 
 def kms_location(location: str) -> str:
-    """Cloud KMS location protecting data in ``location``: EU data needs ``europe`` keys."""
-    return {"EU": "europe", "US": "us"}.get(location, location.lower())
+    """Cloud KMS location of keys for data in ``location`` (any case).
+
+    Cloud KMS names the multi-regions differently from BigQuery and Cloud Storage: data in
+    the EU multi-region is protected by keys in ``europe``, US data by keys in ``us``.
+    """
+    return {"eu": "europe", "us": "us"}.get(location.lower(), location.lower())
 
 
 def kms_key(service: str) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from generator.naming import kms_location
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -136,7 +138,7 @@ def cmek_problem(key_name: str, location: str, what: str) -> str | None:
             f'invalid KMS key name "{key_name}": expected '
             "projects/P/locations/L/keyRings/R/cryptoKeys/K (sandbox rule: CMEK key names)"
         )
-    expected = KMS_LOCATION_OF.get(location.lower(), location.lower())
+    expected = kms_location(location)
     if key_loc != expected:
         return (
             f'KMS key "{key_name}" is in location "{key_loc}" but the {what} is in '
@@ -144,11 +146,6 @@ def cmek_problem(key_name: str, location: str, what: str) -> str | None:
             f'"{expected}" (sandbox rule: CMEK key location)'
         )
     return None
-
-
-# Cloud KMS names the multi-regions differently from BigQuery and Cloud Storage: data in
-# the EU multi-region is protected by keys in "europe", US data by keys in "us".
-KMS_LOCATION_OF = {"eu": "europe", "us": "us"}
 
 
 # ------------------------------------------------------------------ per resource type
