@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.sandbox import computed, rules
+from generator.sandbox import agents, computed, rules
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.values import UNKNOWN, is_known, normalize
@@ -264,15 +264,26 @@ class SandboxProvider:
                 "default_labels": self.config.get("default_labels") or {},
             }
         elif type_name == "google_storage_project_service_account":
-            email = f"service-{project_number(project)}@gs-project-accounts.iam.gserviceaccount.com"
+            email = agents.email("storage", project_number(project))
             values = {"id": email, "email_address": email, "member": f"serviceAccount:{email}"}
         elif type_name == "google_bigquery_default_service_account":
-            email = f"bq-{project_number(project)}@bigquery-encryption.iam.gserviceaccount.com"
+            email = agents.email("bigquery", project_number(project))
             values = {
                 "id": email,
                 "email": email,
                 "member": f"serviceAccount:{email}",
                 "project": project,
+            }
+        elif type_name == "google_logging_project_settings":
+            # projects.getSettings: one Logging agent serves sinks and CMEK
+            # (loggingServiceAccountId, kmsServiceAccountId).
+            email = agents.email("logging", project_number(project))
+            values = {
+                "id": f"projects/{project}/settings",
+                "name": f"projects/{project}/settings",
+                "project": project,
+                "logging_service_account_id": email,
+                "kms_service_account_id": email,
             }
         else:
             values = {}
