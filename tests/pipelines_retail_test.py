@@ -283,6 +283,64 @@ class _Task:
         return types.SimpleNamespace(expand=lambda **more: cls(mapped=True, **kwargs, **more))
 
 
+class _TaskFlow:
+    """Stands for an ``@task``-decorated function: ``.override(task_id=...).expand(...)``."""
+
+    def __init__(self, function: Any, task_id: str | None = None) -> None:
+        self.function, self.task_id = function, task_id or function.__name__
+
+    def override(self, task_id: str) -> _TaskFlow:
+        return _TaskFlow(self.function, task_id)
+
+    def expand(self, **kwargs: Any) -> _Task:
+        mapped = type("@task", (_Task,), {})(self.task_id, mapped=True, **kwargs)
+        mapped.function = self.function  # type: ignore[attr-defined]
+        return mapped
+
+
+class RetentionError(Exception):
+    """What GCS answers (403) when an object under a retention policy would be replaced."""
+
+
+class _Gcs:
+    """Objects of the sandbox buckets by bucket, and the identities that touched them.
+
+    The archive bucket has a retention policy, so its objects can be neither replaced
+    nor deleted (https://cloud.google.com/storage/docs/bucket-lock).
+    """
+
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, str]] = {"dfd-sales-landing": {}, "dfd-sales-archive": {}}
+        self.retained = {"dfd-sales-archive"}
+        self.identities: set[Any] = set()
+        self.fail_next_delete = False
+
+    def hook(self, impersonation_chain: Any = None) -> Any:
+        self.identities.add(impersonation_chain)
+        gcs = self
+
+        class Hook:
+            def exists(self, bucket_name: str, object_name: str) -> bool:
+                return object_name in gcs.objects[bucket_name]
+
+            def rewrite(self, source_bucket: str, source_object: str,
+                        destination_bucket: str, destination_object: str) -> None:
+                target = gcs.objects[destination_bucket]
+                if destination_bucket in gcs.retained and destination_object in target:
+                    raise RetentionError(f"{destination_object} is under retention")
+                target[destination_object] = gcs.objects[source_bucket][source_object]
+
+            def delete(self, bucket_name: str, object_name: str) -> None:
+                if bucket_name in gcs.retained:
+                    raise RetentionError(f"{object_name} is under retention")
+                if gcs.fail_next_delete:
+                    gcs.fail_next_delete = False
+                    raise ConnectionError("delete interrupted")
+                del gcs.objects[bucket_name][object_name]
+
+        return Hook()
+
+
 class _Dag:
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -303,10 +361,17 @@ def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         "airflow.providers.google.cloud.sensors.gcs": ("GCSObjectsWithPrefixExistenceSensor",),
         "airflow.providers.google.cloud.transfers.gcs_to_bigquery": ("GCSToBigQueryOperator",),
-        "airflow.providers.google.cloud.transfers.gcs_to_gcs": ("GCSToGCSOperator",),
     }
     airflow: Any = types.ModuleType("airflow")
     airflow.DAG = _Dag
+    # Airflow 3 has `task` in airflow.sdk; the DAG falls back to Airflow 2's decorators.
+    decorators: Any = types.ModuleType("airflow.decorators")
+    decorators.task = _TaskFlow
+    monkeypatch.setitem(sys.modules, "airflow.decorators", decorators)
+    monkeypatch.setitem(sys.modules, "airflow.sdk", None)
+    hooks: Any = types.ModuleType("airflow.providers.google.cloud.hooks.gcs")
+    hooks.GCSHook = lambda impersonation_chain=None: GCS.hook(impersonation_chain)
+    monkeypatch.setitem(sys.modules, hooks.__name__, hooks)
     models: Any = types.ModuleType("airflow.models")
     # Variable.get of a name the environment does not set fails, as in Composer.
     models.Variable = types.SimpleNamespace(get=AIRFLOW_VARIABLES.__getitem__)
@@ -322,11 +387,15 @@ def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pendulum", pendulum)
 
 
+GCS = _Gcs()
+
+
 @pytest.fixture
 def stub_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Run the rendered DAG file against the stand-in; yield its module globals."""
     _stub_airflow(monkeypatch)
     monkeypatch.setattr(_Task, "registry", {})
+    monkeypatch.setattr(sys.modules[__name__], "GCS", _Gcs())
     dag_file = render_dag_folder(tmp_path / "dags")
     yield runpy.run_path(str(dag_file))
 
@@ -376,11 +445,12 @@ def test_dag_tasks_impersonate_the_task_service_accounts(stub_dag: dict[str, Any
     expected = {
         "GCSObjectsWithPrefixExistenceSensor": LOAD_SA,
         "GCSToBigQueryOperator": LOAD_SA,
-        "GCSToGCSOperator": LOAD_SA,
         "BigQueryInsertJobOperator": TRF_SA,
         "BigQueryCheckOperator": TRF_SA,
     }
     for task in _Task.registry.values():
+        if task.operator == "@task":
+            continue  # archive: its hook impersonates, see test_archive_*
         assert task.kwargs["impersonation_chain"] == expected[task.operator], task.task_id
 
 
@@ -401,10 +471,40 @@ def test_dag_loads_exactly_the_sensed_files_and_archives_them(stub_dag: dict[str
         assert load.kwargs["skip_leading_rows"] == 1
         assert load.kwargs["project_id"] == "dfd-landing"
         assert load.kwargs["location"] == "EU"
-        assert archive.mapped and archive.kwargs["source_object"].task is wait
-        assert archive.kwargs["source_bucket"] == "dfd-sales-landing"
-        assert archive.kwargs["destination_bucket"] == "dfd-sales-archive"
-        assert archive.kwargs["move_object"] is True
+        assert archive.mapped and archive.kwargs["name"].task is wait
+        assert archive.function is stub_dag["archive"].function
+
+
+def test_archive_moves_each_delivery_under_its_own_run(stub_dag: dict[str, Any]) -> None:
+    """A re-delivered name is archived again: its earlier copy is under retention."""
+    archive, landing, kept = stub_dag["archive"].function, "dfd-sales-landing", "dfd-sales-archive"
+    name = "customers/customers-20250101.csv"
+    first, second = "scheduled__2025-01-01T03:00:00+00:00", "manual__2025-01-02T09:12:00+00:00"
+    GCS.objects[landing][name] = "delivery 1"
+    assert archive(name, run_id=first) == f"{first}/{name}"
+    GCS.objects[landing][name] = "delivery 2"
+    assert archive(name, run_id=second) == f"{second}/{name}"
+    assert GCS.objects[landing] == {}
+    assert GCS.objects[kept] == {f"{first}/{name}": "delivery 1", f"{second}/{name}": "delivery 2"}
+    assert GCS.identities == {LOAD_SA}
+    # Every archived object keeps its own name: none was replaced (GCS would refuse it).
+    GCS.objects[landing][name] = "delivery 3"
+    with pytest.raises(ValueError, match="run id"):
+        archive(name)
+
+
+def test_archive_retry_after_a_failed_delete_keeps_the_archived_copy(
+    stub_dag: dict[str, Any]
+) -> None:
+    archive, landing, kept = stub_dag["archive"].function, "dfd-sales-landing", "dfd-sales-archive"
+    name, run = "orders/orders-20250101.csv", "scheduled__2025-01-01T03:00:00+00:00"
+    GCS.objects[landing][name] = "orders"
+    GCS.fail_next_delete = True
+    with pytest.raises(ConnectionError):
+        archive(name, run_id=run)
+    # The retry finds the archived copy (which it could not replace) and deletes the file.
+    assert archive(name, run_id=run) == f"{run}/{name}"
+    assert GCS.objects == {landing: {}, kept: {f"{run}/{name}": "orders"}}
 
 
 def test_dag_runs_the_rendered_sql(stub_dag: dict[str, Any], tmp_path: Path) -> None:
@@ -534,7 +634,7 @@ def test_dag_loads_into_airflow_dagbag(tmp_path: Path) -> None:
     assert dag["max_active_runs"] == 1
     assert dag["retries"] == 2
     assert {k: set(v["upstream"]) for k, v in dag["tasks"].items()} == EXPECTED_UPSTREAM
-    assert dag["tasks"]["archive_orders"]["operator"] == "GCSToGCSOperator"
+    assert dag["tasks"]["archive_orders"]["operator"] == "@task"
 
 
 # --- the DAGs of the demo environment, rendered by df-gen -------------------------------

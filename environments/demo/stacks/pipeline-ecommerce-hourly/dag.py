@@ -12,7 +12,9 @@ For each landing table (customers, products, orders):
 5. **check** the curated table (rows present, keys not null and unique), and run the
    checks across tables in `sql/checks/` (orders reference known customers and products);
 6. **archive**: move the loaded files to the archive bucket, only once all of the above
-   succeeded, so a failed run leaves its files in landing for the next attempt.
+   succeeded, so a failed run leaves its files in landing for the next attempt. Each file
+   is archived as `<run id>/<its landing name>`: the archive bucket's retention policy
+   forbids replacing an object, so a re-delivered name must never meet its earlier copy.
 
 Loading and archiving impersonate the load service account; transformations and checks
 impersonate the transformation service account. Project IDs, location and service
@@ -29,13 +31,18 @@ from pathlib import Path
 import pendulum
 from airflow import DAG
 from airflow.models import Variable
+from airflow.providers.google.cloud.hooks.gcs import GCSHook
 from airflow.providers.google.cloud.operators.bigquery import (
     BigQueryCheckOperator,
     BigQueryInsertJobOperator,
 )
 from airflow.providers.google.cloud.sensors.gcs import GCSObjectsWithPrefixExistenceSensor
 from airflow.providers.google.cloud.transfers.gcs_to_bigquery import GCSToBigQueryOperator
-from airflow.providers.google.cloud.transfers.gcs_to_gcs import GCSToGCSOperator
+
+try:  # Airflow 3
+    from airflow.sdk import task
+except ImportError:  # Airflow 2
+    from airflow.decorators import task
 
 # Values rendered by df-gen from the environment, data source and pipeline descriptors.
 DAG_ID = "ecommerce-hourly"
@@ -117,6 +124,34 @@ def quality_sql(
     tests += [f"COUNT(DISTINCT {column}) = COUNT({column}) AS {column}_unique" for column in unique]
     columns = ",\n  ".join(tests)
     return f"SELECT\n  {columns}\nFROM `{table_id(layer, table)}`"
+
+
+def archive_name(run_id: str, name: str) -> str:
+    """The archive object of landing object `name` moved by run `run_id`.
+
+    The archive bucket has a retention policy, under which an object can be neither
+    replaced nor deleted: an earlier delivery of the same name, archived by an earlier
+    run, must keep its own object. Run ids are unique per DAG, so names cannot collide.
+    """
+    return f"{run_id}/{name}"
+
+
+@task
+def archive(name: str, run_id: str | None = None) -> str:
+    """Move one loaded landing object to the archive bucket; return its archive name.
+
+    Safe to retry: an archive object already written by an earlier try of this run is
+    kept (it cannot be replaced anyway) and only the landing object is deleted.
+    """
+    if run_id is None:
+        raise ValueError("archive needs the run id from the task context")
+    target = archive_name(run_id, name)
+    hook = GCSHook(impersonation_chain=LOAD_SA)
+    if not hook.exists(ARCHIVE_BUCKET, target):
+        # rewrite, not copy: it also completes for large objects and across storage classes.
+        hook.rewrite(LANDING_BUCKET, name, ARCHIVE_BUCKET, target)
+    hook.delete(LANDING_BUCKET, name)
+    return target
 
 
 default_args = {
@@ -228,16 +263,8 @@ with DAG(
 
     for table, wait in landed.items():
         # One mapped task instance per loaded file: the move is exact and a retry only
-        # repeats the files that failed. Objects keep their names in the archive bucket,
-        # whose versioning keeps earlier deliveries of a re-delivered name.
-        archive = GCSToGCSOperator.partial(
-            task_id=f"archive_{table}",
-            source_bucket=LANDING_BUCKET,
-            destination_bucket=ARCHIVE_BUCKET,
-            exact_match=True,
-            move_object=True,
-            impersonation_chain=LOAD_SA,
-        ).expand(source_object=wait.output)
-        finals.get(("curated", table), finals[("landing", table)]) >> archive
-        finals[("landing", table)] >> archive
-        gates >> archive
+        # repeats the files that failed.
+        moved = archive.override(task_id=f"archive_{table}").expand(name=wait.output)
+        finals.get(("curated", table), finals[("landing", table)]) >> moved
+        finals[("landing", table)] >> moved
+        gates >> moved
