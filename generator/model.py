@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from generator import naming
+from generator import access, naming
+from generator.access import TASK_PROJECT
 from generator.hcl import Raw
 from generator.jinja import environment as jinja_environment
 from generator.jinja import render as jinja_render
@@ -26,7 +27,6 @@ from generator.resources import data_dir
 from generator.validate import Descriptors
 
 REMOTE = "data.terraform_remote_state.environment.outputs"
-TASK_PROJECT = {"load": "landing", "transformation": "processing", "orchestration": "orchestration"}
 
 
 @dataclass(frozen=True)
@@ -199,8 +199,10 @@ def _environment_stack(ctx: _Context) -> Stack:
             "pypi_packages": composer.get("pypi_packages") or None,
         }
     )
+    task_roles = access.task_roles()
     args["service_accounts"] = {
-        task: {"account_id": naming.task_account_id(task), "project": TASK_PROJECT[task]} for task in naming.TASKS
+        task: {"account_id": naming.task_account_id(task), "project": TASK_PROJECT[task], "roles": task_roles[task]}
+        for task in naming.TASKS
     }
     kms = env.get("kms")
     if kms:
@@ -218,11 +220,15 @@ def _environment_stack(ctx: _Context) -> Stack:
         args["vpc_sc"] = {"perimeter_name": env["vpc_sc"]["perimeter"], "dry_run": env["vpc_sc"].get("dry_run", False)}
     if "policy_tags" in env:
         taxonomy = env["policy_tags"]
+        task_readers = access.tag_readers({k: d.data for k, d in ctx.descriptors.pipelines.items()})
         args["policy_taxonomy"] = {
             "name": taxonomy.get("taxonomy", naming.taxonomy_name(prefix)),
             "tags": {
                 tag: _drop_none(
-                    {"description": spec.get("description"), "readers": ["security", *spec.get("readers", [])]}
+                    {
+                        "description": spec.get("description"),
+                        "readers": ["security", *spec.get("readers", []), *task_readers.get(tag, [])],
+                    }
                 )
                 for tag, spec in taxonomy["tags"].items()
             },
@@ -252,16 +258,24 @@ def _environment_stack(ctx: _Context) -> Stack:
     logging = env.get("logging")
     if logging is not None:
         entry: dict[str, Any] = {"audit_services": logging.get("data_access_audit", [])}
+        if logging.get("audit_existing_projects"):
+            entry["audit_adopted_projects"] = True
         sink = logging.get("sink")
         if sink:
             sink_entry = {"name": f"{prefix}-audit"}
             if "filter" in sink:
                 sink_entry["filter"] = sink["filter"]
             if sink["destination"] == "bigquery":
+                security = env.get("principals", {}).get("security", [])
                 shared_datasets["logs"] = {
                     "dataset_id": naming.log_dataset(prefix),
                     "project": "orchestration",
                     "description": "Audit logs of every layer project",
+                    "expiration_days": sink.get("retention_days", access.LOG_RETENTION_DAYS),
+                    # The sink's tables are Google's, not Terraform's: without this the
+                    # dataset cannot be destroyed.
+                    "delete_contents_on_destroy": True,
+                    **({"iam": {"roles/bigquery.dataViewer": list(security)}} if security else {}),
                 }
                 sink_entry["shared_dataset"] = "logs"
             else:
@@ -281,6 +295,10 @@ def _environment_stack(ctx: _Context) -> Stack:
         }
     if env.get("principals"):
         args["principals"] = {p: m for p, m in env["principals"].items() if m}
+    roles = access.persona_roles(env)
+    if roles:
+        args["persona_roles"] = roles
+    args["impersonators"] = access.impersonators(env)
     if shared_buckets:
         args["shared_buckets"] = dict(sorted(shared_buckets.items()))
     if shared_datasets:

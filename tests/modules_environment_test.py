@@ -133,7 +133,9 @@ def test_buckets_are_private_uniform_and_datasets_keep_tables():
     assert bucket.attributes["public_access_prevention"] == '"enforced"'
     assert bucket.attributes["force_destroy"] == "false"
     dataset = resources(MODULE / "datasets.tf")["google_bigquery_dataset.shared"]
-    assert dataset.attributes["delete_contents_on_destroy"] == "false"
+    # Contents are dropped on destroy only where the caller says so (the logs dataset).
+    assert dataset.attributes["delete_contents_on_destroy"] == "each.value.delete_contents_on_destroy"
+    assert "delete_contents_on_destroy = optional(bool, false)" in (MODULE / "variables.tf").read_text()
     assert {b.labels[0] for b in dataset.blocks if b.type == "dynamic"} == {"default_encryption_configuration"}
 
 

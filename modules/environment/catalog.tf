@@ -1,14 +1,25 @@
 # Data Catalog policy-tag taxonomy for column-level security in BigQuery. Readers of a tag may
-# be persona names (expanded to the persona's members) or IAM members.
+# be persona names (expanded to the persona's members), task names (the task's service
+# account: BigQuery checks fine-grained read on the columns a MERGE, UPDATE or DELETE scans,
+# https://cloud.google.com/bigquery/docs/column-level-security-writes) or IAM members.
 
 locals {
   taxonomy_tags = var.policy_taxonomy == null ? {} : var.policy_taxonomy.tags
+  # Keyed by tag and member; a task reader is keyed by its task name, because its account's
+  # email is only known after apply and for_each keys must be known at plan.
   policy_tag_readers = merge([
-    for tag, t in local.taxonomy_tags : {
-      for member in distinct(flatten([
-        for r in t.readers : contains(["data_engineers", "analysts", "security"], r) ? lookup(var.principals, r, []) : [r]
-      ])) : "${tag}/${member}" => { tag = tag, member = member }
-    }
+    for tag, t in local.taxonomy_tags : merge(
+      {
+        for member in distinct(flatten([
+          for r in t.readers : contains(["data_engineers", "analysts", "security"], r) ? lookup(var.principals, r, []) : contains(keys(var.service_accounts), r) ? [] : [r]
+        ])) : "${tag}/${member}" => { tag = tag, member = member }
+      },
+      {
+        for task in distinct(t.readers) : "${tag}/${task}" => {
+          tag = tag, member = google_service_account.tasks[task].member
+        } if contains(keys(var.service_accounts), task)
+      },
+    )
   ]...)
 }
 

@@ -2,10 +2,13 @@
 # bucket or dataset (normally in the orchestration/common project), with its writer's grant.
 
 locals {
+  # google_project_iam_audit_config is authoritative per service: on an adopted project it
+  # would replace the owner's settings (exempted members included), so adopted projects
+  # get none unless the caller opts in.
   audit_configs = var.logging == null ? {} : merge([
     for l in local.layers : {
       for s in var.logging.audit_services : "${l}/${s}" => { layer = l, service = s }
-    }
+    } if var.projects[l].create || var.logging.audit_adopted_projects
   ]...)
   sink        = try(var.logging.sink, null)
   sink_bucket = try(local.sink.shared_bucket, null)

@@ -127,7 +127,7 @@ variable "composer" {
 }
 
 variable "service_accounts" {
-  description = "One service account per task, keyed by task (load, transformation, orchestration): account_id and the layer key of the project that holds it. roles adds project roles per layer key (default: roles/bigquery.jobUser in its own project)."
+  description = "One service account per task, keyed by task (load, transformation, orchestration): account_id and the layer key of the project that holds it. roles grants project roles per layer key (none by default; df-gen gives each roles/bigquery.jobUser in its own project)."
   type = map(object({
     account_id = string
     project    = string
@@ -194,17 +194,17 @@ variable "vpc_sc" {
 }
 
 variable "policy_taxonomy" {
-  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists persona names (data_engineers, analysts, security) or IAM members granted fine-grained read on the tag."
+  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists who is granted fine-grained read on the tag: persona names (data_engineers, analysts, security), task names (load, transformation, orchestration: the module's task accounts) or IAM members. Nobody by default."
   type = object({
     name        = string
     description = optional(string, "Data Foundation data classification")
     tags = optional(map(object({
       description = optional(string)
-      readers     = optional(list(string), ["security"])
+      readers     = optional(list(string), [])
       })), {
       high   = { description = "Highly sensitive data" }
       medium = { description = "Sensitive data" }
-      low    = { description = "Internal data", readers = ["security", "analysts"] }
+      low    = { description = "Internal data" }
     })
   })
   default = null
@@ -215,17 +215,18 @@ variable "policy_taxonomy" {
   validation {
     condition = var.policy_taxonomy == null || alltrue(flatten([
       for t in try(values(var.policy_taxonomy.tags), []) : [
-        for r in t.readers : contains(["data_engineers", "analysts", "security"], r) || can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", r))
+        for r in t.readers : contains(["data_engineers", "analysts", "security", "load", "transformation", "orchestration"], r) || can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", r))
       ]
     ]))
-    error_message = "policy_taxonomy.tags[*].readers entries must be persona names (data_engineers, analysts, security) or IAM members."
+    error_message = "policy_taxonomy.tags[*].readers entries must be persona names (data_engineers, analysts, security), task names (load, transformation, orchestration) or IAM members."
   }
 }
 
 variable "logging" {
-  description = "Audit logs (ADMIN_READ, DATA_READ, DATA_WRITE) for audit_services on every layer project, and an optional log sink per layer project to a shared bucket or shared dataset (keys of shared_buckets / shared_datasets)."
+  description = "Audit logs (ADMIN_READ, DATA_READ, DATA_WRITE) for audit_services on every created layer project (adopted ones too with audit_adopted_projects: an audit config replaces the project's own for that service), and an optional log sink per layer project to a shared bucket or shared dataset (keys of shared_buckets / shared_datasets)."
   type = object({
-    audit_services = optional(list(string), ["bigquery.googleapis.com", "storage.googleapis.com"])
+    audit_services         = optional(list(string), ["bigquery.googleapis.com", "storage.googleapis.com"])
+    audit_adopted_projects = optional(bool, false)
     sink = optional(object({
       name           = string
       filter         = optional(string, "logName:\"cloudaudit.googleapis.com\"")
@@ -257,7 +258,7 @@ variable "monitoring" {
 }
 
 variable "principals" {
-  description = "IAM members by persona (user:, group:, serviceAccount:, domain:, principal:, principalSet:). data_engineers may also impersonate the task service accounts."
+  description = "IAM members by persona (user:, group:, serviceAccount:, domain:, principal:, principalSet:), granted persona_roles and the policy tags that name the persona."
   type = object({
     data_engineers = optional(list(string), [])
     analysts       = optional(list(string), [])
@@ -275,16 +276,32 @@ variable "principals" {
 }
 
 variable "persona_roles" {
-  description = "Override of the roles granted per persona and layer key (map persona -> map layer -> roles). null keeps the module's least-privilege defaults (see README)."
+  description = "Project roles granted per persona and layer key (map persona -> map layer -> roles), to the persona's principals. The module grants personas nothing else: {} grants nothing."
   type        = map(map(list(string)))
-  default     = null
+  default     = {}
+  nullable    = false
   validation {
-    condition = var.persona_roles == null || alltrue(flatten([
-      for persona, layers in coalesce(var.persona_roles, {}) : [
+    condition = alltrue(flatten([
+      for persona, layers in var.persona_roles : [
         for layer, roles in layers : contains(["data_engineers", "analysts", "security"], persona) && contains(["landing", "processing", "curated", "exposure", "orchestration"], layer) && length(setintersection(roles, ["roles/owner", "roles/editor", "roles/viewer"])) == 0
       ]
     ]))
     error_message = "persona_roles keys must be personas (data_engineers, analysts, security) then layer keys, and primitive roles (owner, editor, viewer) are not allowed."
+  }
+}
+
+variable "impersonators" {
+  description = "Who may impersonate each task account (roles/iam.serviceAccountTokenCreator on it), keyed by task: IAM members, or \"composer\" for the module's Composer service account. Tasks left out can be impersonated by nobody."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+  validation {
+    condition = alltrue(flatten([
+      for task, members in var.impersonators : [
+        for m in members : contains(["load", "transformation", "orchestration"], task) && (m == "composer" || can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m)))
+      ]
+    ]))
+    error_message = "impersonators keys must be tasks (load, transformation, orchestration) and entries IAM members or \"composer\"."
   }
 }
 
@@ -312,13 +329,16 @@ variable "shared_buckets" {
 }
 
 variable "shared_datasets" {
-  description = "Environment-wide BigQuery datasets keyed by logical name: final dataset_id and layer key of the project. CMEK from kms.bigquery when set."
+  description = "Environment-wide BigQuery datasets keyed by logical name: final dataset_id and layer key of the project. CMEK from kms.bigquery when set. expiration_days sets both the default table and partition expiration; delete_contents_on_destroy lets destroy drop tables Terraform does not manage (log sink tables); iam grants dataset roles (role -> members)."
   type = map(object({
-    dataset_id  = string
-    project     = optional(string, "orchestration")
-    location    = optional(string)
-    description = optional(string)
-    labels      = optional(map(string), {})
+    dataset_id                 = string
+    project                    = optional(string, "orchestration")
+    location                   = optional(string)
+    description                = optional(string)
+    labels                     = optional(map(string), {})
+    expiration_days            = optional(number)
+    delete_contents_on_destroy = optional(bool, false)
+    iam                        = optional(map(list(string)), {})
   }))
   default  = {}
   nullable = false
@@ -329,6 +349,18 @@ variable "shared_datasets" {
   validation {
     condition     = alltrue([for d in values(var.shared_datasets) : can(regex("^[A-Za-z0-9_]+$", d.dataset_id)) && length(d.dataset_id) <= 1024])
     error_message = "shared_datasets[*].dataset_id may contain only letters, digits and underscores."
+  }
+  validation {
+    condition     = alltrue([for d in values(var.shared_datasets) : d.expiration_days == null || try(d.expiration_days >= 1, false)])
+    error_message = "shared_datasets[*].expiration_days must be at least 1."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for d in values(var.shared_datasets) : [
+        for role, members in d.iam : !contains(["roles/owner", "roles/editor", "roles/viewer"], role) && alltrue([for m in members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
+      ]
+    ]))
+    error_message = "shared_datasets[*].iam must map non-primitive roles to IAM members."
   }
 }
 

@@ -61,14 +61,23 @@ module "environment" {
     load = {
       account_id = "df-load"
       project    = "landing"
+      roles = {
+        landing = ["roles/bigquery.jobUser"]
+      }
     }
     transformation = {
       account_id = "df-transformation"
       project    = "processing"
+      roles = {
+        processing = ["roles/bigquery.jobUser"]
+      }
     }
     orchestration = {
       account_id = "df-orchestration"
       project    = "orchestration"
+      roles = {
+        orchestration = ["roles/bigquery.jobUser"]
+      }
     }
   }
   kms = {
@@ -102,11 +111,11 @@ module "environment" {
     tags = {
       high = {
         description = "Direct identifiers (e-mail, phone, birth date)"
-        readers     = ["security", "group:pii-readers@acme.example"]
+        readers     = ["security", "group:pii-readers@acme.example", "transformation"]
       }
       medium = {
         description = "Indirect identifiers (names, addresses)"
-        readers     = ["security"]
+        readers     = ["security", "transformation"]
       }
       low = {
         description = "Business data without personal information"
@@ -133,6 +142,36 @@ module "environment" {
     analysts       = ["group:analysts@acme.example"]
     security       = ["group:security@acme.example"]
   }
+  persona_roles = {
+    data_engineers = {
+      landing       = ["roles/bigquery.dataViewer", "roles/bigquery.jobUser"]
+      processing    = ["roles/bigquery.dataEditor", "roles/bigquery.jobUser", "roles/storage.objectViewer"]
+      curated       = ["roles/bigquery.dataEditor", "roles/bigquery.jobUser"]
+      exposure      = ["roles/bigquery.dataEditor", "roles/bigquery.jobUser"]
+      orchestration = ["roles/composer.user", "roles/logging.viewer", "roles/monitoring.viewer"]
+    }
+    analysts = {
+      exposure = ["roles/bigquery.dataViewer", "roles/bigquery.jobUser"]
+    }
+    security = {
+      landing    = ["roles/iam.securityReviewer"]
+      processing = ["roles/iam.securityReviewer"]
+      curated    = ["roles/iam.securityReviewer"]
+      exposure   = ["roles/iam.securityReviewer"]
+      orchestration = [
+        "roles/bigquery.jobUser",
+        "roles/datacatalog.categoryAdmin",
+        "roles/dlp.reader",
+        "roles/iam.securityReviewer",
+        "roles/logging.privateLogViewer",
+      ]
+    }
+  }
+  impersonators = {
+    load           = ["composer"]
+    transformation = ["composer"]
+    orchestration  = ["composer", "group:data-engineers@acme.example"]
+  }
   shared_buckets = {
     temp = {
       name          = "acme-demo-temp"
@@ -141,9 +180,14 @@ module "environment" {
   }
   shared_datasets = {
     logs = {
-      dataset_id  = "acme_demo_logs"
-      project     = "orchestration"
-      description = "Audit logs of every layer project"
+      dataset_id                 = "acme_demo_logs"
+      project                    = "orchestration"
+      description                = "Audit logs of every layer project"
+      expiration_days            = 365
+      delete_contents_on_destroy = true
+      iam = {
+        "roles/bigquery.dataViewer" = ["group:security@acme.example"]
+      }
     }
     reference = {
       dataset_id  = "acme_demo_reference"

@@ -1,6 +1,6 @@
 # Every option on: an adopted landing project, Shared VPC, CMEK for every service, VPC-SC in
 # dry-run mode, a policy-tag taxonomy, data-access logs with a sink, monitoring, shared
-# buckets and datasets, personas and PyPI packages.
+# buckets and datasets, personas, impersonation and PyPI packages.
 
 provider "google" {
   project = "df-full-orch"
@@ -43,8 +43,8 @@ module "environment" {
   }
 
   service_accounts = {
-    load           = { account_id = "df-full-load", project = "landing" }
-    transformation = { account_id = "df-full-transformation", project = "processing" }
+    load           = { account_id = "df-full-load", project = "landing", roles = { landing = ["roles/bigquery.jobUser"] } }
+    transformation = { account_id = "df-full-transformation", project = "processing", roles = { processing = ["roles/bigquery.jobUser"] } }
     orchestration = {
       account_id = "df-full-orchestration"
       project    = "orchestration"
@@ -70,8 +70,8 @@ module "environment" {
   policy_taxonomy = {
     name = "df-full-classification"
     tags = {
-      high   = { description = "Personal data", readers = ["security"] }
-      medium = { description = "Confidential", readers = ["security", "data_engineers"] }
+      high   = { description = "Personal data", readers = ["security", "transformation"] }
+      medium = { description = "Confidential", readers = ["security", "data_engineers", "transformation"] }
       low    = { description = "Internal", readers = ["security", "analysts", "group:auditors@example.com"] }
     }
   }
@@ -94,6 +94,21 @@ module "environment" {
     security       = ["group:security@example.com"]
   }
 
+  persona_roles = {
+    data_engineers = {
+      processing    = ["roles/bigquery.dataEditor", "roles/bigquery.jobUser"]
+      orchestration = ["roles/composer.user"]
+    }
+    analysts = { exposure = ["roles/bigquery.dataViewer", "roles/bigquery.jobUser"] }
+    security = { orchestration = ["roles/iam.securityReviewer", "roles/bigquery.jobUser"] }
+  }
+
+  impersonators = {
+    load           = ["composer"]
+    transformation = ["composer"]
+    orchestration  = ["composer", "group:data-engineers@example.com"]
+  }
+
   shared_buckets = {
     audit = {
       name           = "df-full-audit-logs"
@@ -103,8 +118,14 @@ module "environment" {
   }
 
   shared_datasets = {
-    monitoring = { dataset_id = "df_full_monitoring", description = "Pipeline run metadata" }
-    reference  = { dataset_id = "df_full_reference", project = "curated" }
+    monitoring = {
+      dataset_id                 = "df_full_monitoring"
+      description                = "Pipeline run metadata"
+      expiration_days            = 90
+      delete_contents_on_destroy = true
+      iam                        = { "roles/bigquery.dataViewer" = ["group:security@example.com"] }
+    }
+    reference = { dataset_id = "df_full_reference", project = "curated" }
   }
 
   labels = { environment = "full", owner = "data-platform" }

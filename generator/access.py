@@ -1,0 +1,96 @@
+"""Who may do what in an environment: every grant the environment module makes, computed once.
+
+The environment module holds no default access; the model passes it these values as
+explicit inputs, so the whole access picture (personas, task accounts, impersonation,
+policy-tag readers) is read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from generator import naming
+
+# The project that holds each task's service account.
+TASK_PROJECT = {"load": "landing", "transformation": "processing", "orchestration": "orchestration"}
+
+# How long exported audit logs are kept unless the descriptor says (logging.sink.retention_days).
+LOG_RETENTION_DAYS = 365
+
+# Layers whose pipeline tables each task reads in a way BigQuery checks against policy tags.
+# The transformation tasks MERGE landing tables into curated ones and check curated tables:
+# MERGE, UPDATE and DELETE need fine-grained read on every column they scan, source and
+# target (https://cloud.google.com/bigquery/docs/column-level-security-writes). The load
+# tasks only load files into landing tables, which BigQuery does not check.
+TASK_READS: Mapping[str, tuple[str, ...]] = {
+    "load": (),
+    "transformation": ("landing", "processing", "curated"),
+    "orchestration": (),
+}
+
+# Personas' project roles per layer. Raw landing files and the curated (personal) data are
+# left out here: they are descriptor choices (``access``), off by default.
+_DATA_ENGINEERS = {
+    "landing": ["roles/bigquery.dataViewer", "roles/bigquery.jobUser"],
+    "processing": ["roles/bigquery.dataEditor", "roles/bigquery.jobUser", "roles/storage.objectViewer"],
+    "curated": ["roles/bigquery.dataEditor", "roles/bigquery.jobUser"],
+    "exposure": ["roles/bigquery.dataEditor", "roles/bigquery.jobUser"],
+    "orchestration": ["roles/composer.user", "roles/logging.viewer", "roles/monitoring.viewer"],
+}
+_ANALYSTS = {"exposure": ["roles/bigquery.dataViewer", "roles/bigquery.jobUser"]}
+_SECURITY = {
+    **{layer: ["roles/iam.securityReviewer"] for layer in naming.LAYERS},
+    # jobUser: to query the exported audit logs (dataViewer comes on the logs dataset).
+    "orchestration": [
+        "roles/bigquery.jobUser",
+        "roles/datacatalog.categoryAdmin",
+        "roles/dlp.reader",
+        "roles/iam.securityReviewer",
+        "roles/logging.privateLogViewer",
+    ],
+}
+
+
+def persona_roles(env: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """Project roles per persona and layer, for the personas that have members."""
+    access = env.get("access", {})
+    roles = {
+        "data_engineers": {layer: list(r) for layer, r in _DATA_ENGINEERS.items()},
+        "analysts": {layer: list(r) for layer, r in _ANALYSTS.items()},
+        "security": {layer: list(r) for layer, r in _SECURITY.items()},
+    }
+    if access.get("data_engineers_read_landing_files", False):
+        roles["data_engineers"]["landing"].append("roles/storage.objectViewer")
+    if access.get("analysts_read_curated", False):
+        roles["analysts"]["curated"] = ["roles/bigquery.dataViewer"]
+    principals = env.get("principals", {})
+    return {
+        persona: {layer: sorted(r) for layer, r in sorted(layers.items(), key=lambda i: naming.LAYERS.index(i[0]))}
+        for persona, layers in roles.items()
+        if principals.get(persona)
+    }
+
+
+def task_roles() -> dict[str, dict[str, list[str]]]:
+    """Project roles of each task account: running BigQuery jobs in its own project."""
+    return {task: {TASK_PROJECT[task]: ["roles/bigquery.jobUser"]} for task in naming.TASKS}
+
+
+def impersonators(env: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Who may impersonate each task account: Composer always, people as the descriptor says."""
+    chosen = env.get("access", {}).get("impersonation", {})
+    return {task: ["composer", *chosen.get(task, [])] for task in naming.TASKS}
+
+
+def tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Task accounts that read each policy tag, from the pipelines' tables' ``policy_tags``."""
+    readers: dict[str, set[str]] = {}
+    for data in pipelines.values():
+        for layer, tables in data.get("tables", {}).items():
+            for table in tables.values():
+                for tag in table.get("policy_tags", {}).values():
+                    for task, layers in TASK_READS.items():
+                        if layer in layers:
+                            readers.setdefault(tag, set()).add(task)
+    return {tag: sorted(tasks) for tag, tasks in sorted(readers.items())}
