@@ -11,7 +11,6 @@ import importlib.util
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "generator" / "sandbox" / "schema" / "google.json"
+BETA_SCHEMA = ROOT / "generator" / "sandbox" / "schema" / "google-beta.json"
 FIXTURE = Path(__file__).parent / "data" / "extract_provider_schema" / "package"
 FIXTURE_TYPES = ["--only", "--types", "google_example_widget,data.google_example_widget"]
 
@@ -94,16 +94,67 @@ def test_issue_and_default_types_present(doc):
     assert set(tool.DEFAULT_DATA_SOURCES) == data
 
 
+def _used_types(directory: Path) -> set[tuple[str, str, str]]:
+    """``(provider, kind, type)`` of every google resource and data block under ``directory``;
+    provider is ``google-beta`` where the block says ``provider = google-beta[.alias]``."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import tfdoc  # noqa: PLC0415 (tools/ is not a package)
+
+    used: set[tuple[str, str, str]] = set()
+    for tf in directory.rglob("*.tf"):
+        if ".terraform" in tf.parts:
+            continue
+        for block in tfdoc.parse_body(tf.read_text(encoding="utf-8")).blocks:
+            if block.type in ("resource", "data") and block.labels[0].startswith("google_"):
+                provider = block.attributes.get("provider", "google").strip().split(".")[0]
+                used.add((provider, block.type, block.labels[0]))
+    return used
+
+
 def test_bundled_modules_only_use_types_in_schema(doc):
-    used: set[tuple[str, str]] = set()
-    pattern = re.compile(r'^\s*(resource|data)\s+"(google_\w+)"', re.M)
-    for tf in (ROOT / "modules").rglob("*.tf"):
-        used.update(pattern.findall(tf.read_text(encoding="utf-8")))
+    schemas = {"google": doc, "google-beta": json.loads(BETA_SCHEMA.read_text(encoding="utf-8"))}
     missing = sorted(
-        f"{kind} {name}" for kind, name in used
-        if name not in doc["resource_schemas" if kind == "resource" else "data_source_schemas"]
+        f"{provider} {kind} {name}" for provider, kind, name in _used_types(ROOT / "modules")
+        if name not in schemas[provider][
+            "resource_schemas" if kind == "resource" else "data_source_schemas"]
     )
     assert missing == []
+
+
+def test_used_types_sees_the_provider_of_each_block(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "google_project_service_identity" "a" {\n'
+        "  provider = google-beta.west\n"
+        '  service  = "pubsub.googleapis.com"\n'
+        "}\n"
+        'resource "google_pubsub_topic" "t" {\n  name = "t"\n}\n'
+        'data "google_project" "p" {}\n',
+        encoding="utf-8",
+    )
+    assert _used_types(tmp_path) == {
+        ("google-beta", "resource", "google_project_service_identity"),
+        ("google", "resource", "google_pubsub_topic"),
+        ("google", "data", "google_project"),
+    }
+
+
+def test_committed_beta_json():
+    """google-beta.json holds exactly the beta types df-gen takes from google-beta 8.7.0."""
+    text = BETA_SCHEMA.read_text(encoding="utf-8")
+    beta = json.loads(text)
+    assert tool.dumps(beta) == text
+    assert beta["provider_version"] == "8.7.0"
+    assert beta["source"] == "cdktn-provider-google-beta==21.1.0"
+    assert set(beta["resource_schemas"]) == set(tool.BETA_RESOURCES)
+    assert set(beta["data_source_schemas"]) == set(tool.BETA_DATA_SOURCES)
+    identity = beta["resource_schemas"]["google_project_service_identity"]["block"]["attributes"]
+    assert identity["service"] == {"type": "string", "required": True}
+    assert identity["email"] == {"type": "string", "computed": True}
+    assert identity["member"] == {"type": "string", "computed": True}
+    assert identity["project"] == {"type": "string", "optional": True, "computed": True}
+    # The beta provider block has the google provider's arguments (same generator, same major).
+    assert set(beta["provider"]["block"]["attributes"]) >= {"project", "region",
+                                                            "impersonate_service_account"}
 
 
 def test_json_is_canonical_and_compact():
@@ -401,6 +452,55 @@ def test_split_types_and_lib_dir():
         {"google_a", "google_c"}, {"google_b", "google_d"})
     assert tool.lib_dir("resource", "google_storage_bucket") == "storage-bucket"
     assert tool.lib_dir("data", "google_project") == "data-google-project"
+    beta = tool.FLAVORS["google-beta"]
+    assert tool.lib_dir("resource", "google_project_service_identity", beta) == (
+        "google-project-service-identity")
+    assert tool.lib_dir("data", "google_project", beta) == "data-google-project"
+
+
+def _beta_fixture(tmp_path: Path) -> Path:
+    """The fixture package laid out as the google-beta package is: resource directories keep
+    "google-", the package is generated from hashicorp/google-beta."""
+    package = tmp_path / "package"
+    shutil.copytree(FIXTURE, package)
+    (package / "lib" / "example-widget").rename(package / "lib" / "google-example-widget")
+    meta = json.loads((package / "package.json").read_text(encoding="utf-8"))
+    meta["name"] = "@cdktn/provider-google-beta"
+    meta["cdktn"]["provider"]["name"] = "example.invalid/hashicorp/google-beta"
+    (package / "package.json").write_text(json.dumps(meta), encoding="utf-8")
+    return package
+
+
+def test_cli_extracts_the_beta_flavor(tmp_path, capsys):
+    package = _beta_fixture(tmp_path)
+    out = tmp_path / "google-beta.json"
+    args = ["--wheel", str(package), "--out", str(out), *FIXTURE_TYPES]
+    assert tool.main(["--provider", "google-beta", *args]) == 0
+    expected = dict(EXPECTED_FIXTURE, source="cdktn-provider-google-beta==0.0.1-fixture")
+    assert json.loads(out.read_text(encoding="utf-8")) == expected
+    capsys.readouterr()
+    # Read as google, the same package is refused: wrong provider, and wrong directory names.
+    assert tool.main(args) == 1
+    assert capsys.readouterr().err == (
+        "error: package is generated from 'example.invalid/hashicorp/google-beta', not google\n")
+
+
+def test_beta_wheel_is_found_by_its_own_name(tmp_path):
+    package = _beta_fixture(tmp_path)
+    tgz = io.BytesIO()
+    with tarfile.open(fileobj=tgz, mode="w:gz") as tar:
+        tar.add(package, arcname="package")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    with zipfile.ZipFile(wheels / "cdktn_provider_google_beta-0.0.1-py3-none-any.whl", "w") as whl:
+        whl.writestr("cdktn_provider_google_beta/_jsii/provider-google-beta@0.0.1.jsii.tgz",
+                     tgz.getvalue())
+    beta = tool.FLAVORS["google-beta"]
+    found = tool.Package(wheels, ["google-example-widget", "provider"], beta)
+    assert found.path.name == "cdktn_provider_google_beta-0.0.1-py3-none-any.whl"
+    # A directory with only a beta wheel holds no google wheel.
+    with pytest.raises(tool.ExtractError, match="expected one cdktn_provider_google-"):
+        tool.Package(wheels, [])
 
 
 # ---------------------------------------------------------------------------------------
@@ -425,3 +525,19 @@ def test_committed_json_matches_real_package(tmp_path):
     out = tmp_path / "google.json"
     assert tool.main(["--wheel", wheel, "--out", str(out)]) == 0
     assert out.read_bytes() == SCHEMA.read_bytes()
+
+
+@pytest.mark.slow
+def test_committed_beta_json_matches_real_package(tmp_path):
+    """As above for google-beta.json (DF_GEN_PROVIDER_BETA_WHEEL or ``pip download``)."""
+    beta = tool.FLAVORS["google-beta"]
+    wheel = os.environ.get("DF_GEN_PROVIDER_BETA_WHEEL")
+    if wheel is None:
+        try:
+            tool.download(tmp_path, beta.version, beta)
+        except (subprocess.CalledProcessError, StopIteration):
+            pytest.skip("cdktn-provider-google-beta is not reachable through pip")
+        wheel = str(tmp_path)
+    out = tmp_path / "google-beta.json"
+    assert tool.main(["--provider", "google-beta", "--wheel", wheel, "--out", str(out)]) == 0
+    assert out.read_bytes() == BETA_SCHEMA.read_bytes()

@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "generator" / "sandbox" / "schema" / "google.json"
+BETA_SCHEMA = ROOT / "generator" / "sandbox" / "schema" / "google-beta.json"
 
 # The versions.tf every bundled module carries word for word (docs/contract).
 VERSIONS_TF = """terraform {
@@ -70,11 +71,16 @@ def fmt_problems(directory: Path) -> str:
 
 
 def schema_problems(module_dir: Path) -> list[str]:
-    """Arguments of the module's resources that the google 8.7.0 schema does not have."""
+    """Arguments of the module's resources that the google 8.7.0 schema does not have
+    (the google-beta 8.7.0 schema for resources with ``provider = google-beta``)."""
     if not SCHEMA.exists():
         pytest.skip(f"{SCHEMA.relative_to(ROOT)} not generated yet")
     tfschema = load_tool("tfschema")
-    return tfschema.check_module(module_dir, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return tfschema.check_module(
+        module_dir,
+        json.loads(SCHEMA.read_text(encoding="utf-8")),
+        json.loads(BETA_SCHEMA.read_text(encoding="utf-8")),
+    )
 
 
 class ModuleContractChecks:

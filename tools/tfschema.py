@@ -6,9 +6,11 @@ schema (the ``terraform providers schema -json`` shape, e.g. the committed googl
 schema at ``generator/sandbox/schema/google.json``): unknown resource types, unknown
 arguments, read-only (computed-only) attributes set as arguments, unknown nested blocks
 and missing required arguments are reported. ``dynamic`` blocks are checked through
-their ``content``. Expressions are not evaluated.
+their ``content``. Expressions are not evaluated. A resource with ``provider = google-beta``
+(or an alias of it) is checked against the google-beta schema given with ``--beta``
+(``generator/sandbox/schema/google-beta.json``); without it such a resource is reported.
 
-Usage: python tools/tfschema.py SCHEMA_JSON MODULE_DIR [MODULE_DIR ...]
+Usage: python tools/tfschema.py SCHEMA_JSON [--beta BETA_SCHEMA_JSON] MODULE_DIR [MODULE_DIR ...]
 """
 
 from __future__ import annotations
@@ -61,9 +63,19 @@ def _check_block(
             problems.append(f"{where}: required block {name!r} is missing")
 
 
-def check_module(module_dir: Path, provider_schema: dict[str, Any]) -> list[str]:
+def uses_beta(block: Block) -> bool:
+    """Whether a resource block names the google-beta provider (``google-beta[.alias]``)."""
+    return block.attributes.get("provider", "").strip().split(".")[0] == "google-beta"
+
+
+def check_module(
+    module_dir: Path, provider_schema: dict[str, Any], beta_schema: dict[str, Any] | None = None
+) -> list[str]:
     """Return the schema problems of every resource block in ``module_dir``."""
-    resources = provider_schema["resource_schemas"]
+    schemas = {
+        False: provider_schema["resource_schemas"],
+        True: (beta_schema or {}).get("resource_schemas", {}),
+    }
     problems: list[str] = []
     for path in sorted(module_dir.glob("*.tf")):
         root = parse_body(path.read_text(encoding="utf-8"))
@@ -72,8 +84,11 @@ def check_module(module_dir: Path, provider_schema: dict[str, Any]) -> list[str]
                 continue
             type_name, name = block.labels
             where = f"{path.name}: {type_name}.{name}"
+            beta = uses_beta(block)
+            resources = schemas[beta]
             if type_name not in resources:
-                problems.append(f"{where}: resource type not in the provider schema")
+                which = "google-beta" if beta else "provider"
+                problems.append(f"{where}: resource type not in the {which} schema")
                 continue
             _check_block(where, block, resources[type_name]["block"], problems, True)
     return problems
@@ -81,12 +96,20 @@ def check_module(module_dir: Path, provider_schema: dict[str, Any]) -> list[str]
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns 1 when a problem is found."""
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    beta = None
+    if "--beta" in args:
+        i = args.index("--beta")
+        if i + 1 >= len(args):
+            print(__doc__, file=sys.stderr)
+            return 2
+        beta = json.loads(Path(args[i + 1]).read_text(encoding="utf-8"))
+        del args[i : i + 2]
     if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     schema = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    problems = [p for d in args[1:] for p in check_module(Path(d), schema)]
+    problems = [p for d in args[1:] for p in check_module(Path(d), schema, beta)]
     for p in problems:
         print(p)
     return 1 if problems else 0
