@@ -383,6 +383,9 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         topics[topic_key] = entry
     if topics:
         args["topics"] = topics
+        args["message_storage_regions"] = data["pubsub"].get(
+            "allowed_regions", naming.message_storage_regions(ctx.location)
+        )
     if dead_letter:
         args["pubsub_service_agent"] = Raw(
             f'"service-${{{REMOTE}.projects["landing"].number}}@gcp-sa-pubsub.iam.gserviceaccount.com"'

@@ -61,6 +61,31 @@ def kms_location(location: str) -> str:
     return {"eu": "europe", "us": "us"}.get(location.lower(), location.lower())
 
 
+# Google Cloud regions inside each multi-region's territory: the regions in member states
+# of the European Union (not London or Zurich), and the regions in the United States.
+# https://cloud.google.com/about/locations and https://cloud.google.com/bigquery/docs/locations
+MULTI_REGION_REGIONS = {
+    "eu": (
+        "europe-central2", "europe-north1", "europe-north2", "europe-southwest1", "europe-west1",
+        "europe-west3", "europe-west4", "europe-west8", "europe-west9", "europe-west10",
+        "europe-west12",
+    ),
+    "us": (
+        "us-central1", "us-east1", "us-east4", "us-east5", "us-south1", "us-west1", "us-west2",
+        "us-west3", "us-west4",
+    ),
+}
+
+
+def message_storage_regions(location: str) -> list[str]:
+    """Regions where Pub/Sub may store the messages of data kept in ``location``.
+
+    Pub/Sub's message storage policy takes regions only: a multi-region (EU, US) becomes
+    the regions inside it, a region stays itself.
+    """
+    return list(MULTI_REGION_REGIONS.get(location.lower(), (location.lower(),)))
+
+
 def kms_key(service: str) -> str:
     """Key name of one service's CMEK key."""
     return f"df-{service}"

@@ -38,6 +38,7 @@ class TestModuleContract(ModuleContractChecks):
         "kms_keys",
         "buckets",
         "topics",
+        "message_storage_regions",
         "internal_identity",
         "external_identities",
         "task_service_accounts",
@@ -94,7 +95,8 @@ def test_iam_is_member_scoped_only():
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_example_sandbox_cycle(example, tmp_path):
     require_sandbox()
-    outputs = Sandbox.example(MODULE, example, tmp_path).cycle().outputs
+    cycle = Sandbox.example(MODULE, example, tmp_path).cycle()
+    outputs = cycle.outputs
     assert outputs["buckets"] == {
         "landing": "acme-dev-sales-landing",
         "archive": "acme-dev-sales-archive",
@@ -125,6 +127,16 @@ def test_example_sandbox_cycle(example, tmp_path):
             "acme-dev-sales-orders-load",
             "acme-dev-sales-orders-audit",
         }
+        # Data residency: both topics keep messages in the example's regions only.
+        policies = {
+            r["values"]["name"]: r["values"]["message_storage_policy"]
+            for r in cycle.state
+            if r["type"] == "google_pubsub_topic"
+        }
+        assert policies == dict.fromkeys(
+            ["acme-dev-sales-orders", "acme-dev-sales-orders-dlq"],
+            [{"allowed_persistence_regions": ["europe-west1", "europe-west4"], "enforce_in_transit": None}],
+        )
 
 
 BASE_ARGUMENTS = """

@@ -5,6 +5,14 @@ resource "google_pubsub_topic" "default" {
   kms_key_name               = var.kms_keys.pubsub
   message_retention_duration = each.value.message_retention_duration
   labels                     = local.labels
+
+  # Messages are stored only in these regions (data residency); null leaves it to Google.
+  dynamic "message_storage_policy" {
+    for_each = var.message_storage_regions == null ? [] : [var.message_storage_regions]
+    content {
+      allowed_persistence_regions = message_storage_policy.value
+    }
+  }
 }
 
 resource "google_pubsub_topic" "dead_letter" {
@@ -14,6 +22,14 @@ resource "google_pubsub_topic" "dead_letter" {
   kms_key_name               = var.kms_keys.pubsub
   message_retention_duration = each.value.message_retention_duration
   labels                     = merge(local.labels, { df_dead_letter_for = each.key })
+
+  # Messages are stored only in these regions (data residency); null leaves it to Google.
+  dynamic "message_storage_policy" {
+    for_each = var.message_storage_regions == null ? [] : [var.message_storage_regions]
+    content {
+      allowed_persistence_regions = message_storage_policy.value
+    }
+  }
 
   lifecycle {
     precondition {

@@ -159,6 +159,19 @@ variable "topics" {
   }
 }
 
+variable "message_storage_regions" {
+  description = "Regions where the topics (dead-letter topics included) may store messages (message storage policy); null sets no policy, so Google stores messages in the region nearest the publisher."
+  type        = list(string)
+  default     = null
+  validation {
+    condition = var.message_storage_regions == null ? true : (
+      length(var.message_storage_regions) > 0 &&
+      alltrue([for r in var.message_storage_regions : can(regex("^[a-z]+-[a-z]+[0-9]+$", r))])
+    )
+    error_message = "message_storage_regions must list at least one region (such as europe-west1); multi-regions such as EU are not Pub/Sub storage locations."
+  }
+}
+
 variable "pubsub_service_agent" {
   description = "Email of the Pub/Sub service agent of the landing project (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com); required when a topic has dead_letter."
   type        = string

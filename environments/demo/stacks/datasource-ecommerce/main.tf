@@ -51,6 +51,19 @@ module "datasource" {
       }
     }
   }
+  message_storage_regions = [
+    "europe-central2",
+    "europe-north1",
+    "europe-north2",
+    "europe-southwest1",
+    "europe-west1",
+    "europe-west3",
+    "europe-west4",
+    "europe-west8",
+    "europe-west9",
+    "europe-west10",
+    "europe-west12",
+  ]
   pubsub_service_agent = "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@gcp-sa-pubsub.iam.gserviceaccount.com"
   internal_identity = {
     account_id = "ecommerce-proc"

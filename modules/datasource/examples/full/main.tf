@@ -69,7 +69,8 @@ module "datasource" {
       }
     }
   }
-  pubsub_service_agent = "service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
+  message_storage_regions = ["europe-west1", "europe-west4"]
+  pubsub_service_agent    = "service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"
   internal_identity = {
     account_id   = "sales-processing"
     display_name = "Sales processing"
