@@ -13,7 +13,7 @@ from typing import Any
 from generator import naming
 
 # The project that holds each task's service account.
-TASK_PROJECT = {"load": "landing", "transformation": "processing", "orchestration": "orchestration"}
+TASK_PROJECT = naming.TASK_PROJECT
 
 # How long exported audit logs are kept unless the descriptor says (logging.sink.retention_days).
 LOG_RETENTION_DAYS = 365

@@ -267,7 +267,7 @@ def _environment_stack(ctx: _Context) -> Stack:
                 sink_entry["filter"] = sink["filter"]
             if sink["destination"] == "bigquery":
                 security = env.get("principals", {}).get("security", [])
-                shared_datasets["logs"] = {
+                shared_datasets[naming.LOG_SINK_KEY] = {
                     "dataset_id": naming.log_dataset(prefix),
                     "project": "orchestration",
                     "description": "Audit logs of every layer project",
@@ -277,19 +277,16 @@ def _environment_stack(ctx: _Context) -> Stack:
                     "delete_contents_on_destroy": True,
                     **({"iam": {"roles/bigquery.dataViewer": list(security)}} if security else {}),
                 }
-                sink_entry["shared_dataset"] = "logs"
+                sink_entry["shared_dataset"] = naming.LOG_SINK_KEY
             else:
-                shared_buckets["logs"] = {"name": naming.log_bucket(prefix)}
-                sink_entry["shared_bucket"] = "logs"
+                shared_buckets[naming.LOG_SINK_KEY] = {"name": naming.log_bucket(prefix)}
+                sink_entry["shared_bucket"] = naming.LOG_SINK_KEY
             entry["sink"] = sink_entry
         args["logging"] = entry
     if "monitoring" in env:
         monitoring = env["monitoring"]
         args["monitoring"] = {
-            "emails": {
-                re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-") or "email": email
-                for email in monitoring["notification_emails"]
-            },
+            "emails": {naming.notification_channel_key(email): email for email in monitoring["notification_emails"]},
             "failed_dag_runs": monitoring.get("dag_failures", True),
             "composer_health": monitoring.get("composer_health", True),
         }
@@ -368,7 +365,9 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         if attempts:
             dead_letter = True
             entry.update(
-                dead_letter=True, dead_letter_name=f"{topic_name}-dead-letter", max_delivery_attempts=min(attempts)
+                dead_letter=True,
+                dead_letter_name=naming.dead_letter_topic(key, topic_key),
+                max_delivery_attempts=min(attempts),
             )
         entry["subscriptions"] = {
             naming.subscription(key, topic_key, sub_key): _drop_none(
@@ -570,7 +569,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     quality = {}
     for name, rule in sorted(data.get("data_quality", {}).items()):
         layer, table_name = name.split(".", 1)
-        scan_id = re.sub(r"[^a-z0-9-]", "-", f"{key}-{layer}-{table_name}".lower())[:63].strip("-")
+        scan_id = naming.data_quality_scan_id(key, layer, table_name)
         quality[scan_id] = _drop_none(
             {
                 "table": table_name,

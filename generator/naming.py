@@ -7,10 +7,20 @@ templates print them; nothing else invents a name.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 LAYERS = ("landing", "processing", "curated", "exposure", "orchestration")
 DATA_LAYERS = ("landing", "curated", "exposure")
 TASKS = ("load", "transformation", "orchestration")
+TASK_PROJECT = {"load": "landing", "transformation": "processing", "orchestration": "orchestration"}
+"""The layer whose project holds each task's service account."""
+COMPOSER_LAYER = "orchestration"
+INTERNAL_ACCOUNT_LAYER = "processing"
+EXTERNAL_ACCOUNT_LAYER = "landing"
+PUBSUB_LAYER = "landing"
+LOG_DATASET_LAYER = "orchestration"
+"""Where the bundled modules put Composer's account, data source accounts, topics and the log dataset."""
 KMS_SERVICES = ("storage", "bigquery", "pubsub", "composer")
 
 _LAYER_SUFFIX = {
@@ -146,6 +156,27 @@ def subscription(datasource: str, topic_name: str, name: str) -> str:
     return f"{datasource}-{topic_name}-{name}"
 
 
+def dead_letter_topic(datasource: str, topic_name: str) -> str:
+    """The dead-letter topic of a data source's topic (its pull subscription has the same name)."""
+    return f"{topic(datasource, topic_name)}-dead-letter"
+
+
+def notification_channel_key(email: str) -> str:
+    """Key of an e-mail notification channel: the address's local part, as a slug."""
+    return re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-") or "email"
+
+
+LOG_SINK_KEY = "logs"
+"""Key of the log sink's dataset or bucket among the environment's shared ones."""
+
+MAX_SCAN_ID = 63
+
+
+def data_quality_scan_id(pipeline: str, layer: str, table: str) -> str:
+    """ID of a table's data-quality scan: lowercase letters, digits and dashes, cut to 63."""
+    return re.sub(r"[^a-z0-9-]", "-", f"{pipeline}-{layer}-{table}".lower())[:MAX_SCAN_ID].strip("-")
+
+
 def stack_name(kind: str, key: str = "") -> str:
     """Directory name of a stack under ``stacks/``."""
     return "environment" if kind == "environment" else f"{kind}-{key}"
@@ -199,3 +230,42 @@ def check(kind: str, name: str) -> str | None:
     if kind == "bucket" and "google" in name:
         return "bucket names cannot contain 'google'"
     return None
+
+
+# --- one registry of generated names ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One generated name or key, the scope it must be unique in, and the entry that made it."""
+
+    noun: str
+    """What the name is, e.g. ``bucket name`` or ``dataset ID``."""
+    scope: str
+    """Where it must be unique, e.g. ``project acme-lnd`` (empty: everywhere)."""
+    name: str
+    owner: str
+    """The descriptor entry in words, e.g. ``shared bucket 'logs'``."""
+    place: Any
+    """The caller's handle on where the entry is written (a file, line and column)."""
+
+
+class Registry:
+    """Every name the environment generates; two claims on one name are a collision.
+
+    Collisions are found by the generated value, whatever produced it (a key, a prefix and
+    a key, a truncation, an e-mail's local part), so no pair of rules needs its own check.
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, str, str], Claim] = {}
+        self.collisions: list[tuple[Claim, Claim]] = []
+        """(later claim, first claim) for every name claimed twice."""
+
+    def claim(self, noun: str, name: str, owner: str, place: Any, scope: str = "") -> str:
+        """Record that ``owner`` (at ``place``) generates ``name``; return ``name``."""
+        claim = Claim(noun, scope, name, owner, place)
+        first = self._first.setdefault((noun, scope, name), claim)
+        if first is not claim:
+            self.collisions.append((claim, first))
+        return name

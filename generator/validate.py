@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from generator import naming
+from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import Document, display_path, load
 from generator.resources import SCHEMAS_DIR
@@ -276,7 +277,7 @@ def _semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic
         yield from _datasource_rules(d.datasources[key], key, prefix)
     for key in sorted(clean["pipeline"]):
         yield from _pipeline_rules(d, key, clean)
-    yield from _unique_tables(d, clean)
+    yield from collisions(d, clean)
 
 
 def _name_rule(doc: Document, path: tuple[Any, ...], kind: str, name: str, what: str) -> Iterator[Diagnostic]:
@@ -298,14 +299,6 @@ def _environment_rules(env: Document) -> Iterator[Diagnostic]:
                         f"projects.{created[0]}: a created project needs 'organization' "
                         "(parent and billing_account)",
                         hint="add organization, or adopt an existing project with 'existing'")
-    existing = [data["projects"][layer].get("existing") for layer in naming.LAYERS]
-    seen: dict[str, str] = {}
-    for layer, project in zip(naming.LAYERS, existing, strict=True):
-        if project and project in seen:
-            yield env.error(("projects", layer, "existing"),
-                            f"projects.{layer}.existing: '{project}' is already the {seen[project]} project")
-        elif project:
-            seen[project] = layer
     yield from _name_rule(env, ("prefix",), "composer", naming.composer_name(prefix), "Composer environment name")
     if not _region_in_location(region, location):
         yield env.error(("location",), f"location: region '{region}' is not in location '{location}'",
@@ -394,8 +387,6 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
         for name, table in sorted(by_name.items()):
             yield from _table_rules(doc, ("tables", layer, name), table, code_dir, tags)
     for name, view in sorted(data.get("views", {}).items()):
-        if name in tables.get(view["layer"], {}):
-            yield doc.error(("views", name), f"views.{name}: a {view['layer']} table has the same name", key=True)
         for layer in [view["layer"], *view.get("authorized_on", [])]:
             if datasets is not None and layer not in datasets:
                 yield doc.error(("views", name), f"views.{name}: data source '{source}' has no {layer} dataset")
@@ -446,22 +437,3 @@ def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
         return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema (a list of fields)")
     return {str(f["name"]) for f in fields}
 
-
-def _unique_tables(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    owner: dict[tuple[str, str, str], str] = {}
-    for key in sorted(clean["pipeline"]):
-        data = d.pipelines[key].data
-        objects: list[tuple[tuple[str, ...], str, str]] = [(("tables", layer, n), n, layer)
-                   for layer, by_name in data.get("tables", {}).items() for n in by_name]
-        objects += [(("views", n), n, v["layer"]) for n, v in data.get("views", {}).items()]
-        for path, name, layer in objects:
-            slot = (data["datasource"], layer, name)
-            if slot in owner:
-                yield d.pipelines[key].error(
-                    path,
-                    f"{_dotted(path)}: pipeline '{owner[slot]}' already defines {layer} table '{name}' "
-                    f"of data source '{data['datasource']}'",
-                    key=True,
-                )
-            else:
-                owner[slot] = key

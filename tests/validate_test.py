@@ -1,7 +1,9 @@
-"""Descriptor cases: every file under tests/data/descriptors/{valid,invalid}/<kind>/ is a case.
+"""Descriptor cases: every file or folder under tests/data/descriptors/{valid,invalid}/<kind>/ is a case.
 
-A case replaces one file of the base environment (tests/data/descriptors/base). An invalid
-case's expected output, every error line in full, sits beside it as <case>.expected.
+A file case replaces one file of the base environment (tests/data/descriptors/base); a
+folder case is laid over the base environment (its files replace or add to the base's, by
+path), for mistakes that take two files. An invalid case's expected output, every error
+line in full, sits beside it as <case>.expected.
 Set DF_GEN_UPDATE_EXPECTED=1 to write missing .expected files (then review them).
 """
 
@@ -25,13 +27,16 @@ TARGET = {
 
 
 def _cases(kind: str) -> list[Path]:
-    return sorted((DATA / kind).glob("*/*.yaml"))
+    return sorted([*(DATA / kind).glob("*/*.yaml"), *(p for p in (DATA / kind).glob("*/*") if p.is_dir())])
 
 
 def _environment(tmp_path: Path, case: Path) -> Path:
     env_dir = tmp_path / "env"
     shutil.copytree(DATA / "base", env_dir)
-    shutil.copyfile(case, env_dir / TARGET[case.parent.name])
+    if case.is_dir():
+        shutil.copytree(case, env_dir, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(case, env_dir / TARGET[case.parent.name])
     return env_dir
 
 
@@ -55,7 +60,7 @@ def test_invalid_case(case, tmp_path, monkeypatch):
     with pytest.raises(DfGenError) as raised:
         validate(Path("."))
     actual = "\n".join(raised.value.lines()) + "\n"
-    expected_file = case.with_suffix(".expected")
+    expected_file = case.parent / f"{case.stem}.expected"
     if not expected_file.exists() and os.environ.get("DF_GEN_UPDATE_EXPECTED"):
         expected_file.write_text(actual)
     assert expected_file.exists(), f"no {expected_file.name}; actual output:\n{actual}"

@@ -1,0 +1,224 @@
+"""One collision detector: every name and key the environment generates, claimed once.
+
+``collisions(descriptors, clean)`` feeds every generated name (project IDs, buckets,
+datasets, service accounts, topics, subscriptions, notification channels, data-quality
+scans, the module map keys they are stored under, tables and views) into one
+:class:`naming.Registry`, using the naming functions the model uses, and reports every name
+two descriptor entries would share, naming both places. Two entries that map to one name
+would otherwise be merged by a Terraform map (one silently lost) or fail half-way through
+an apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator import naming
+from generator.errors import Diagnostic
+from generator.loader import Document
+
+Place = tuple[Document, tuple[Any, ...], bool]
+"""A descriptor entry: its document, its path in the document, and whether the key is meant."""
+
+
+def collisions(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """Every generated name claimed by two entries of the (schema-valid) descriptors ``d``."""
+    names = naming.Registry()
+    projects = _environment(names, d.environment)
+    for key in sorted(clean["datasource"]):
+        _datasource(names, d.datasources[key], key, d.environment.data["prefix"], projects)
+    for key in sorted(clean["pipeline"]):
+        source = d.pipelines[key].data["datasource"]
+        if source in clean["datasource"]:
+            _pipeline(names, d.pipelines[key], key, d, projects)
+    reported: set[tuple[str, tuple[Any, ...], str, tuple[Any, ...]]] = set()
+    for later, first in names.collisions:
+        doc, path, key = later.place
+        first_doc, first_path, first_key = first.place
+        pair = (doc.display, path, first_doc.display, first_path)
+        if pair in reported:  # one error per pair of entries, not per name they share
+            continue
+        reported.add(pair)
+        line, col = first_doc.where(first_path, key=first_key)
+        scope = f" (in {later.scope})" if later.scope else ""
+        yield doc.error(
+            path,
+            f"{later.owner}: {later.noun} '{later.name}'{scope} is already generated for {first.owner} "
+            f"({first_doc.display}:{line}:{col})",
+            key=key,
+            hint="rename one of them; otherwise one would replace the other, or the apply would fail",
+        )
+
+
+def _environment(names: naming.Registry, env: Document) -> dict[str, str]:
+    data = env.data
+    prefix = data["prefix"]
+    projects: dict[str, str] = {}
+    for layer in naming.LAYERS:
+        existing = data["projects"][layer].get("existing")
+        projects[layer] = naming.project_id(prefix, layer, existing)
+        if existing:
+            names.claim(
+                "project ID", existing, f"the existing {layer} project", (env, ("projects", layer, "existing"), False)
+            )
+        else:
+            names.claim("project ID", projects[layer], f"the created {layer} project", (env, ("projects", layer), True))
+    names.claim(
+        "bucket name",
+        data["terraform"]["state_bucket"],
+        "the Terraform state bucket",
+        (env, ("terraform", "state_bucket"), False),
+    )
+    for task in naming.TASKS:
+        layer = naming.TASK_PROJECT[task]
+        names.claim(
+            "service-account ID",
+            naming.task_account_id(task),
+            f"the environment's {task} task account",
+            (env, ("projects", layer), True),
+            scope=f"project {projects[layer]}",
+        )
+    if "composer" in data:
+        names.claim(
+            "service-account ID",
+            naming.composer_account_id(),
+            "Composer's service account",
+            (env, ("composer",), True),
+            scope=f"project {projects[naming.COMPOSER_LAYER]}",
+        )
+    shared = data.get("shared", {})
+    for key in sorted(shared.get("buckets", {})):
+        place = (env, ("shared", "buckets", key), True)
+        names.claim("shared bucket key", key, f"shared bucket '{key}'", place)
+        names.claim("bucket name", naming.shared_bucket(prefix, key), f"shared bucket '{key}'", place)
+    for key, dataset in sorted(shared.get("datasets", {}).items()):
+        place = (env, ("shared", "datasets", key), True)
+        names.claim("shared dataset key", key, f"shared dataset '{key}'", place)
+        names.claim(
+            "dataset ID",
+            naming.shared_dataset(prefix, key),
+            f"shared dataset '{key}'",
+            place,
+            scope=f"project {projects[dataset['layer']]}",
+        )
+    sink = (data.get("logging") or {}).get("sink")
+    if sink:
+        place = (env, ("logging", "sink", "destination"), False)
+        owner = f"the log sink's {sink['destination']} destination"
+        if sink["destination"] == "bigquery":
+            names.claim("shared dataset key", naming.LOG_SINK_KEY, owner, place)
+            names.claim(
+                "dataset ID",
+                naming.log_dataset(prefix),
+                owner,
+                place,
+                scope=f"project {projects[naming.LOG_DATASET_LAYER]}",
+            )
+        else:
+            names.claim("shared bucket key", naming.LOG_SINK_KEY, owner, place)
+            names.claim("bucket name", naming.log_bucket(prefix), owner, place)
+    for index, email in enumerate(data.get("monitoring", {}).get("notification_emails", [])):
+        names.claim(
+            "notification channel key",
+            naming.notification_channel_key(email),
+            f"notification e-mail '{email}'",
+            (env, ("monitoring", "notification_emails", index), False),
+        )
+    return projects
+
+
+def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, projects: dict[str, str]) -> None:
+    data = doc.data
+    whose = f"data source '{key}'"
+    for role in ("landing", "archive"):
+        path = ("buckets", role) if role in data.get("buckets", {}) else ()
+        names.claim(
+            "bucket name",
+            naming.datasource_bucket(prefix, key, role),
+            f"the {role} bucket of {whose}",
+            (doc, path, bool(path)),
+        )
+    for layer in sorted(data["datasets"]):
+        names.claim(
+            "dataset ID",
+            naming.datasource_dataset(prefix, key, layer),
+            f"the {layer} dataset of {whose}",
+            (doc, ("datasets", layer), True),
+            scope=f"project {projects[layer]}",
+        )
+    names.claim(
+        "service-account ID",
+        naming.internal_account_id(key),
+        f"the internal account of {whose}",
+        (doc, (), False),
+        scope=f"project {projects[naming.INTERNAL_ACCOUNT_LAYER]}",
+    )
+    landing = projects[naming.EXTERNAL_ACCOUNT_LAYER]
+    for name, ident in sorted(data.get("external_identities", {}).items()):
+        if "member" not in ident:
+            names.claim(
+                "service-account ID",
+                naming.external_account_id(key, name),
+                f"external identity '{name}' of {whose}",
+                (doc, ("external_identities", name), True),
+                scope=f"project {landing}",
+            )
+    pubsub = projects[naming.PUBSUB_LAYER]
+    for topic, spec in sorted(data.get("pubsub", {}).get("topics", {}).items()):
+        path = ("pubsub", "topics", topic)
+        names.claim(
+            "topic name",
+            naming.topic(key, topic),
+            f"topic '{topic}' of {whose}",
+            (doc, path, True),
+            scope=f"project {pubsub}",
+        )
+        subscriptions = spec.get("subscriptions", {})
+        for sub in sorted(subscriptions):
+            names.claim(
+                "subscription name",
+                naming.subscription(key, topic, sub),
+                f"subscription '{sub}' of topic '{topic}' of {whose}",
+                (doc, (*path, "subscriptions", sub), True),
+                scope=f"project {pubsub}",
+            )
+        dead = [sub for sub in sorted(subscriptions) if "dead_letter" in subscriptions[sub]]
+        if dead:
+            place = (doc, (*path, "subscriptions", dead[0], "dead_letter"), True)
+            owner = f"the dead-letter topic of topic '{topic}' of {whose}"
+            name = naming.dead_letter_topic(key, topic)
+            names.claim("topic name", name, owner, place, scope=f"project {pubsub}")
+            names.claim("subscription name", name, owner, place, scope=f"project {pubsub}")
+
+
+def _pipeline(names: naming.Registry, doc: Document, key: str, d: Any, projects: dict[str, str]) -> None:
+    data = doc.data
+    source = data["datasource"]
+    prefix = d.environment.data["prefix"]
+    region = d.environment.data["region"]
+    whose = f"pipeline '{key}'"
+    for layer, tables in sorted(data.get("tables", {}).items()):
+        dataset = naming.datasource_dataset(prefix, source, layer)
+        for table in sorted(tables):
+            names.claim(
+                "table name",
+                table,
+                f"{layer} table '{table}' of {whose}",
+                (doc, ("tables", layer, table), True),
+                scope=f"dataset {dataset}",
+            )
+    for view, spec in sorted(data.get("views", {}).items()):
+        dataset = naming.datasource_dataset(prefix, source, spec["layer"])
+        names.claim(
+            "table name", view, f"view '{view}' of {whose}", (doc, ("views", view), True), scope=f"dataset {dataset}"
+        )
+    for name in sorted(data.get("data_quality", {})):
+        layer, table = name.split(".", 1)
+        names.claim(
+            "data-quality scan ID",
+            naming.data_quality_scan_id(key, layer, table),
+            f"the data-quality scan of {layer}.{table} of {whose}",
+            (doc, ("data_quality", name), True),
+            scope=f"project {projects[layer]}, {region}",
+        )
