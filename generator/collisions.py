@@ -132,7 +132,7 @@ def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, pr
     data = doc.data
     whose = f"data source '{key}'"
     for role in ("landing", "archive"):
-        path = ("buckets", role) if role in data.get("buckets", {}) else ()
+        path: tuple[Any, ...] = ("buckets", role) if role in data.get("buckets", {}) else ()
         names.claim(
             "bucket name",
             naming.datasource_bucket(prefix, key, role),
@@ -166,12 +166,12 @@ def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, pr
             )
     pubsub = projects[naming.PUBSUB_LAYER]
     for topic, spec in sorted(data.get("pubsub", {}).get("topics", {}).items()):
-        path = ("pubsub", "topics", topic)
+        topic_path: tuple[Any, ...] = ("pubsub", "topics", topic)
         names.claim(
             "topic name",
             naming.topic(key, topic),
             f"topic '{topic}' of {whose}",
-            (doc, path, True),
+            (doc, topic_path, True),
             scope=f"project {pubsub}",
         )
         subscriptions = spec.get("subscriptions", {})
@@ -180,12 +180,12 @@ def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, pr
                 "subscription name",
                 naming.subscription(key, topic, sub),
                 f"subscription '{sub}' of topic '{topic}' of {whose}",
-                (doc, (*path, "subscriptions", sub), True),
+                (doc, (*topic_path, "subscriptions", sub), True),
                 scope=f"project {pubsub}",
             )
         dead = [sub for sub in sorted(subscriptions) if "dead_letter" in subscriptions[sub]]
         if dead:
-            place = (doc, (*path, "subscriptions", dead[0], "dead_letter"), True)
+            place = (doc, (*topic_path, "subscriptions", dead[0], "dead_letter"), True)
             owner = f"the dead-letter topic of topic '{topic}' of {whose}"
             name = naming.dead_letter_topic(key, topic)
             names.claim("topic name", name, owner, place, scope=f"project {pubsub}")
