@@ -12,7 +12,6 @@ from typing import Any
 
 from generator import naming
 
-# The project that holds each task's service account.
 TASK_PROJECT = naming.TASK_PROJECT
 
 # How long exported audit logs are kept unless the descriptor says (logging.sink.retention_days).
