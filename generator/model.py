@@ -178,7 +178,6 @@ def _environment_stack(ctx: _Context) -> Stack:
                     {
                         "region": subnet.get("region", ctx.region),
                         "cidr": subnet["cidr"],
-                        "secondary_ranges": subnet.get("secondary_ranges"),
                     }
                 )
                 for name, subnet in vpc["subnets"].items()

@@ -104,22 +104,37 @@ def test_apis_are_never_disabled_on_destroy_and_lineage_is_on():
     assert lineage.attributes["enabled"] == "var.composer.lineage"
 
 
-def test_firewall_denies_by_default_and_allows_only_iap_ssh_and_internal():
+def test_firewall_denies_by_default_and_allows_only_internal_traffic():
+    # Composer 3 runs no VMs in the project: no SSH rule (issue 11, item 11).
     network = resources(MODULE / "network.tf")
     rules = {k: b for k, b in network.items() if k.startswith("google_compute_firewall")}
     assert set(rules) == {
         "google_compute_firewall.deny_all_ingress",
-        "google_compute_firewall.allow_iap_ssh",
         "google_compute_firewall.allow_internal",
     }
     deny = rules["google_compute_firewall.deny_all_ingress"]
     assert deny.attributes["priority"] == "65534"
     assert [b.type for b in deny.blocks if b.type in ("allow", "deny")] == ["deny"]
-    iap = rules["google_compute_firewall.allow_iap_ssh"]
-    assert iap.attributes["source_ranges"] == '["35.235.240.0/20"]'
     subnet = network["google_compute_subnetwork.this"]
     assert subnet.attributes["private_ip_google_access"] == "true"
+    assert subnet.attributes["send_secondary_ip_range_if_empty"] == "true"
     assert any(b.type == "log_config" for b in subnet.blocks)
+
+
+def test_default_compute_service_account_is_deprivileged_in_created_projects():
+    # Issue 11, item 6: auto_create_network = false enables Compute, whose default service
+    # account gets Editor; the module removes that grant.
+    accounts = resources(MODULE / "projects.tf")["google_project_default_service_accounts.this"]
+    assert accounts.attributes["for_each"] == "local.created_projects"
+    assert accounts.attributes["action"] == '"DEPRIVILEGE"'
+    assert accounts.attributes["restore_policy"] == '"NONE"'
+
+
+def test_composer_health_alert_fires_when_the_metric_stops():
+    policy = resources(MODULE / "monitoring.tf")["google_monitoring_alert_policy.composer_health"]
+    conditions = [b for b in policy.blocks if b.type == "conditions"]
+    kinds = {inner.type for c in conditions for inner in c.blocks}
+    assert {"condition_threshold", "condition_absent"} <= kinds
 
 
 def test_composer_sets_every_contract_airflow_variable():
@@ -188,6 +203,8 @@ def test_example_sandbox_cycle(example, tmp_path):
     assert env["values"]["config"][0]["enable_private_environment"] is True
 
     types = {r["type"] for r in state}
+    deprivileged = {r["values"]["project"] for r in state if r["type"] == "google_project_default_service_accounts"}
+    assert deprivileged == created_projects(state)
     assert not any(t.endswith(("_iam_binding", "_iam_policy")) for t in types)
     created = {r["values"]["project_id"] for r in state if r["type"] == "google_project" and r["mode"] == "managed"}
     if example == "minimal":
@@ -210,9 +227,19 @@ def test_example_sandbox_cycle(example, tmp_path):
             "https://www.googleapis.com/compute/v1/projects/df-net-host/global/networks/shared-vpc"
         )
         assert env["values"]["config"][0]["encryption_config"][0]["kms_key_name"] == (outputs["kms_keys"]["composer"])
+        # Composer 3 on a Shared VPC: only the Composer agent uses the host subnet.
+        subnet_users = [r["values"]["member"] for r in state if r["type"] == "google_compute_subnetwork_iam_member"]
+        assert len(subnet_users) == 1 and "@cloudcomposer-accounts." in subnet_users[0]
+        # Audit configs stay off the adopted landing project.
+        audited = {r["values"]["project"] for r in state if r["type"] == "google_project_iam_audit_config"}
+        assert audited == {f"{prefix}-{layer}" for layer in LAYERS[1:4]} | {orch}
         sinks = [r for r in state if r["type"] == "google_logging_project_sink"]
         assert len(sinks) == len(LAYERS)
         assert variables["AIRFLOW_VAR_DF_TEAM"] == "data-platform"
+
+
+def created_projects(state: list[dict]) -> set[str]:
+    return {r["values"]["project_id"] for r in state if r["type"] == "google_project" and r["mode"] == "managed"}
 
 
 # Each case edits the minimal example's main.tf (old -> new) and names the error Terraform

@@ -94,12 +94,33 @@ resource "google_monitoring_alert_policy" "composer_health" {
     }
   }
 
+  # A threshold condition never fires when the metric stops arriving (an environment that
+  # is down reports nothing); the absence condition covers that.
+  conditions {
+    display_name = "${var.composer.name} health metric absent"
+    condition_absent {
+      filter = join(" AND ", [
+        "resource.type = \"cloud_composer_environment\"",
+        "resource.labels.environment_name = \"${var.composer.name}\"",
+        "metric.type = \"composer.googleapis.com/environment/healthy\"",
+      ])
+      duration = "900s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_FRACTION_TRUE"
+      }
+      trigger {
+        count = 1
+      }
+    }
+  }
+
   alert_strategy {
     auto_close = var.monitoring.auto_close
   }
 
   documentation {
-    content   = "Cloud Composer environment ${var.composer.name} reports unhealthy. Check the environment's monitoring page and its Airflow components."
+    content   = "Cloud Composer environment ${var.composer.name} reports unhealthy, or has stopped reporting its health. Check the environment's monitoring page and its Airflow components."
     mime_type = "text/markdown"
   }
 

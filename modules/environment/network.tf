@@ -1,5 +1,6 @@
 # Networking for Composer: a local VPC in the orchestration project (subnets with Private
-# Google Access and flow logs, deny-by-default firewall, Cloud NAT), or attachment of the
+# Google Access and flow logs, deny-by-default firewall with internal traffic allowed, Cloud
+# NAT; no SSH rule, there are no VMs), or attachment of the
 # orchestration project to a Shared VPC host.
 
 locals {
@@ -29,11 +30,11 @@ locals {
     var.shared_vpc != null ? "projects/${var.shared_vpc.host_project}/regions/${var.region}/subnetworks/${var.shared_vpc.subnet}" : null
   )
 
-  # Service agents that deploy into the host subnet on behalf of the orchestration project.
+  # Composer 3 runs its GKE cluster in Google's tenant project: only the Composer agent
+  # deploys into the host subnet (https://cloud.google.com/composer/docs/composer-3/configure-shared-vpc),
+  # not the GKE and Google APIs agents that Composer 2 needed.
   shared_vpc_network_users = var.shared_vpc == null ? {} : {
-    composer      = local.service_agents["orchestration"].composer
-    container     = local.service_agents["orchestration"].container
-    cloudservices = local.service_agents["orchestration"].cloudservices
+    composer = local.service_agents["orchestration"].composer
   }
 }
 
@@ -54,6 +55,9 @@ resource "google_compute_subnetwork" "this" {
   network                  = google_compute_network.this[0].id
   ip_cidr_range            = each.value.cidr
   private_ip_google_access = true
+  # Ranges removed from the input are removed from the subnet too (the provider otherwise
+  # keeps the ranges it finds when none are configured).
+  send_secondary_ip_range_if_empty = true
 
   dynamic "secondary_ip_range" {
     for_each = each.value.secondary_ranges
@@ -82,26 +86,6 @@ resource "google_compute_firewall" "deny_all_ingress" {
 
   deny {
     protocol = "all"
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
-# SSH only through Identity-Aware Proxy TCP forwarding.
-resource "google_compute_firewall" "allow_iap_ssh" {
-  count         = local.local_vpc ? 1 : 0
-  project       = local.orchestration_project
-  name          = "${var.network.name}-allow-iap-ssh"
-  network       = google_compute_network.this[0].id
-  direction     = "INGRESS"
-  priority      = 1000
-  source_ranges = ["35.235.240.0/20"]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["22"]
   }
 
   log_config {

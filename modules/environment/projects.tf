@@ -15,7 +15,9 @@ resource "google_project" "this" {
   billing_account = var.billing_account
   labels          = merge(local.labels, { layer = each.key })
   deletion_policy = var.project_deletion_policy
-  # The default network has permissive firewall rules; the module builds its own VPC.
+  # The default network has permissive firewall rules; the module builds its own VPC. To
+  # delete it the provider enables the Compute Engine API, which creates the default compute
+  # service account (deprivileged below).
   auto_create_network = false
 
   lifecycle {
@@ -38,4 +40,18 @@ resource "google_project_service" "this" {
   service            = each.value.service
   disable_on_destroy = false
   depends_on         = [google_project.this]
+}
+
+# The default compute service account that the Compute Engine API creates gets Editor unless
+# the organization enforces iam.automaticIamGrantsForDefaultServiceAccounts; nothing here
+# runs as it, so its Editor grant is removed (provider doc
+# website/docs/r/project_default_service_accounts.html.markdown). Created projects only:
+# adopted projects' accounts are their owners'. restore_policy NONE keeps it deprivileged
+# when the stack is destroyed.
+resource "google_project_default_service_accounts" "this" {
+  for_each       = local.created_projects
+  project        = google_project.this[each.key].project_id
+  action         = "DEPRIVILEGE"
+  restore_policy = "NONE"
+  depends_on     = [google_project_service.this]
 }

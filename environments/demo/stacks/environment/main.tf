@@ -36,10 +36,6 @@ module "environment" {
       composer = {
         region = "europe-west1"
         cidr   = "10.10.0.0/24"
-        secondary_ranges = {
-          pods     = "10.20.0.0/16"
-          services = "10.30.0.0/20"
-        }
       }
     }
     nat = true
