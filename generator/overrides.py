@@ -6,7 +6,9 @@ Terraform merges it over the committed files:
 
 - the ``gcs`` backend becomes a ``local`` one under the sandbox directory;
 - ``impersonate_service_account`` of the google provider becomes null (the sandbox has no
-  identities to impersonate);
+  identities to impersonate), and so does that of every ``google-beta`` provider block the
+  stack declares (the sandbox serves google-beta too; an override of a provider block the
+  stack does not declare would be an error, so only declared ones are overridden);
 - for stacks that read the environment stack's outputs, the ``gcs``
   ``terraform_remote_state`` becomes a ``local`` one reading the sandbox state file.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,12 +37,33 @@ LOCK_FILE = ".terraform.lock.hcl"
 _MARKER = "# Written by df-gen for a sandbox run; removed when the run ends. Do not commit."
 
 
+_PROVIDER_BLOCK = re.compile(r'^provider\s+"(google|google-beta)"\s*\{(.*?)^\}', re.M | re.S)
+_ALIAS = re.compile(r'^\s*alias\s*=\s*"([^"]+)"', re.M)
+
+
 def _hcl(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid HCL string literal
 
 
-def override_text(stack: Stack, state_dir: Path) -> str:
-    """The override file of ``stack``, with local state files under ``state_dir``."""
+def beta_provider_aliases(stack_dir: Path | None) -> list[str | None]:
+    """Aliases of the ``provider "google-beta"`` blocks in ``stack_dir``'s own ``.tf`` files
+    (None for the unaliased one), in file order; empty when there are none."""
+    found: list[str | None] = []
+    if stack_dir is None or not stack_dir.is_dir():
+        return found
+    for path in sorted(stack_dir.glob("*.tf")):
+        if path.name.endswith("_override.tf"):
+            continue
+        for name, body in _PROVIDER_BLOCK.findall(path.read_text(encoding="utf-8")):
+            if name == "google-beta":
+                alias = _ALIAS.search(body)
+                found.append(alias.group(1) if alias else None)
+    return found
+
+
+def override_text(stack: Stack, state_dir: Path, stack_dir: Path | None = None) -> str:
+    """The override file of ``stack``, with local state files under ``state_dir``;
+    ``stack_dir`` (the rendered stack) tells which google-beta provider blocks to override."""
     state_dir = state_dir.resolve()
     lines = [
         _MARKER,
@@ -54,6 +78,11 @@ def override_text(stack: Stack, state_dir: Path) -> str:
         "  impersonate_service_account = null",
         "}",
     ]
+    for alias in beta_provider_aliases(stack_dir):
+        lines += ["", 'provider "google-beta" {']
+        if alias is not None:
+            lines.append(f"  alias                       = {_hcl(alias)}")
+        lines += ["  impersonate_service_account = null", "}"]
     if stack.remote_environment is not None:
         lines += [
             "",
@@ -86,7 +115,7 @@ def sandbox_overrides(stacks: Iterable[Stack], stacks_dir: Path, state_dir: Path
             if not directory.is_dir():
                 continue
             path = directory / OVERRIDE_NAME
-            path.write_text(override_text(stack, state_dir))
+            path.write_text(override_text(stack, state_dir, directory))
             written.append(path)
         yield
     finally:

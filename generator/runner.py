@@ -475,7 +475,7 @@ class _Run:
         # init must run again when the configuration's files, module or backend change.
         parts = [self.engine.path, fingerprint(stack, self.ws.stacks_dir, {})]
         if self.options.sandbox:
-            parts.append(override_text(stack, self.ws.state))
+            parts.append(override_text(stack, self.ws.state, self.ws.stacks_dir / stack.name))
             parts.append(self.base_env.get("TF_CLI_CONFIG_FILE", ""))
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from generator.sandbox import agents
 from generator.sandbox.values import UNKNOWN
 
 Ctx = dict[str, Any]  # provider config: project, region, zone, default_labels
@@ -68,6 +69,14 @@ def _sa_email(s: Ctx, c: Ctx) -> str:
     return f"{s.get('account_id')}@{_p(s, c)}.iam.gserviceaccount.com"
 
 
+def _service_identity_email(s: Ctx, c: Ctx) -> str | None:
+    """The primary agent's e-mail: services.generateServiceIdentity returns it for services
+    that have one; for others the provider leaves email and member unset (its source:
+    "This API may not return the service identity's details")."""
+    agent = agents.primary(str(s.get("service")))
+    return agent.email(project_number(_p(s, c))) if agent is not None else None
+
+
 def _composer_hash(s: Ctx, c: Ctx) -> str:
     return short_hash(f"composer:{_p(s, c)}/{s.get('name')}")
 
@@ -83,6 +92,12 @@ TYPE_VALUES: dict[str, dict[str, F]] = {
         "number": lambda s, c: project_number(s["project_id"]),
     },
     "google_project_service": {"id": lambda s, c: f"{_p(s, c)}/{s['service']}"},
+    # google-beta; id and email as resource_project_service_identity.go sets them.
+    "google_project_service_identity": {
+        "id": lambda s, c: f"projects/{_p(s, c)}/services/{s['service']}",
+        "email": _service_identity_email,
+        "member": lambda s, c: f"serviceAccount:{s['email']}" if s.get("email") else None,
+    },
     "google_project_iam_member": {
         "id": lambda s, c: f"{s['project']}/{s['role']}/{s['member']}",
     },

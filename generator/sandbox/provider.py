@@ -40,6 +40,8 @@ class Diag:
 FORCE_NEW: dict[str, frozenset[str]] = {
     "google_project": frozenset({"project_id"}),
     "google_project_service": frozenset({"project", "service"}),
+    # google-beta resource_project_service_identity.go: service and project are ForceNew.
+    "google_project_service_identity": frozenset({"project", "service"}),
     "google_project_iam_member": frozenset({"project", "role", "member", "condition"}),
     "google_project_iam_binding": frozenset({"project", "role", "condition"}),
     "google_project_iam_audit_config": frozenset({"project", "service"}),
@@ -82,7 +84,13 @@ IDEMPOTENT_SUFFIXES = (
     "_perimeter_resource",
     "_perimeter_dry_run_resource",
     "_settings",
+    # services.generateServiceIdentity returns the existing agent when called again.
+    "_service_identity",
 )
+# Types whose delete is a no-op in the provider, so the thing stays in Google Cloud (and in
+# the store): a service agent, once created, is never deleted by Terraform
+# (resource_project_service_identity.go: "There is no delete endpoint for this API").
+KEPT_ON_DESTROY = frozenset({"google_project_service_identity"})
 
 
 @dataclass
@@ -198,7 +206,8 @@ class SandboxProvider:
             problem, children = _destroy_guard(type_name, prior, resources)
             if problem:
                 return prior, [Diag(problem, f"Raised by the df-gen sandbox for {type_name}.")]
-            if prior.get("deletion_policy") != "ABANDON":  # ABANDON: forget, keep it
+            # ABANDON: forget it, keep it; KEPT_ON_DESTROY: Terraform cannot delete it.
+            if prior.get("deletion_policy") != "ABANDON" and type_name not in KEPT_ON_DESTROY:
                 resources.pop(f"{type_name}/{rid}", None)
             for child in children:
                 resources.pop(child, None)

@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "schema" / "google.json"
+DEFAULT_BETA_SCHEMA = Path(__file__).resolve().parent / "schema" / "google-beta.json"
 ENV_SCHEMA = "DF_GEN_SANDBOX_SCHEMA"
+ENV_BETA_SCHEMA = "DF_GEN_SANDBOX_BETA_SCHEMA"
+PROVIDERS = ("google", "google-beta")  # the provider names the sandbox serves
 _CACHE_FORMAT = "1"  # bump when the conversion below changes
 
 
@@ -48,14 +51,17 @@ class ProviderSchema:
         return self.doc.get("data_source_schemas", {}).get(type_name)
 
 
-def schema_path() -> Path:
-    """The schema JSON in use: ``$DF_GEN_SANDBOX_SCHEMA`` or the committed google.json."""
+def schema_path(provider: str = "google") -> Path:
+    """The schema JSON served as ``provider``: for google ``$DF_GEN_SANDBOX_SCHEMA`` or the
+    committed google.json, for google-beta ``$DF_GEN_SANDBOX_BETA_SCHEMA`` or google-beta.json."""
+    if provider == "google-beta":
+        return Path(os.environ.get(ENV_BETA_SCHEMA) or DEFAULT_BETA_SCHEMA)
     return Path(os.environ.get(ENV_SCHEMA) or DEFAULT_SCHEMA)
 
 
-def load(path: Path | None = None) -> ProviderSchema:
+def load(path: Path | None = None, provider: str = "google") -> ProviderSchema:
     """Read and parse the schema JSON at ``path`` (default: :func:`schema_path`)."""
-    path = path or schema_path()
+    path = path or schema_path(provider)
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()[:20]
     return ProviderSchema(path, digest, json.loads(raw))

@@ -408,8 +408,21 @@ def _handlers(service: Service, stop: threading.Event) -> list[Any]:
     return [provider, controller, stdio_service]
 
 
-def serve() -> int:
-    """Run the provider plugin until Terraform shuts it down; return the exit code."""
+def serve(argv: list[str] | None = None) -> int:
+    """Run the provider plugin until Terraform shuts it down; return the exit code.
+
+    ``argv`` is ``[]`` to serve hashicorp/google or ``["--provider", "google-beta"]`` to serve
+    hashicorp/google-beta; both keep their resources in the same store.
+    """
+    from generator.sandbox import schema_loader
+
+    args = list(argv or [])
+    name = "google"
+    if args[:1] == ["--provider"] and len(args) == 2 and args[1] in schema_loader.PROVIDERS:
+        name = args[1]
+    elif args:
+        sys.stderr.write(f"usage: python -m generator.sandbox [--provider google-beta]; got {args}\n")
+        return 2
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         sys.stderr.write(
             "This is the df-gen sandbox provider, a Terraform plugin: Terraform starts it.\n"
@@ -429,11 +442,10 @@ def serve() -> int:
 
     import grpc
 
-    from generator.sandbox import schema_loader
     from generator.sandbox.provider import SandboxProvider
 
     cache = cache_root()
-    schema = schema_loader.load()
+    schema = schema_loader.load(provider=name)
     schema_bytes = schema_loader.response_bytes(schema, cache)
     provider = SandboxProvider.from_env(schema)
     stop = threading.Event()
