@@ -474,6 +474,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
                     "deletion_protection": table.get("deletion_protection", True),
                 }
             )
+    scans = _quality_scans(ctx, key, data)
     context = {
         "dag_id": key,
         "schedule": dag.get("schedule", "@daily"),
@@ -490,15 +491,11 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         ],
         "sql_folder": f"{key}/sql",
         "variables": dag.get("variables", {}),
+        # Each Dataplex scan, run by the DAG once its table is written.
         "quality": [
-            {
-                "table": name.split(".", 1)[1],
-                "layer": name.split(".", 1)[0],
-                "not_null": rule.get("not_null", []),
-                "unique": rule.get("unique", []),
-                "min_rows": rule.get("min_rows", 1),
-            }
-            for name, rule in sorted(data.get("data_quality", {}).items())
+            {"table": scan["table"], "layer": scan["layer"], "scan_id": scan_id, "project": ctx.projects[scan["layer"]],
+             "region": scan["location"]}
+            for scan_id, scan in scans.items()
         ],
     }
     jinja = _code_environment(code_dir)
@@ -565,22 +562,17 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             "info_types": data["dlp"]["info_types"],
             "min_likelihood": data["dlp"].get("min_likelihood", "POSSIBLE"),
         }
-    quality = {}
-    for name, rule in sorted(data.get("data_quality", {}).items()):
-        layer, table_name = name.split(".", 1)
-        scan_id = naming.data_quality_scan_id(key, layer, table_name)
-        quality[scan_id] = _drop_none(
-            {
-                "table": table_name,
-                "layer": layer,
-                "location": ctx.region,
-                "not_null": rule.get("not_null"),
-                "unique": rule.get("unique"),
-                "min_rows": rule.get("min_rows"),
-            }
+    if scans:
+        args["data_quality"] = scans
+        results_layer = "curated" if "curated" in datasets else next(iter(scans.values()))["layer"]
+        dataset = datasets[results_layer]
+        args["data_quality_results_table"] = (
+            f"projects/{dataset['project']}/datasets/{dataset['dataset_id']}/tables/{naming.quality_results_table(key)}"
         )
-    if quality:
-        args["data_quality"] = quality
+        emails = ctx.env.get("monitoring", {}).get("notification_emails", [])
+        if emails:
+            args["data_quality_notify"] = list(emails)
+        args["data_quality_runners"] = [f"serviceAccount:{ctx.task_emails['transformation']}"]
     labels = {**ctx.labels, **source.get("labels", {}), **data.get("labels", {})}
     if labels:
         args["labels"] = labels
@@ -601,6 +593,28 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         files=_frozen(files),
         inputs=tuple(sorted(set(inputs))),
     )
+
+
+def _quality_scans(ctx: _Context, key: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The pipeline's Dataplex data-quality scans keyed by scan ID.
+
+    A rule without checks still counts rows: ``min_rows`` defaults to 1, as a scan needs at
+    least one rule.
+    """
+    scans = {}
+    for name, rule in sorted(data.get("data_quality", {}).items()):
+        layer, table_name = name.split(".", 1)
+        scans[naming.data_quality_scan_id(key, layer, table_name)] = _drop_none(
+            {
+                "table": table_name,
+                "layer": layer,
+                "location": ctx.region,
+                "not_null": rule.get("not_null"),
+                "unique": rule.get("unique"),
+                "min_rows": rule.get("min_rows", 1),
+            }
+        )
+    return scans
 
 
 @cache

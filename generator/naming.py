@@ -269,3 +269,8 @@ class Registry:
         if first is not claim:
             self.collisions.append((claim, first))
         return name
+
+
+def quality_results_table(pipeline: str) -> str:
+    """BigQuery table that a pipeline's data-quality scans export their results to."""
+    return "data_quality_" + re.sub(r"[^a-z0-9_]", "_", pipeline.lower())

@@ -25,7 +25,7 @@ def demo_copy(tmp_path: Path, **edits: Callable[[dict[str, Any]], None]) -> Path
     shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns("stacks", ".df-gen"))
     shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
     for relative, edit in edits.items():
-        path = env_dir / f"{relative.replace('__', '/')}.yaml"
+        path = env_dir / f"{relative.replace('__', '/').replace('_', '-')}.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         edit(data)
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -67,3 +67,35 @@ def test_message_storage_regions_set_in_the_descriptor(tmp_path: Path) -> None:
 
     model = load_model(demo_copy(tmp_path, datasources__ecommerce=pin))
     assert model.stack("datasource-ecommerce").arguments["message_storage_regions"] == ["europe-west1"]
+
+
+# --- data quality ----------------------------------------------------------------------
+
+
+def test_data_quality_scans_are_run_by_the_dag_and_export_their_results(tmp_path: Path) -> None:
+    model = load_model(demo_copy(tmp_path))
+    stack = model.stack("pipeline-store-daily")
+    args = stack.arguments
+    assert sorted(args["data_quality"]) == ["store-daily-curated-customers", "store-daily-curated-orders"]
+    assert args["data_quality_results_table"] == (
+        "projects/acme-demo-cur/datasets/acme_demo_store_curated/tables/data_quality_store_daily"
+    )
+    assert args["data_quality_notify"] == ["data-platform@acme.example"]
+    assert args["data_quality_runners"] == ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
+    # The DAG runs every scan, by its ID, in the scan's project and region.
+    dag = stack.files["dag.py"]
+    for scan_id, scan in args["data_quality"].items():
+        assert f'"scan_id": "{scan_id}"' in dag
+        assert scan["location"] == "europe-west1"
+    assert '"project": "acme-demo-cur"' in dag
+
+
+def test_a_data_quality_entry_without_rules_counts_rows(tmp_path: Path) -> None:
+    """``{curated.products: {}}`` validated, then failed at plan (a scan needs a rule)."""
+
+    def bare(pipeline: dict[str, Any]) -> None:
+        pipeline["data_quality"] = {"curated.products": {}}
+
+    model = load_model(demo_copy(tmp_path, pipelines__store_daily=bare))
+    (scan,) = model.stack("pipeline-store-daily").arguments["data_quality"].values()
+    assert scan == {"table": "products", "layer": "curated", "location": "europe-west1", "min_rows": 1}

@@ -46,6 +46,9 @@ class TestModuleContract(ModuleContractChecks):
         "files",
         "dlp",
         "data_quality",
+        "data_quality_results_table",
+        "data_quality_notify",
+        "data_quality_runners",
         "labels",
     }
     outputs = {"tables", "views", "dag_objects"}
@@ -102,6 +105,9 @@ def test_full_example_turns_every_option_on():
         "dlp",
         "data_quality",
         "schedule",
+        "data_quality_results_table",
+        "data_quality_notify",
+        "data_quality_runners",
         "labels",
     ):
         assert re.search(rf"\b{option}\b\s*=", text), option
@@ -112,7 +118,8 @@ def test_full_example_turns_every_option_on():
 @pytest.mark.parametrize("example", ["minimal", "full"])
 def test_example_sandbox_cycle(example, tmp_path: Path):
     require_sandbox()
-    outputs = Sandbox.example(MODULE, example, tmp_path).cycle().outputs
+    cycle = Sandbox.example(MODULE, example, tmp_path).cycle()
+    outputs = cycle.outputs
     assert outputs["tables"]["orders"] == (
         "projects/acme-dev-landing/datasets/sales_landing/tables/orders"
     )
@@ -133,6 +140,27 @@ def test_example_sandbox_cycle(example, tmp_path: Path):
             "sales-daily-daily-sales",
         }
         assert outputs["dlp_inspect_template"]
+        # Scans export their results to BigQuery, e-mail on failure, and the DAG's account
+        # may run them and read their results.
+        scans = {r["values"]["data_scan_id"]: r["values"] for r in cycle.state
+                 if r["type"] == "google_dataplex_datascan"}
+        for scan in scans.values():
+            (actions,) = scan["data_quality_spec"][0]["post_scan_actions"]
+            assert actions["bigquery_export"] == [{"results_table": (
+                "//bigquery.googleapis.com/projects/acme-dev-curated/datasets/sales_curated"
+                "/tables/data_quality_sales_daily"
+            )}]
+            (report,) = actions["notification_report"]
+            assert report["recipients"] == [{"emails": ["data-platform@example.com"]}]
+            assert report["score_threshold_trigger"] == [{"score_threshold": 100}]
+        grants = {(r["values"]["data_scan_id"], r["values"]["role"], r["values"]["member"])
+                  for r in cycle.state if r["type"] == "google_dataplex_datascan_iam_member"}
+        runner = "serviceAccount:df-transformation@acme-dev-processing.iam.gserviceaccount.com"
+        assert grants == {
+            (scan, role, runner)
+            for scan in scans
+            for role in ("roles/dataplex.dataScanEditor", "roles/dataplex.dataScanDataViewer")
+        }
 
 
 BASE_ARGUMENTS = """

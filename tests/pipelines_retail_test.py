@@ -76,10 +76,13 @@ CONTEXT: dict[str, Any] = {
         "sensor_timeout_minutes": 50,
         "skip_without_files": True,
     },
+    # Dataplex scans, run by the DAG (the rules live in Terraform, see modules/pipeline).
     "quality": [
-        {"table": "orders", "layer": "landing", "not_null": ["order_id"], "unique": []},
+        {"table": "orders", "layer": "landing", "scan_id": "sales-daily-landing-orders",
+         "project": "dfd-landing", "region": "europe-west1"},
         *(
-            {"table": n, "layer": "curated", "not_null": [KEYS[n]], "unique": [KEYS[n]]}
+            {"table": n, "layer": "curated", "scan_id": f"sales-daily-curated-{n}",
+             "project": "dfd-curated", "region": "europe-west1"}
             for n in ENTITIES
         ),
     ],
@@ -229,8 +232,7 @@ def test_rendered_dag_compiles_with_the_fixed_settings() -> None:
     assert constants["CURATED_TABLES"] == list(ENTITIES)
     assert constants["DATASETS"]["curated"] == "dfd-curated.sales_curated"
     assert constants["PARAMS"] == CONTEXT["variables"]
-    # min_rows is optional in the context and defaults to 1.
-    assert constants["QUALITY"] == [{**check, "min_rows": 1} for check in CONTEXT["quality"]]
+    assert constants["QUALITY"] == CONTEXT["quality"]
     keywords = {kw.arg: kw.value for kw in dag_call(tree).keywords}
     assert isinstance(keywords["catchup"], ast.Constant) and keywords["catchup"].value is False
     assert {"dag_id", "schedule", "start_date", "default_args", "tags", "doc_md"} <= set(keywords)
@@ -359,6 +361,7 @@ def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
             "BigQueryCheckOperator",
             "BigQueryInsertJobOperator",
         ),
+        "airflow.providers.google.cloud.operators.dataplex": ("DataplexRunDataQualityScanOperator",),
         "airflow.providers.google.cloud.sensors.gcs": ("GCSObjectsWithPrefixExistenceSensor",),
         "airflow.providers.google.cloud.transfers.gcs_to_bigquery": ("GCSToBigQueryOperator",),
     }
@@ -447,6 +450,7 @@ def test_dag_tasks_impersonate_the_task_service_accounts(stub_dag: dict[str, Any
         "GCSToBigQueryOperator": LOAD_SA,
         "BigQueryInsertJobOperator": TRF_SA,
         "BigQueryCheckOperator": TRF_SA,
+        "DataplexRunDataQualityScanOperator": TRF_SA,
     }
     for task in _Task.registry.values():
         if task.operator == "@task":
@@ -519,30 +523,20 @@ def test_dag_runs_the_rendered_sql(stub_dag: dict[str, Any], tmp_path: Path) -> 
     assert gate.kwargs["sql"] == render("sql/checks/orders_references.sql.j2")
 
 
-def test_dag_quality_checks(stub_dag: dict[str, Any]) -> None:
-    check = _Task.registry["check_curated_orders"]
-    assert check.kwargs["use_legacy_sql"] is False
-    tree = sqlglot.parse_one(check.kwargs["sql"], read="bigquery")
-    assert [t.sql("bigquery") for t in tree.find_all(exp.Table)] == [
-        f"`{fqn('curated', 'orders')}`"
-    ]
-    assert [e.alias for e in tree.expressions] == [
-        "min_rows", "order_id_not_null", "order_id_unique"
-    ]
-    landing = _Task.registry["check_landing_orders"]
-    tree = sqlglot.parse_one(landing.kwargs["sql"], read="bigquery")
-    assert [e.alias for e in tree.expressions] == ["min_rows", "order_id_not_null"]
-    assert tree.expressions[0].this.sql("bigquery") == "COUNT(*) >= 1"
-
-
-def test_dag_quality_minimum_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    context = copy.deepcopy(CONTEXT)
-    context["quality"][0]["min_rows"] = 10
-    _stub_airflow(monkeypatch)
-    monkeypatch.setattr(_Task, "registry", {})
-    runpy.run_path(str(render_dag_folder(tmp_path / "dags", context)))
-    tree = sqlglot.parse_one(_Task.registry["check_landing_orders"].kwargs["sql"], read="bigquery")
-    assert tree.expressions[0].this.sql("bigquery") == "COUNT(*) >= 10"
+def test_dag_runs_the_data_quality_scans_once_their_tables_are_written(
+    stub_dag: dict[str, Any]
+) -> None:
+    for check in CONTEXT["quality"]:
+        task = _Task.registry[f"check_{check['layer']}_{check['table']}"]
+        assert task.operator == "DataplexRunDataQualityScanOperator"
+        assert task.kwargs["data_scan_id"] == check["scan_id"]
+        assert task.kwargs["project_id"] == check["project"]
+        assert task.kwargs["region"] == "europe-west1"
+        # Synchronous: the task waits for the job and fails when a rule fails.
+        assert task.kwargs["fail_on_dq_failure"] is True
+        assert task.kwargs["result_timeout"] >= 600
+        writer = "load" if check["layer"] == "landing" else "transform"
+        assert task.upstream == {f"{writer}_{check['table']}"}
 
 
 def test_dag_sensor_defaults_without_variables(
@@ -1076,22 +1070,16 @@ def test_transform_fails_on_malformed_values(
         warehouse.transform()
 
 
-def test_quality_checks_pass_and_catch_orphans(
+def test_cross_table_checks_pass_and_catch_orphans(
     warehouse: Warehouse, stub_dag: dict[str, Any]
 ) -> None:
     warehouse.transform()
-    checks = [t for t in _Task.registry.values() if t.operator == "BigQueryCheckOperator"]
-    assert len(checks) == 5
-    for check in checks:
-        assert all(warehouse.bigquery(check.kwargs["sql"])[0]), check.task_id
+    gate = _Task.registry["check_orders_references"].kwargs["sql"]
+    assert all(warehouse.bigquery(gate)[0])
     orphan = {**read_csv("orders")[1][0], "order_id": "O999999", "customer_id": "C99999"}
     warehouse.deliver("orders", [orphan])
     warehouse.transform()
-    gate = _Task.registry["check_orders_references"].kwargs["sql"]
     assert warehouse.bigquery(gate)[0] == (False, True)
-    # customer_id is not a key of orders: the uniqueness test must say so.
-    not_a_key = stub_dag["quality_sql"]("orders", "curated", ["customer_id"], ["customer_id"], 1)
-    assert warehouse.bigquery(not_a_key)[0] == (True, True, False)
 
 
 def test_exposure_view_totals_match_the_sample_data(warehouse: Warehouse) -> None:

@@ -61,6 +61,29 @@ resource "google_dataplex_datascan" "default" {
         }
       }
     }
+
+    post_scan_actions {
+      # Every job's rule results, appended to one BigQuery table (created by Dataplex).
+      dynamic "bigquery_export" {
+        for_each = var.data_quality_results_table == null ? [] : [var.data_quality_results_table]
+        content {
+          results_table = "//bigquery.googleapis.com/${bigquery_export.value}"
+        }
+      }
+      # E-mail when a job fails or a rule does not pass (a score below 100).
+      dynamic "notification_report" {
+        for_each = length(var.data_quality_notify) == 0 ? [] : [var.data_quality_notify]
+        content {
+          recipients {
+            emails = notification_report.value
+          }
+          score_threshold_trigger {
+            score_threshold = 100
+          }
+          job_failure_trigger {}
+        }
+      }
+    }
   }
 
   lifecycle {
@@ -72,4 +95,20 @@ resource "google_dataplex_datascan" "default" {
 
   # The scanned table must exist before a scan can be defined on it.
   depends_on = [google_bigquery_table.tables]
+}
+
+# Who runs the scans (the DAG's task account): start a job and read its results, on each
+# scan only.
+resource "google_dataplex_datascan_iam_member" "runners" {
+  for_each = merge([
+    for id, s in google_dataplex_datascan.default : {
+      for pair in setproduct(["roles/dataplex.dataScanEditor", "roles/dataplex.dataScanDataViewer"], var.data_quality_runners) :
+      "${id}/${pair[0]}/${pair[1]}" => { scan = id, role = pair[0], member = pair[1] }
+    }
+  ]...)
+  project      = google_dataplex_datascan.default[each.value.scan].project
+  location     = google_dataplex_datascan.default[each.value.scan].location
+  data_scan_id = google_dataplex_datascan.default[each.value.scan].data_scan_id
+  role         = each.value.role
+  member       = each.value.member
 }

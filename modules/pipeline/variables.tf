@@ -157,7 +157,7 @@ variable "dlp" {
 }
 
 variable "data_quality" {
-  description = "Dataplex data-quality scans keyed by scan ID. table is a key of tables (or, with layer set, any table of that layer's dataset); schedule is a cron string, null runs on demand."
+  description = "Dataplex data-quality scans keyed by scan ID. table is a key of tables (or, with layer set, any table of that layer's dataset); schedule is a cron string, null runs on demand (df-gen's DAGs run each scan once the table is written)."
   type = map(object({
     table      = string
     layer      = optional(string)
@@ -187,6 +187,30 @@ variable "data_quality" {
     ])
     error_message = "Each data_quality scan needs at least one rule: not_null, unique or min_rows."
   }
+}
+
+variable "data_quality_results_table" {
+  description = "BigQuery table (projects/P/datasets/D/tables/T) that every scan's job results are exported to; Dataplex creates it. null exports nothing."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.data_quality_results_table == null ? true : can(regex("^projects/[^/]+/datasets/[A-Za-z0-9_]+/tables/[A-Za-z0-9_]+$", var.data_quality_results_table))
+    error_message = "data_quality_results_table must be projects/PROJECT/datasets/DATASET/tables/TABLE."
+  }
+}
+
+variable "data_quality_notify" {
+  description = "E-mail addresses Dataplex notifies when a scan job fails or a rule does not pass."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "data_quality_runners" {
+  description = "IAM members that run the scans and read their results (the DAG's task service account): roles/dataplex.dataScanEditor and roles/dataplex.dataScanDataViewer on each scan."
+  type        = list(string)
+  default     = []
+  nullable    = false
 }
 
 variable "labels" {

@@ -6,11 +6,13 @@ For each landing table (customers, products, orders):
 
 1. **wait** for CSV files under the table's prefix in the landing bucket;
 2. **load** exactly those files into the landing table (raw STRING columns, appended);
-3. **check** the landing table when the descriptor asks for it;
+3. **check** the landing table when the descriptor asks for it, by running its Dataplex
+   data-quality scan (results exported to BigQuery; a failed rule fails the task);
 4. **transform** landing into the curated table of the same name with a MERGE
    (typed, deduplicated, idempotent: re-running it changes nothing);
-5. **check** the curated table (rows present, keys not null and unique), and run the
-   checks across tables in `sql/checks/` (orders reference known customers and products);
+5. **check** the curated table with its Dataplex scan (rows present, keys not null and
+   unique), and run the checks across tables in `sql/checks/` (orders reference known
+   customers and products);
 6. **archive**: move the loaded files to the archive bucket, only once all of the above
    succeeded, so a failed run leaves its files in landing for the next attempt. Each file
    is archived as `<run id>/<its landing name>`: the archive bucket's retention policy
@@ -32,6 +34,7 @@ import pendulum
 from airflow import DAG
 from airflow.models import Variable
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
+from airflow.providers.google.cloud.operators.dataplex import DataplexRunDataQualityScanOperator
 from airflow.providers.google.cloud.operators.bigquery import (
     BigQueryCheckOperator,
     BigQueryInsertJobOperator,
@@ -72,13 +75,15 @@ CURATED_TABLES = [
     "products",
 ]
 SQL_FOLDER = "ecommerce-hourly/sql"
+# Dataplex data-quality scans (created by Terraform from the descriptor's data_quality),
+# each run once its table is written.
 QUALITY = [
     {
         "table": "orders",
         "layer": "curated",
-        "not_null": ["order_id"],
-        "unique": ["order_id"],
-        "min_rows": 1,
+        "scan_id": "ecommerce-hourly-curated-orders",
+        "project": "acme-demo-cur",
+        "region": "europe-west1",
     },
 ]
 # Free variables of the pipeline descriptor (strings, numbers, booleans), exposed to
@@ -103,27 +108,12 @@ CHECK_FILES = sorted((SQL_DIR / "checks").glob("*.sql"))
 SENSOR_POKE = timedelta(minutes=5)
 SENSOR_TIMEOUT = timedelta(minutes=float(PARAMS.get("sensor_timeout_minutes", 360)))
 SKIP_WITHOUT_FILES = bool(PARAMS.get("skip_without_files", False))
+QUALITY_TIMEOUT = timedelta(hours=1)
 
 
 def table_id(layer: str, table: str) -> str:
     """Return the `project.dataset.table` id of a table in a layer."""
     return f"{DATASETS[layer]}.{table}"
-
-
-def quality_sql(
-    table: str, layer: str, not_null: list[str], unique: list[str], min_rows: int
-) -> str:
-    """One query whose single row is all TRUE when the table passes every check.
-
-    BigQueryCheckOperator fails on any FALSE value, and the column names tell which
-    check failed.
-    """
-    tests = [f"COUNT(*) >= {min_rows} AS min_rows"]
-    tests += [f"COUNTIF({column} IS NULL) = 0 AS {column}_not_null" for column in not_null]
-    # COUNT(column) ignores NULLs: the not-null check reports those.
-    tests += [f"COUNT(DISTINCT {column}) = COUNT({column}) AS {column}_unique" for column in unique]
-    columns = ",\n  ".join(tests)
-    return f"SELECT\n  {columns}\nFROM `{table_id(layer, table)}`"
 
 
 def archive_name(run_id: str, name: str) -> str:
@@ -234,12 +224,14 @@ with DAG(
     finals = {key: [task] for key, task in producers.items()}
     for check in QUALITY:
         key = (check["layer"], check["table"])
-        check_task = BigQueryCheckOperator(
+        check_task = DataplexRunDataQualityScanOperator(
             task_id=f"check_{check['layer']}_{check['table']}",
-            sql=quality_sql(**check),
-            use_legacy_sql=False,
-            project_id=PROCESSING_PROJECT,
-            location=LOCATION,
+            project_id=check["project"],
+            region=check["region"],
+            data_scan_id=check["scan_id"],
+            # Wait for the job and fail the task when a rule does not pass.
+            fail_on_dq_failure=True,
+            result_timeout=QUALITY_TIMEOUT.total_seconds(),
             impersonation_chain=TRANSFORMATION_SA,
         )
         producers[key] >> check_task

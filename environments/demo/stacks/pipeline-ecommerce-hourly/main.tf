@@ -93,8 +93,12 @@ module "pipeline" {
       location = "europe-west1"
       not_null = ["order_id"]
       unique   = ["order_id"]
+      min_rows = 1
     }
   }
+  data_quality_results_table = "projects/acme-demo-cur/datasets/acme_demo_ecommerce_curated/tables/data_quality_ecommerce_hourly"
+  data_quality_notify        = ["data-platform@acme.example"]
+  data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
   labels = {
     environment = "demo"
     team        = "data-platform"

@@ -114,6 +114,9 @@ module "pipeline" {
       min_rows = 1
     }
   }
+  data_quality_results_table = "projects/acme-demo-cur/datasets/acme_demo_store_curated/tables/data_quality_store_daily"
+  data_quality_notify        = ["data-platform@acme.example"]
+  data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
   labels = {
     environment = "demo"
     team        = "data-platform"

@@ -89,7 +89,10 @@ module "pipeline" {
       row_filter = "order_date >= DATE_SUB(CURRENT_DATE(), INTERVAL 7 DAY)"
     }
   }
-  labels = { env = "dev", team = "sales" }
+  data_quality_results_table = "projects/acme-dev-curated/datasets/sales_curated/tables/data_quality_sales_daily"
+  data_quality_notify        = ["data-platform@example.com"]
+  data_quality_runners       = ["serviceAccount:df-transformation@acme-dev-processing.iam.gserviceaccount.com"]
+  labels                     = { env = "dev", team = "sales" }
 }
 
 output "tables" {
