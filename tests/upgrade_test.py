@@ -1,0 +1,133 @@
+"""Upgrade: an environment applied with an earlier df-gen plans onto today's modules without
+deleting or replacing anything that holds data or identity (issue 11, "Done when").
+
+The demo of a fixed commit (its descriptors, rendered stacks, bundled modules, pipeline
+code and the df-gen of that commit, sandbox included) is exported with ``git archive`` and
+applied to a sandbox by that commit's own runner, in a subprocess. Then today's descriptors,
+modules and pipeline code replace the old ones in the same directory, today's df-gen renders
+them over the old stacks, and plans every stack against the same sandbox state.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tfsupport import require_sandbox
+
+from generator import runner
+from generator.render import render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The main branch before the issue 11 wave: the demo as users applied it.
+BASE_COMMIT = "5888012"
+
+# Resources whose deletion or replacement loses data, keys or identity (a superset of the
+# runner's data-loss guard: identities, Composer and the taxonomy cannot be recreated as
+# they were either).
+STATEFUL_TYPES = frozenset(
+    {
+        "google_project",
+        "google_storage_bucket",
+        "google_bigquery_dataset",
+        "google_bigquery_table",
+        "google_pubsub_topic",
+        "google_pubsub_subscription",
+        "google_kms_key_ring",
+        "google_kms_crypto_key",
+        "google_service_account",
+        "google_composer_environment",
+        "google_data_catalog_taxonomy",
+        "google_data_catalog_policy_tag",
+    }
+)
+
+OLD_APPLY = """
+import sys
+from pathlib import Path
+from generator import runner
+report = runner.apply(runner.RunOptions(Path(sys.argv[1]), sandbox=True, auto_approve=True, quiet=True))
+print("\\n".join(report.summary_lines()))
+sys.exit(1 if report.failed else 0)
+"""
+
+
+def export(commit: str, paths: list[str], target: Path) -> None:
+    """``git archive`` of ``paths`` at ``commit``, unpacked under ``target``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, *paths],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+
+
+def replace_tree(source: Path, target: Path) -> None:
+    shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*", "__pycache__"))
+
+
+def lost(plan: dict[str, Any]) -> list[str]:
+    """Addresses of stateful resources the plan deletes or replaces."""
+    return sorted(
+        f"{rc['address']} ({'/'.join(rc['change']['actions'])})"
+        for rc in plan.get("resource_changes") or ()
+        if rc["mode"] == "managed" and rc["type"] in STATEFUL_TYPES and "delete" in rc["change"]["actions"]
+    )
+
+
+@pytest.mark.slow
+def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_path: Path) -> None:
+    require_sandbox()
+    base = tmp_path / "repo"
+    try:
+        export(BASE_COMMIT, ["generator", "templates", "environments/demo", "pipelines", "modules"], base)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"commit {BASE_COMMIT} is not in this clone: {exc.stderr.decode().strip()}")
+    env_dir = base / "environments" / "demo"
+
+    # 1. The old df-gen applies the old stacks (its own sandbox, its own modules).
+    env = {**os.environ, "PYTHONPATH": str(base)}
+    old = subprocess.run([sys.executable, "-c", OLD_APPLY, str(env_dir)], cwd=base, env=env,
+                         capture_output=True, text=True, timeout=1800)
+    assert old.returncode == 0, f"{old.stdout}\n{old.stderr[-4000:]}"
+
+    # 2. Today's descriptors, modules and pipeline code; today's df-gen renders over the stacks.
+    for name in ("environment.yaml", "datasources", "pipelines"):
+        source, target = ROOT / "environments" / "demo" / name, env_dir / name
+        if source.is_dir():
+            replace_tree(source, target)
+        else:
+            shutil.copyfile(source, target)
+    replace_tree(ROOT / "modules", base / "modules")
+    replace_tree(ROOT / "pipelines", base / "pipelines")
+    for old_code in ("generator", "templates"):  # only today's df-gen from here on
+        shutil.rmtree(base / old_code)
+    render(env_dir)
+
+    # 3. Plan every stack against the state the old apply left.
+    options = runner.RunOptions(env_dir, sandbox=True, all_stacks=True, quiet=True)
+    report = runner.plan(options)
+    assert not report.failed, "\n".join(report.summary_lines())
+    # The old state is really there: today's modules change the environment in place.
+    assert {r.name: r.status for r in report.results}["environment"] == "changes"
+    losses = {}
+    with runner.session(options, "plan") as (run, names):
+        for name in names:
+            planfile = run.ws.plan_file(name)
+            if planfile.is_file():
+                found = lost(run._show(run.model.stack(name), planfile))
+                if found:
+                    losses[name] = found
+    assert losses == {}, json.dumps(losses, indent=2)
+
+    # 4. And the upgrade applies.
+    report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))
+    assert not report.failed, "\n".join(report.summary_lines())
