@@ -6,7 +6,8 @@ Values are the Python form of :mod:`generator.sandbox.values`. Errors are return
 Planning follows Terraform's contract for providers: the planned value equals the
 configuration for every non-computed attribute; computed attributes that have no value yet
 become unknown (on create, and for new nested items on update); force-new attributes that
-change are reported in ``requires_replace``. Apply replaces unknowns with realistic values
+change are reported in ``requires_replace`` (:mod:`generator.sandbox.forcenew`, the
+provider's ForceNew flags read from its source). Apply replaces unknowns with realistic values
 (:mod:`generator.sandbox.computed`) and never changes a value that was known in the plan.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.sandbox import agents, computed, rules
+from generator.sandbox import agents, computed, forcenew, rules
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.values import UNKNOWN, is_known, normalize
@@ -34,42 +35,6 @@ class Diag:
     path: tuple[str | int, ...] = ()
     error: bool = True
 
-
-# Force-new attributes per type (a change plans a replacement). A sandbox approximation of
-# the google provider's ForceNew flags: identity, placement and parent attributes.
-FORCE_NEW: dict[str, frozenset[str]] = {
-    "google_project": frozenset({"project_id"}),
-    "google_project_service": frozenset({"project", "service"}),
-    # google-beta resource_project_service_identity.go: service and project are ForceNew.
-    "google_project_service_identity": frozenset({"project", "service"}),
-    "google_project_iam_member": frozenset({"project", "role", "member", "condition"}),
-    "google_project_iam_binding": frozenset({"project", "role", "condition"}),
-    "google_project_iam_audit_config": frozenset({"project", "service"}),
-    "google_service_account": frozenset({"project", "account_id"}),
-    "google_service_account_iam_member": frozenset({"service_account_id", "role", "member", "condition"}),
-    "google_storage_bucket": frozenset({"project", "name", "location"}),
-    "google_storage_bucket_iam_member": frozenset({"bucket", "role", "member", "condition"}),
-    "google_storage_bucket_object": frozenset({"bucket", "name", "content", "source"}),
-    "google_bigquery_dataset": frozenset({"project", "dataset_id", "location"}),
-    "google_bigquery_dataset_iam_member": frozenset({"project", "dataset_id", "role", "member", "condition"}),
-    "google_bigquery_dataset_access": frozenset(
-        {"project", "dataset_id", "role", "user_by_email", "group_by_email", "view", "dataset"}
-    ),
-    "google_bigquery_table": frozenset({"project", "dataset_id", "table_id"}),
-    "google_pubsub_topic": frozenset({"project", "name"}),
-    "google_pubsub_subscription": frozenset({"project", "name", "topic"}),
-    "google_pubsub_topic_iam_member": frozenset({"project", "topic", "role", "member"}),
-    "google_kms_key_ring": frozenset({"project", "name", "location"}),
-    "google_kms_crypto_key": frozenset({"name", "key_ring", "purpose"}),
-    "google_kms_crypto_key_iam_member": frozenset({"crypto_key_id", "role", "member"}),
-    "google_compute_network": frozenset({"project", "name", "auto_create_subnetworks"}),
-    "google_compute_subnetwork": frozenset({"project", "name", "network", "region"}),
-    "google_compute_firewall": frozenset({"project", "name", "network"}),
-    "google_compute_router": frozenset({"project", "name", "network", "region"}),
-    "google_compute_router_nat": frozenset({"project", "name", "router", "region"}),
-    "google_composer_environment": frozenset({"project", "name", "region"}),
-}
-DEFAULT_FORCE_NEW = frozenset({"project", "name", "location", "region", "zone"})
 
 # Types that may be "created" again although an equal one exists: additive IAM grants and
 # API enablement are idempotent in Google Cloud.
@@ -153,13 +118,8 @@ class SandboxProvider:
         computed.derive_at_plan(block, planned, self.config)
         if prior is None:
             return planned, [], []
-        replace: list[list[str | int]] = []
-        force_new = FORCE_NEW.get(type_name, DEFAULT_FORCE_NEW)
-        for name in sorted(force_new):
-            if name in planned and planned.get(name) != prior.get(name):
-                if planned.get(name) is None and name in _computed_names(block):
-                    continue
-                replace.append([name])
+        # The provider's own ForceNew flags (extracted from its source).
+        replace = forcenew.requires_replace(type_name, block, prior, planned)
         return planned, replace, []
 
     def apply(self, type_name: str, prior: Any, planned: Any, cfg: Any) -> tuple[Any, list[Diag]]:
@@ -311,10 +271,6 @@ class SandboxProvider:
 def project_number(project_id: Any) -> str:
     """Project number of ``project_id`` (the sandbox's deterministic numbering)."""
     return computed.project_number(str(project_id or "sandbox-project"))
-
-
-def _computed_names(block: dict[str, Any]) -> set[str]:
-    return {n for n, a in block.get("attributes", {}).items() if a.get("computed")}
 
 
 def _unknown_computed(block: dict[str, Any], value: Any) -> None:

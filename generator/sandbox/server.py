@@ -267,8 +267,11 @@ class Service:
         )
         for path in replace:
             ap = resp.requires_replace.add()
-            for step in path:
-                ap.steps.add(attribute_name=str(step))
+            for step in path:  # list elements are addressed by index
+                if isinstance(step, int):
+                    ap.steps.add(element_key_int=step)
+                else:
+                    ap.steps.add(attribute_name=step)
         return resp
 
     def ApplyResourceChange(self, req: Any, ctx: Any) -> Any:  # noqa: N802
