@@ -20,10 +20,13 @@ from typing import Any
 
 from generator import access, naming
 from generator.access import TASK_PROJECT
+from generator.errors import DfGenError, Diagnostic
 from generator.hcl import Raw
 from generator.jinja import environment as jinja_environment
 from generator.jinja import render as jinja_render
+from generator.loader import display_path
 from generator.resources import data_dir
+from generator.sqlcheck import view_problem
 from generator.validate import Descriptors
 
 REMOTE = "data.terraform_remote_state.environment.outputs"
@@ -528,6 +531,8 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             if view["sql"].endswith(".j2")
             else (code_dir / view["sql"]).read_text()
         )
+        if view["sql"].endswith(".j2"):  # plain SQL files were checked by validate
+            _check_view(code_dir / view["sql"], ctx.descriptors.pipelines[key].display, key, view_name, text)
         files[f"views/{view_name}.sql"] = text
         views[view_name] = _drop_none(
             {
@@ -615,6 +620,16 @@ def _quality_scans(ctx: _Context, key: str, data: dict[str, Any]) -> dict[str, d
             }
         )
     return scans
+
+
+def _check_view(template: Path, descriptor: str, pipeline: str, view: str, text: str) -> None:
+    """Refuse a rendered view template that is not one BigQuery query."""
+    problem = view_problem(text)
+    if problem:
+        line, col, why = problem
+        raise DfGenError(diagnostics=[Diagnostic(display_path(template), line, col,
+                                                 f"view '{view}' of pipeline '{pipeline}' ({descriptor}), "
+                                                 f"once rendered: {why}")])
 
 
 @cache

@@ -177,6 +177,20 @@ def data_quality_scan_id(pipeline: str, layer: str, table: str) -> str:
     return re.sub(r"[^a-z0-9-]", "-", f"{pipeline}-{layer}-{table}".lower())[:MAX_SCAN_ID].strip("-")
 
 
+MAX_LABELS = 64
+"""Google Cloud allows at most 64 labels per resource:
+https://cloud.google.com/resource-manager/docs/labels-overview#requirements"""
+
+MODULE_LABELS = {
+    "environment": ("layer",),
+    "datasource": ("df_datasource", "df_bucket_role"),
+    "pipeline": ("df_pipeline",),
+}
+"""The most label keys a bundled module adds to one resource (modules/*/main.tf merges
+``df_datasource``/``df_pipeline``; buckets.tf, datasets.tf and pubsub.tf add one more each,
+projects.tf adds ``layer``)."""
+
+
 def stack_name(kind: str, key: str = "") -> str:
     """Directory name of a stack under ``stacks/``."""
     return "environment" if kind == "environment" else f"{kind}-{key}"

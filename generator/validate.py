@@ -24,6 +24,8 @@ from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import Document, display_path, load
 from generator.resources import SCHEMAS_DIR
+from generator.schedule import date_problem, schedule_problem
+from generator.sqlcheck import view_problem
 
 KINDS = ("environment", "datasource", "pipeline")
 KEY_PATTERN = r"^[a-z][a-z0-9-]*$"
@@ -278,6 +280,78 @@ def _semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic
     for key in sorted(clean["pipeline"]):
         yield from _pipeline_rules(d, key, clean)
     yield from collisions(d, clean)
+    yield from _label_rules(d, clean)
+    yield from _landing_retention(d, clean)
+
+
+def _landing_retention(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """No retention policy on a landing bucket whose files a pipeline's DAG moves away.
+
+    Cloud Storage refuses to delete (so to move) an object younger than its bucket's
+    retention period: https://cloud.google.com/storage/docs/bucket-lock#retention-policy.
+    A DAG moves landing files when its template uses the archive bucket.
+    """
+    for key in sorted(clean["pipeline"]):
+        source = d.pipelines[key].data["datasource"]
+        if source not in clean["datasource"]:
+            continue
+        doc = d.datasources[source]
+        if not doc.data.get("buckets", {}).get("landing", {}).get("retention_days"):
+            continue
+        template = d.pipelines_dir / d.pipelines[key].data["code"] / "dag.py.j2"
+        if _uses_archive_bucket(template):
+            yield doc.error(("buckets", "landing", "retention_days"),
+                            f"buckets.landing.retention_days: pipeline '{key}' moves landing files to the archive "
+                            f"bucket ({display_path(template)} uses buckets.archive), which Cloud Storage refuses "
+                            "while a retention policy holds them",
+                            hint="keep landing files with a lifecycle rule, and put retention on the archive bucket")
+
+
+@cache
+def _uses_archive_bucket(template: Path) -> bool:
+    """True when the DAG template reads ``buckets.archive`` (or ``buckets["archive"]``)."""
+    import jinja2
+    from jinja2 import nodes
+
+    try:
+        tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+        return False  # a missing or broken template is reported when it renders
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(target, nodes.Name) and target.name == "buckets" and attr == "archive":
+            return True
+    return False
+
+
+def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """At most 64 labels on every resource, counted after the merges the model and modules do."""
+    env = d.environment
+    env_labels = set(env.data.get("labels", {}))
+
+    def too_many(doc: Document, path: tuple[Any, ...], kind: str, *parts: tuple[str, set[str]]) -> Iterator[Diagnostic]:
+        merged = set(naming.MODULE_LABELS[kind]).union(*(keys for _, keys in parts))
+        if len(merged) > naming.MAX_LABELS:
+            counts = ", ".join(f"{len(keys)} from {what}" for what, keys in parts if keys)
+            yield doc.error(path, f"{_dotted(path)}: {len(merged)} labels after merging ({counts}, "
+                                  f"{len(naming.MODULE_LABELS[kind])} added by the {kind} module); "
+                                  f"Google Cloud allows at most {naming.MAX_LABELS} per resource", key=True)
+
+    yield from too_many(env, ("labels",), "environment", ("the environment", env_labels))
+    for key, bucket in sorted(env.data.get("shared", {}).get("buckets", {}).items()):
+        yield from too_many(env, ("shared", "buckets", key, "labels"), "environment",
+                            ("the environment", env_labels), ("the bucket", set(bucket.get("labels", {}))))
+    for key in sorted(clean["datasource"]):
+        doc = d.datasources[key]
+        yield from too_many(doc, ("labels",), "datasource", ("the environment", env_labels),
+                            ("the data source", set(doc.data.get("labels", {}))))
+    for key in sorted(clean["pipeline"]):
+        doc = d.pipelines[key]
+        source = doc.data["datasource"]
+        source_labels = set(d.datasources[source].data.get("labels", {})) if source in clean["datasource"] else set()
+        yield from too_many(doc, ("labels",), "pipeline", ("the environment", env_labels),
+                            ("the data source", source_labels), ("the pipeline", set(doc.data.get("labels", {}))))
 
 
 def _name_rule(doc: Document, path: tuple[Any, ...], kind: str, name: str, what: str) -> Iterator[Diagnostic]:
@@ -393,11 +467,47 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
         if code_dir is not None and not (code_dir / view["sql"]).is_file():
             yield doc.error(("views", name, "sql"),
                             f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
-    for name in sorted(data.get("data_quality", {})):
+        elif code_dir is not None and not view["sql"].endswith(".j2"):
+            # Templates are checked once rendered (model.py), when their values are known.
+            yield from view_sql_rule(code_dir / view["sql"], doc.display, key, name)
+    for name, rule in sorted(data.get("data_quality", {}).items()):
         layer, table = name.split(".", 1)
         if table not in tables.get(layer, {}):
             yield doc.error(("data_quality", name), f"data_quality.{name}: no {layer} table '{table}' in this pipeline",
                             key=True)
+            continue
+        schema = tables[layer][table]["schema"]
+        columns = _schema_columns(doc, ("tables", layer, table, "schema"), code_dir, schema)
+        if not isinstance(columns, set):
+            continue  # reported with the table
+        known_columns = {c.lower() for c in columns}  # BigQuery column names ignore case
+        for check in ("not_null", "unique"):
+            for index, column in enumerate(rule.get(check, [])):
+                if column.lower() not in known_columns:
+                    yield doc.error(("data_quality", name, check, index),
+                                    f"data_quality.{name}.{check}: no column '{column}' in {schema}")
+    dag = data.get("dag", {})
+    problem = schedule_problem(dag["schedule"]) if "schedule" in dag else None
+    if problem:
+        yield doc.error(("dag", "schedule"), f"dag.schedule: {problem}",
+                        hint="e.g. '0 6 * * *' for 06:00 every day, or a preset such as @daily")
+    problem = date_problem(dag["start_date"]) if "start_date" in dag else None
+    if problem:
+        yield doc.error(("dag", "start_date"), f"dag.start_date: {problem}")
+
+
+def view_sql_rule(sql_file: Path, descriptor: str, pipeline: str, view: str) -> Iterator[Diagnostic]:
+    """A view whose SQL is not one BigQuery query, reported at the place in the SQL file."""
+    try:
+        text = sql_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Diagnostic(display_path(sql_file), 0, 0, f"cannot read the SQL of view '{view}': {exc}")
+        return
+    problem = view_problem(text)
+    if problem:
+        line, col, why = problem
+        yield Diagnostic(display_path(sql_file), line, col,
+                         f"view '{view}' of pipeline '{pipeline}' ({descriptor}): {why}")
 
 
 def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], code_dir: Path | None,

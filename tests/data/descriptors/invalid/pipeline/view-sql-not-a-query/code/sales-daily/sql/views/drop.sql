@@ -1,0 +1,1 @@
+DROP TABLE `acme-test-cur.acme_test_sales_curated.events`

@@ -1,0 +1,1 @@
+this is definitely not SQL ;;; DROP
