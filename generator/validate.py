@@ -318,8 +318,12 @@ def _uses_archive_bucket(template: Path) -> bool:
     except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
         return False  # a missing or broken template is reported when it renders
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        target = node.node
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        attr: Any
+        if isinstance(node, nodes.Getattr):
+            target, attr = node.node, node.attr
+        else:
+            assert isinstance(node, nodes.Getitem)
+            target, attr = node.node, getattr(node.arg, "value", None)
         if isinstance(target, nodes.Name) and target.name == "buckets" and attr == "archive":
             return True
     return False
