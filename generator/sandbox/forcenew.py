@@ -77,7 +77,9 @@ def force_new_paths(type_name: str, path: tuple[Path, ...] = DATA) -> list[str]:
     return out
 
 
-def requires_replace(type_name: str, block: dict[str, Any], prior: Any, planned: Any, path: Path = DATA) -> list[Path_]:
+def requires_replace(
+    type_name: str, block: dict[str, Any], prior: Any, planned: Any, path: tuple[Path, ...] = DATA
+) -> list[Path_]:
     """Attribute paths whose change from ``prior`` to ``planned`` forces a replacement."""
     root = _trees(path).get(type_name)
     if root is None or prior is None or planned is None:
