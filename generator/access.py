@@ -93,3 +93,21 @@ def tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[st
                         if layer in layers:
                             readers.setdefault(tag, set()).add(task)
     return {tag: sorted(tasks) for tag, tasks in sorted(readers.items())}
+
+
+def perimeter_ingress(
+    automation: str, landing_project: str, env: Mapping[str, Any], datasources: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Who works on the projects from outside a VPC-SC perimeter: Terraform's automation
+    account (later stacks create tables and upload DAGs), every data source's external
+    writers, and the descriptor's ``vpc_sc.ingress_identities``. The module adds Composer."""
+    members = [f"serviceAccount:{automation}"]
+    for key, data in sorted(datasources.items()):
+        for name, ident in sorted(data.get("external_identities", {}).items()):
+            if "member" in ident:
+                members.append(ident["member"])
+            else:
+                email = f"{naming.external_account_id(key, name)}@{landing_project}.iam.gserviceaccount.com"
+                members.append(f"serviceAccount:{email}")
+    members += env.get("vpc_sc", {}).get("ingress_identities", [])
+    return list(dict.fromkeys(members))

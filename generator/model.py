@@ -219,7 +219,13 @@ def _environment_stack(ctx: _Context) -> Stack:
             for service, key in sorted(kms["keys"].items())
         }
     if "vpc_sc" in env:
-        args["vpc_sc"] = {"perimeter_name": env["vpc_sc"]["perimeter"], "dry_run": env["vpc_sc"].get("dry_run", False)}
+        args["vpc_sc"] = {
+            "perimeter_name": env["vpc_sc"]["perimeter"],
+            "dry_run": env["vpc_sc"].get("dry_run", False),
+            "ingress_identities": access.perimeter_ingress(ctx.automation, ctx.projects["landing"], env, {
+                key: d.data for key, d in ctx.descriptors.datasources.items()
+            }),
+        }
     if "policy_tags" in env:
         taxonomy = env["policy_tags"]
         task_readers = access.tag_readers({k: d.data for k, d in ctx.descriptors.pipelines.items()})

@@ -130,6 +130,35 @@ def test_default_compute_service_account_is_deprivileged_in_created_projects():
     assert accounts.attributes["restore_policy"] == '"NONE"'
 
 
+def test_perimeter_membership_comes_after_the_rest_and_an_ingress_rule():
+    # Issue 11, item 9: an enforced perimeter refuses calls from outside it as soon as a
+    # project joins, so joining waits for every other resource and the ingress rule.
+    vpc_sc = resources(MODULE / "vpc_sc.tf")
+    enforced, dry_run = (vpc_sc[k].attributes["depends_on"] for k in (
+        "google_access_context_manager_service_perimeter_resource.enforced",
+        "google_access_context_manager_service_perimeter_dry_run_resource.dry_run"))
+    assert enforced == dry_run
+    after = enforced
+    declared = {
+        key for f in sorted(MODULE.glob("*.tf")) if f.name != "vpc_sc.tf" for key in resources(f)
+        if key.split(".")[0] not in ("data",)
+    }
+    # What is left out is reached through the resources listed (projects, accounts, keys,
+    # network, taxonomy, channels).
+    listed = {k for k in declared if k in after}
+    assert {
+        "google_composer_environment.this",
+        "google_project_iam_member.personas",
+        "google_service_account_iam_member.impersonation",
+        "google_bigquery_dataset.shared",
+        "google_storage_bucket.shared",
+        "google_logging_project_sink.this",
+    } <= listed
+    for policy in ("google_access_context_manager_service_perimeter_ingress_policy.this",
+                   "google_access_context_manager_service_perimeter_dry_run_ingress_policy.this"):
+        assert policy in after
+
+
 def test_composer_health_alert_fires_when_the_metric_stops():
     policy = resources(MODULE / "monitoring.tf")["google_monitoring_alert_policy.composer_health"]
     conditions = [b for b in policy.blocks if b.type == "conditions"]
@@ -233,6 +262,11 @@ def test_example_sandbox_cycle(example, tmp_path):
         # Audit configs stay off the adopted landing project.
         audited = {r["values"]["project"] for r in state if r["type"] == "google_project_iam_audit_config"}
         assert audited == {f"{prefix}-{layer}" for layer in LAYERS[1:4]} | {orch}
+        (ingress,) = [r for r in state
+                      if r["type"] == "google_access_context_manager_service_perimeter_dry_run_ingress_policy"]
+        identities = ingress["values"]["ingress_from"][0]["identities"]
+        assert identities == ["serviceAccount:terraform@df-seed.iam.gserviceaccount.com",
+                              f"serviceAccount:{composer['service_account']}"]
         sinks = [r for r in state if r["type"] == "google_logging_project_sink"]
         assert len(sinks) == len(LAYERS)
         assert variables["AIRFLOW_VAR_DF_TEAM"] == "data-platform"

@@ -181,10 +181,11 @@ variable "kms" {
 }
 
 variable "vpc_sc" {
-  description = "Add every layer project to an existing VPC-SC perimeter (accessPolicies/NNN/servicePerimeters/NAME). dry_run = true adds them to the perimeter's dry-run spec instead of the enforced status."
+  description = "Add every layer project to an existing VPC-SC perimeter (accessPolicies/NNN/servicePerimeters/NAME), after every other resource of the module. dry_run = true adds them to the perimeter's dry-run spec instead of the enforced status (the perimeter needs use_explicit_dry_run_spec = true). ingress_identities (the Terraform automation account, external writers) and the Composer account are admitted by one ingress rule to the layer projects."
   type = object({
-    perimeter_name = string
-    dry_run        = optional(bool, false)
+    perimeter_name     = string
+    dry_run            = optional(bool, false)
+    ingress_identities = optional(list(string), [])
   })
   default = null
   validation {

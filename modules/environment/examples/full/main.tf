@@ -63,8 +63,9 @@ module "environment" {
   }
 
   vpc_sc = {
-    perimeter_name = "accessPolicies/123456/servicePerimeters/df_full"
-    dry_run        = true
+    perimeter_name     = "accessPolicies/123456/servicePerimeters/df_full"
+    dry_run            = true
+    ingress_identities = ["serviceAccount:terraform@df-seed.iam.gserviceaccount.com"]
   }
 
   policy_taxonomy = {
