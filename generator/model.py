@@ -572,7 +572,14 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             "location": ctx.region,
             "info_types": data["dlp"]["info_types"],
             "min_likelihood": data["dlp"].get("min_likelihood", "POSSIBLE"),
+            # The template is used: every table of the pipeline is sampled once a day.
+            "tables": sorted(tables),
         }
+        if "curated" in datasets:
+            args["dlp"]["findings_table"] = {
+                **datasets["curated"],
+                "table_id": naming.dlp_findings_table(key),
+            }
     if scans:
         args["data_quality"] = scans
         results_layer = "curated" if "curated" in datasets else next(iter(scans.values()))["layer"]

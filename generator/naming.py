@@ -288,3 +288,8 @@ class Registry:
 def quality_results_table(pipeline: str) -> str:
     """BigQuery table that a pipeline's data-quality scans export their results to."""
     return "data_quality_" + re.sub(r"[^a-z0-9_]", "_", pipeline.lower())
+
+
+def dlp_findings_table(pipeline: str) -> str:
+    """BigQuery table that a pipeline's DLP job triggers save their findings to."""
+    return "dlp_findings_" + re.sub(r"[^a-z0-9_]", "_", pipeline.lower())

@@ -99,3 +99,18 @@ def test_a_data_quality_entry_without_rules_counts_rows(tmp_path: Path) -> None:
     model = load_model(demo_copy(tmp_path, pipelines__store_daily=bare))
     (scan,) = model.stack("pipeline-store-daily").arguments["data_quality"].values()
     assert scan == {"table": "products", "layer": "curated", "location": "europe-west1", "min_rows": 1}
+
+
+# --- DLP -------------------------------------------------------------------------------
+
+
+def test_dlp_inspects_every_table_of_the_pipeline_and_saves_findings(tmp_path: Path) -> None:
+    args = load_model(demo_copy(tmp_path)).stack("pipeline-store-daily").arguments
+    dlp = args["dlp"]
+    assert dlp["tables"] == sorted(args["tables"])
+    assert "landing-customers" in dlp["tables"] and "curated-customers" in dlp["tables"]
+    assert dlp["findings_table"] == {
+        "project": "acme-demo-cur",
+        "dataset_id": "acme_demo_store_curated",
+        "table_id": "dlp_findings_store_daily",
+    }

@@ -140,6 +140,21 @@ def test_example_sandbox_cycle(example, tmp_path: Path):
             "sales-daily-daily-sales",
         }
         assert outputs["dlp_inspect_template"]
+        # The template is used: a trigger samples the orders table and saves its findings.
+        (trigger,) = [r["values"] for r in cycle.state
+                      if r["type"] == "google_data_loss_prevention_job_trigger"]
+        (job,) = trigger["inspect_job"]
+        assert job["inspect_template_name"] == outputs["dlp_inspect_template"]
+        (options,) = job["storage_config"][0]["big_query_options"]
+        assert options["table_reference"] == [{"project_id": "acme-dev-landing",
+                                               "dataset_id": "sales_landing", "table_id": "orders"}]
+        (action,) = job["actions"]
+        assert action["save_findings"][0]["output_config"][0]["table"] == [{
+            "project_id": "acme-dev-curated", "dataset_id": "sales_curated",
+            "table_id": "dlp_findings_sales_daily",
+        }]
+        assert trigger["triggers"][0]["schedule"] == [{"recurrence_period_duration": "86400s"}]
+        assert outputs["dlp_job_triggers"] == {"orders": trigger["id"]}
         # Scans export their results to BigQuery, e-mail on failure, and the DAG's account
         # may run them and read their results.
         scans = {r["values"]["data_scan_id"]: r["values"] for r in cycle.state

@@ -23,3 +23,8 @@ output "data_quality_scans" {
   description = "Dataplex datascan IDs keyed by scan ID."
   value       = { for id, s in google_dataplex_datascan.default : id => s.id }
 }
+
+output "dlp_job_triggers" {
+  description = "DLP job trigger IDs keyed by inspected table key."
+  value       = { for k, j in google_data_loss_prevention_job_trigger.tables : k => j.id }
+}

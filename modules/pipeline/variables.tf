@@ -127,7 +127,7 @@ variable "files" {
 }
 
 variable "dlp" {
-  description = "Optional DLP inspect template: project is a layer key or a project ID; min_likelihood is VERY_UNLIKELY, UNLIKELY, POSSIBLE, LIKELY or VERY_LIKELY."
+  description = "Optional DLP inspection: an inspect template (project is a layer key or a project ID; min_likelihood is VERY_UNLIKELY, UNLIKELY, POSSIBLE, LIKELY or VERY_LIKELY) and a job trigger per key of tables listed in tables, sampling rows_limit rows every recurrence (a duration, at least 86400s) and saving findings to findings_table."
   type = object({
     template_id    = string
     project        = optional(string, "landing")
@@ -138,6 +138,14 @@ variable "dlp" {
     min_likelihood = optional(string, "POSSIBLE")
     include_quote  = optional(bool, false)
     max_findings   = optional(number, 100)
+    tables         = optional(list(string), [])
+    recurrence     = optional(string, "86400s")
+    rows_limit     = optional(number, 10000)
+    findings_table = optional(object({
+      project    = string
+      dataset_id = string
+      table_id   = string
+    }))
   })
   default = null
   validation {

@@ -24,3 +24,8 @@ output "data_quality_scans" {
   description = "The pipeline module's data_quality_scans output."
   value       = module.pipeline.data_quality_scans
 }
+
+output "dlp_job_triggers" {
+  description = "The pipeline module's dlp_job_triggers output."
+  value       = module.pipeline.dlp_job_triggers
+}

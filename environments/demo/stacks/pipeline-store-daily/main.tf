@@ -95,6 +95,19 @@ module "pipeline" {
     location       = "europe-west1"
     info_types     = ["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON_NAME", "DATE_OF_BIRTH"]
     min_likelihood = "POSSIBLE"
+    tables = [
+      "curated-customers",
+      "curated-orders",
+      "curated-products",
+      "landing-customers",
+      "landing-orders",
+      "landing-products",
+    ]
+    findings_table = {
+      project    = "acme-demo-cur"
+      dataset_id = "acme_demo_store_curated"
+      table_id   = "dlp_findings_store_daily"
+    }
   }
   data_quality = {
     store-daily-curated-customers = {

@@ -71,6 +71,8 @@ module "pipeline" {
     min_likelihood = "LIKELY"
     include_quote  = true
     max_findings   = 50
+    tables         = ["orders"]
+    findings_table = { project = "acme-dev-curated", dataset_id = "sales_curated", table_id = "dlp_findings_sales_daily" }
   }
   data_quality = {
     sales-daily-orders = {
@@ -118,4 +120,9 @@ output "dlp_inspect_template" {
 output "data_quality_scans" {
   description = "Dataplex datascan IDs."
   value       = module.pipeline.data_quality_scans
+}
+
+output "dlp_job_triggers" {
+  description = "DLP job trigger IDs."
+  value       = module.pipeline.dlp_job_triggers
 }
