@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from generator.fsutil import relative_entry_problem
 from generator.model import Stack
 from generator.render import MANIFEST
 
@@ -43,7 +44,7 @@ def stack_files(stack_name: str, stacks_dir: Path) -> list[str]:
     except (OSError, ValueError, KeyError):
         files = {}
     prefix = f"{stack_name}/"
-    listed = sorted(path for path in files if path.startswith(prefix))
+    listed = sorted(path for path in files if path.startswith(prefix) and relative_entry_problem(path) is None)
     if listed:
         return listed
     # No manifest (stacks written by hand): every file but df-gen's own and Terraform's.

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import special_file_problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Descriptors are small; anything larger is a mistake, not a descriptor."""
@@ -112,6 +113,9 @@ def _read(path: Path, display: str) -> bytes:
     try:
         if path.is_dir():
             raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, "is a directory, expected a YAML file")])
+        special = special_file_problem(path)
+        if special:  # a FIFO would block the read forever
+            raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, special)])
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:

@@ -21,6 +21,7 @@ from typing import Any
 from generator import access, naming
 from generator.access import TASK_PROJECT
 from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import outside_problem, special_file_problem
 from generator.hcl import Raw
 from generator.jinja import environment as jinja_environment
 from generator.jinja import render as jinja_render
@@ -517,11 +518,13 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     ]
     dag_template = "dag.py.j2"
     if (code_dir / dag_template).is_file():
+        _guard_code_file(code_dir, code_dir / dag_template)
         files["dag.py"] = jinja_render(jinja, dag_template, context)
         uploads[f"{key}.py"] = Raw('"${path.module}/dag.py"')
         inputs.append(code_dir / dag_template)
     for sql in sorted((code_dir / "sql").rglob("*.sql*")) if (code_dir / "sql").is_dir() else []:
         relative = sql.relative_to(code_dir).as_posix()
+        _guard_code_file(code_dir, sql)
         inputs.append(sql)
         if relative in view_sql:
             continue
@@ -635,6 +638,13 @@ def _quality_scans(ctx: _Context, key: str, data: dict[str, Any]) -> dict[str, d
     return scans
 
 
+def _guard_code_file(code_dir: Path, path: Path) -> None:
+    """Refuse a pipeline code file that is a FIFO or a link leaving the code directory."""
+    problem = outside_problem(code_dir, path, "the pipeline's code directory") or special_file_problem(path)
+    if problem:
+        raise DfGenError(diagnostics=[Diagnostic(display_path(path), 0, 0, problem)])
+
+
 def _check_view(template: Path, descriptor: str, pipeline: str, view: str, text: str) -> None:
     """Refuse a rendered view template that is not one BigQuery query."""
     problem = view_problem(text)
@@ -648,7 +658,7 @@ def _check_view(template: Path, descriptor: str, pipeline: str, view: str, text:
 @cache
 def _code_environment(code_dir: Path) -> Any:
     """One strict Jinja environment per pipeline code directory, so templates compile once."""
-    return jinja_environment(code_dir)
+    return jinja_environment(code_dir, sandboxed=True)
 
 
 def _schema_template(fields: list[dict[str, Any]], tags: Mapping[str, str]) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from generator import __version__, hcl
 from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import outside_problem, relative_entry_problem
 from generator.jinja import environment
 from generator.jinja import render as render_template
 from generator.loader import display_path
@@ -137,6 +138,8 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         raise DfGenError(diagnostics=conflicts)
     if check:
         return report
+    for relative in [*writes, *removals]:
+        _guard(stacks_dir, relative)
     for relative, text in writes.items():
         atomic_write(stacks_dir / relative, text.encode())
     for relative in removals:
@@ -171,12 +174,28 @@ def _read_manifest(stacks_dir: Path) -> dict[str, str]:
         return {}
     try:
         document = json.loads(path.read_text())
-        return dict(document["files"])
-    except (ValueError, KeyError, TypeError):
+        files = {str(k): str(v) for k, v in dict(document["files"]).items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise DfGenError(
             f"{display_path(path)}: not a df-gen manifest; delete it to let df-gen adopt "
             "unchanged files (edited files will then be reported)"
         ) from None
+    for entry in sorted(files):
+        problem = relative_entry_problem(entry)
+        if problem:  # --prune would delete it: never touch a path outside stacks/
+            raise DfGenError(diagnostics=[Diagnostic(
+                display_path(path), 0, 0, f"entry '{entry}' {problem}; df-gen touches nothing outside stacks/",
+                "remove the entry from the manifest (git log shows who added it)")])
+    return files
+
+
+def _guard(stacks_dir: Path, relative: str) -> Path:
+    """``stacks/<relative>``, refused when a link makes it leave ``stacks/``."""
+    target = stacks_dir / relative
+    problem = outside_problem(stacks_dir, target, f"{display_path(stacks_dir)}")
+    if problem:
+        raise DfGenError(diagnostics=[Diagnostic(display_path(target), 0, 0, problem)])
+    return target
 
 
 def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:

@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 from generator import naming
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, load
 from generator.resources import SCHEMAS_DIR
 from generator.schedule import date_problem, schedule_problem
@@ -76,10 +77,19 @@ def validate(env_dir: Path) -> Descriptors:
     docs: dict[str, dict[str, Document]] = {kind: {} for kind in KINDS}
     clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
     for kind, key, path in files:
+        problem = outside_problem(env_dir, path, "the environment directory")
+        if problem:  # never read (nor echo) a file the environment does not own
+            diagnostics.append(Diagnostic(display_path(path), 0, 0, problem))
+            continue
         try:
             doc = load(path)
         except DfGenError as exc:
             diagnostics.extend(exc.diagnostics)
+            continue
+        if not _looks_like_descriptor(doc.data):
+            # Its keys and values are not echoed: the file may hold anything.
+            diagnostics.append(doc.error((), f"not a df-gen descriptor (expected 'apiVersion: dfgen/v1' and "
+                                             f"'kind: {_kind_name(kind)}' at the top)"))
             continue
         docs[kind][key] = doc
         errors = list(schema_errors(kind, doc))
@@ -94,6 +104,10 @@ def validate(env_dir: Path) -> Descriptors:
     if diagnostics:
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
     return descriptors
+
+
+def _looks_like_descriptor(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("apiVersion") == "dfgen/v1"
 
 
 def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, str, Path]]:
@@ -453,7 +467,11 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
     else:
         datasets = set(d.datasources[source].data["datasets"])
     code_dir = d.pipelines_dir / data["code"]
-    if not code_dir.is_dir():
+    problems = list(_code_path_rules(doc, d.pipelines_dir, code_dir))
+    if problems:
+        yield from problems
+        code_dir = None  # type: ignore[assignment]  # read nothing from it
+    elif not code_dir.is_dir():
         yield doc.error(("code",), f"code: no pipeline code directory {display_path(code_dir)}")
         code_dir = None  # type: ignore[assignment]
     tags = set(d.environment.data.get("policy_tags", {}).get("tags", {}))
@@ -498,6 +516,25 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
     problem = date_problem(dag["start_date"]) if "start_date" in dag else None
     if problem:
         yield doc.error(("dag", "start_date"), f"dag.start_date: {problem}")
+
+
+def _code_path_rules(doc: Document, pipelines_dir: Path, code_dir: Path) -> Iterator[Diagnostic]:
+    """The code directory inside ``pipelines_dir``, and every schema and SQL path inside it."""
+    problem = outside_problem(pipelines_dir, code_dir, f"the pipelines directory {display_path(pipelines_dir)}")
+    if problem:
+        yield doc.error(("code",), f"code: {display_path(code_dir)} {problem}")
+        return
+    paths: list[tuple[tuple[Any, ...], str]] = [
+        (("tables", layer, name, "schema"), table["schema"])
+        for layer, by_name in sorted(doc.data.get("tables", {}).items())
+        for name, table in sorted(by_name.items())
+    ]
+    paths += [(("views", name, "sql"), view["sql"]) for name, view in sorted(doc.data.get("views", {}).items())]
+    for path, relative in paths:
+        problem = outside_problem(code_dir, code_dir / relative, "the pipeline's code directory")
+        if problem:
+            yield doc.error(path, f"{_dotted(path)}: {relative} {problem}",
+                            hint=f"keep schema and SQL files inside {display_path(code_dir)}")
 
 
 def view_sql_rule(sql_file: Path, descriptor: str, pipeline: str, view: str) -> Iterator[Diagnostic]:
