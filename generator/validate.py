@@ -19,7 +19,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from generator import naming
+from generator import bqtable, naming
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
@@ -554,10 +554,11 @@ def view_sql_rule(sql_file: Path, descriptor: str, pipeline: str, view: str) -> 
 def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], code_dir: Path | None,
                  tags: set[str]) -> Iterator[Diagnostic]:
     where = _dotted(path)
-    columns = _schema_columns(doc, (*path, "schema"), code_dir, table["schema"])
-    if isinstance(columns, Diagnostic):
-        yield columns
-        columns = None
+    schema = _load_schema(doc, (*path, "schema"), code_dir, table["schema"])
+    if isinstance(schema, Diagnostic):
+        yield schema
+        schema = None
+    columns = {str(f.get("name")) for f in schema.data if isinstance(f, dict)} if schema is not None else None
     for column, tag in sorted(table.get("policy_tags", {}).items()):
         if tag not in tags:
             yield doc.error((*path, "policy_tags", column),
@@ -566,25 +567,50 @@ def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], co
         if columns is not None and column not in columns:
             yield doc.error((*path, "policy_tags", column),
                             f"{where}.policy_tags: no column '{column}' in {table['schema']}", key=True)
-    used: list[tuple[str, str | int, Any]] = [("partitioning", "field", table.get("partitioning", {}).get("field"))]
-    used += [("clustering", i, c) for i, c in enumerate(table.get("clustering", []))]
-    for part, index, column in used:
-        if column and columns is not None and column not in columns:
-            yield doc.error((*path, part, index), f"{where}.{part}: no column '{column}' in {table['schema']}")
+    if schema is not None:
+        yield from _definition_rules(doc, path, table, schema)
 
 
-def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
-                    relative: str) -> set[str] | Diagnostic | None:
+def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any],
+                      schema: Document) -> Iterator[Diagnostic]:
+    """The table-definition rules Google enforces (generator/bqtable.py), each at its place:
+    schema problems in the schema file, partitioning and clustering in the descriptor."""
+    where = _dotted(path)
+    partitioning = table.get("partitioning")
+    definition = bqtable.TableDefinition(
+        schema=schema.data,
+        time_partitioning={"field": partitioning["field"], "type": partitioning.get("type", "DAY")}
+        if partitioning else None,
+        clustering=tuple(table.get("clustering", [])),
+    )
+    for problem in bqtable.check_table(definition):
+        part, *rest = problem.where
+        if part == "schema":
+            yield schema.error(tuple(rest), f"{where}: {problem.message}")
+        elif part == "time_partitioning":
+            yield doc.error((*path, "partitioning", "field"), f"{where}.partitioning: {problem.message}")
+        else:
+            yield doc.error((*path, "clustering", *rest), f"{where}.clustering: {problem.message}")
+
+
+def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
+                 relative: str) -> Document | Diagnostic | None:
+    """The table's schema JSON with the position of every value (JSON is YAML, so the
+    descriptor loader keeps positions), or the reason it cannot be read."""
     if code_dir is None:
         return None
     schema_file = code_dir / relative
     try:
-        fields = json.loads(schema_file.read_text(encoding="utf-8"))
+        json.loads(schema_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return doc.error(path, f"{_dotted(path)}: no file {relative} in {display_path(code_dir)}")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema ({exc})")
-    if not isinstance(fields, list) or not all(isinstance(f, dict) and "name" in f for f in fields):
+    try:
+        schema = load(schema_file)
+    except DfGenError as exc:  # valid JSON that YAML reads otherwise (tabs, odd escapes)
+        return exc.diagnostics[0] if exc.diagnostics else doc.error(path, f"{_dotted(path)}: {exc}")
+    if not isinstance(schema.data, list) or not all(isinstance(f, dict) and "name" in f for f in schema.data):
         return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema (a list of fields)")
-    return {str(f["name"]) for f in fields}
+    return schema
 

@@ -8,11 +8,13 @@ sandbox approximation, not the API's exact validation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from generator import bqtable
 from generator.naming import kms_location
 
 
@@ -189,6 +191,93 @@ def _cmek(block: str, key_attr: str, location_attr: str, what: str) -> Check:
     return check
 
 
+# ------------------------------------------------------------------ BigQuery table definitions
+
+
+def _bigquery_schema_json(cfg: dict[str, Any]) -> Iterator[Violation]:
+    """The provider's ``validateBigQueryTableSchema`` (plan time): a JSON list without nulls
+    (google/services/bigquery/resource_bigquery_table.go in the provider repository)."""
+    text = cfg.get("schema")
+    if not _known_str(text):
+        return
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        yield Violation(("schema",), f'"schema" contains an invalid JSON: {exc}')
+        return
+    if not isinstance(value, list):
+        yield Violation(("schema",), '"schema" is not a JSON array')
+    elif any(item is None for item in value):
+        yield Violation(("schema",), '"schema" contains a nil element')
+
+
+def _bigquery_clustering_count(cfg: dict[str, Any]) -> Iterator[Violation]:
+    """``clustering`` has MaxItems 4 in the provider's schema (the served schema omits it)."""
+    columns = cfg.get("clustering")
+    if isinstance(columns, list) and len(columns) > bqtable.MAX_CLUSTERING:
+        yield Violation(("clustering",), f"Attribute supports {bqtable.MAX_CLUSTERING} item maximum, "
+                                         f"but config has {len(columns)} declared.")
+
+
+def table_definition(cfg: dict[str, Any]) -> bqtable.TableDefinition | None:
+    """The definition Google checks, from a ``google_bigquery_table`` config (None while the
+    schema is unknown or unreadable: a view, or a value known only after apply)."""
+    schema = bqtable.parse_schema(cfg.get("schema")) if _known_str(cfg.get("schema")) else None
+    if not isinstance(schema, list):
+        return None
+    time_partitioning = _first(cfg, "time_partitioning")
+    range_partitioning = _first(cfg, "range_partitioning")
+    clustering = cfg.get("clustering")
+    return bqtable.TableDefinition(
+        schema=schema,
+        time_partitioning=time_partitioning,
+        range_partitioning=range_partitioning,
+        clustering=tuple(c for c in clustering if _known_str(c)) if isinstance(clustering, list) else (),
+    )
+
+
+_TERRAFORM_PATH: dict[str, tuple[str | int, ...]] = {
+    "schema": ("schema",),
+    "time_partitioning": ("time_partitioning", 0, "field"),
+    "range_partitioning": ("range_partitioning", 0, "field"),
+}
+
+
+def _bigquery_table_definition(prior: Any, cfg: dict[str, Any]) -> Iterator[Violation]:
+    """BigQuery's checks of a table definition on tables.insert / tables.update (apply time):
+    the rule table of :mod:`generator.bqtable`, then the partitioning an update cannot change."""
+    definition = table_definition(cfg)
+    if definition is None:
+        return
+    for problem in bqtable.check_table(definition):
+        head = str(problem.where[0])
+        path = _TERRAFORM_PATH.get(head, problem.where)
+        doc = next(r.doc for r in bqtable.TABLE_RULES if r.id == problem.rule)
+        yield Violation(path, f"googleapi: Error 400: {problem.message}, invalid "
+                              f"(sandbox rule: BigQuery {problem.rule}, {doc})")
+    before = table_definition(prior) if isinstance(prior, dict) else None
+    if before is not None:
+        refused = bqtable.partitioning_change_problem(before, definition)
+        if refused:
+            yield Violation(("time_partitioning",), f"googleapi: Error 400: {refused}, invalid (sandbox rule: "
+                                                    "BigQuery keeps a table's partitioning, "
+                                                    "https://cloud.google.com/bigquery/docs/partitioned-tables)")
+
+
+APPLY_CHECKS: dict[str, Callable[[Any, dict[str, Any]], Iterator[Violation]]] = {
+    "google_bigquery_table": _bigquery_table_definition,
+}
+"""Checks Google makes when the API is called (create or update), given (prior, planned)."""
+
+
+def check_apply(type_name: str, prior: Any, planned: Any) -> list[Violation]:
+    """Every violation Google's API would answer a create/update of ``planned`` with."""
+    check = APPLY_CHECKS.get(type_name)
+    if check is None or not isinstance(planned, dict):
+        return []
+    return list(check(prior, planned))
+
+
 RESOURCE_CHECKS: dict[str, list[Check]] = {
     "google_project": [_attr("project_id", project_id_problem)],
     "google_service_account": [_attr("account_id", account_id_problem)],
@@ -203,6 +292,8 @@ RESOURCE_CHECKS: dict[str, list[Check]] = {
     "google_bigquery_table": [
         _attr("dataset_id", dataset_id_problem),
         _attr("table_id", table_id_problem),
+        _bigquery_schema_json,
+        _bigquery_clustering_count,
     ],
     "google_pubsub_topic": [_attr("name", topic_name_problem)],
     "google_pubsub_subscription": [

@@ -264,6 +264,7 @@ class Service:
             planned_state=self._dv(planned),
             diagnostics=self._diags(diags),
             planned_private=req.prior_private,
+            legacy_type_system=_legacy(req.type_name),
         )
         for path in replace:
             ap = resp.requires_replace.add()
@@ -285,7 +286,8 @@ class Service:
             )
         except Exception as exc:  # noqa: BLE001
             return pb.ApplyResourceChange.Response(new_state=self._dv(prior), diagnostics=self._crash("Apply", exc))
-        return pb.ApplyResourceChange.Response(new_state=self._dv(state), diagnostics=self._diags(diags))
+        return pb.ApplyResourceChange.Response(new_state=self._dv(state), diagnostics=self._diags(diags),
+                                               legacy_type_system=_legacy(req.type_name))
 
     def ImportResourceState(self, req: Any, ctx: Any) -> Any:  # noqa: N802
         pb = self.pb
@@ -308,6 +310,13 @@ class Service:
 
     def StopProvider(self, req: Any, ctx: Any) -> Any:  # noqa: N802
         return self.pb.StopProvider.Response()
+
+
+def _legacy(type_name: str) -> bool:
+    """Whether the type answers as a legacy-SDK resource (see provider.LEGACY_TYPE_SYSTEM)."""
+    from generator.sandbox.provider import LEGACY_TYPE_SYSTEM
+
+    return type_name in LEGACY_TYPE_SYSTEM
 
 
 _UNARY = {

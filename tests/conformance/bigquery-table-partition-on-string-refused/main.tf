@@ -1,0 +1,33 @@
+# Time partitioning needs a DATE, TIMESTAMP or DATETIME column; BigQuery refuses the
+# table at creation (TimePartitioning.field in the tables API reference).
+terraform {
+  required_providers {
+    google = { source = "hashicorp/google" }
+  }
+}
+
+provider "google" {
+  project = "df-conformance"
+  region  = "europe-west1"
+}
+
+resource "google_bigquery_dataset" "d" {
+  dataset_id                 = "conformance"
+  location                   = "EU"
+  delete_contents_on_destroy = true
+}
+
+resource "google_bigquery_table" "t" {
+  dataset_id          = google_bigquery_dataset.d.dataset_id
+  table_id            = "orders"
+  deletion_protection = false
+  schema = jsonencode([
+    { name = "order_id", type = "STRING", mode = "REQUIRED" },
+    { name = "order_day", type = "STRING", mode = "NULLABLE" },
+  ])
+
+  time_partitioning {
+    type  = "DAY"
+    field = "order_day"
+  }
+}
