@@ -1,14 +1,8 @@
 """Descriptor cases: every file or folder under tests/data/descriptors/{valid,invalid}/<kind>/ is a case.
 
-<<<<<<< HEAD
 A file case replaces one file of the base environment (tests/data/descriptors/base); a
 folder case is laid over the base environment (its files replace or add to the base's, by
 path), for mistakes that take two files. An invalid case's expected output, every error
-=======
-A case replaces one file of the base environment (tests/data/descriptors/base); files it
-needs besides (a table schema, say) sit in a folder <case>.files/ beside it, laid out as in the
-environment, and are copied over the base too. An invalid case's expected output, every error
->>>>>>> 0fdf9df (BigQuery table definitions: one rule table for validate and the sandbox, and the provider's schema-change decision)
 line in full, sits beside it as <case>.expected.
 Set DF_GEN_UPDATE_EXPECTED=1 to write missing .expected files (then review them).
 """
@@ -39,17 +33,10 @@ def _cases(kind: str) -> list[Path]:
 def _environment(tmp_path: Path, case: Path) -> Path:
     env_dir = tmp_path / "env"
     shutil.copytree(DATA / "base", env_dir)
-<<<<<<< HEAD
     if case.is_dir():
         shutil.copytree(case, env_dir, dirs_exist_ok=True)
     else:
         shutil.copyfile(case, env_dir / TARGET[case.parent.name])
-=======
-    shutil.copyfile(case, env_dir / TARGET[case.parent.name])
-    extra = case.with_suffix(".files")
-    if extra.is_dir():
-        shutil.copytree(extra, env_dir, dirs_exist_ok=True)
->>>>>>> 0fdf9df (BigQuery table definitions: one rule table for validate and the sandbox, and the provider's schema-change decision)
     return env_dir
 
 
