@@ -558,7 +558,7 @@ def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], co
     if isinstance(schema, Diagnostic):
         yield schema
         schema = None
-    columns = {str(f.get("name")) for f in schema.data if isinstance(f, dict)} if schema is not None else None
+    columns = {str(f["name"]) for f in schema.data} if schema is not None else None
     for column, tag in sorted(table.get("policy_tags", {}).items()):
         if tag not in tags:
             yield doc.error((*path, "policy_tags", column),
@@ -591,6 +591,15 @@ def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any
             yield doc.error((*path, "partitioning", "field"), f"{where}.partitioning: {problem.message}")
         else:
             yield doc.error((*path, "clustering", *rest), f"{where}.clustering: {problem.message}")
+
+
+def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
+                    relative: str) -> set[str] | Diagnostic | None:
+    """The top-level column names of a table's schema (or why it cannot be read)."""
+    schema = _load_schema(doc, path, code_dir, relative)
+    if schema is None or isinstance(schema, Diagnostic):
+        return schema
+    return {str(f["name"]) for f in schema.data}
 
 
 def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
