@@ -51,6 +51,24 @@ _SECURITY = {
 }
 
 
+# Personas that read every policy tag of the taxonomy (besides each tag's own readers).
+TAG_READER_PERSONAS = ("security",)
+
+# What the security persona gets on the log sink's destination, by destination kind: read
+# the exported audit logs (querying the dataset needs jobUser too, granted above).
+LOG_READER_ROLES: Mapping[str, str] = {
+    "bigquery": "roles/bigquery.dataViewer",
+    "storage": "roles/storage.objectViewer",
+}
+
+
+def log_readers(env: Mapping[str, Any], destination: str) -> dict[str, list[str]]:
+    """Grants on the log sink's dataset or bucket (role -> members): the security persona reads
+    the audit logs wherever they are exported."""
+    security = env.get("principals", {}).get("security", [])
+    return {LOG_READER_ROLES[destination]: list(security)} if security else {}
+
+
 def persona_roles(env: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
     """Project roles per persona and layer, for the personas that have members."""
     access = env.get("access", {})

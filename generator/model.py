@@ -236,7 +236,11 @@ def _environment_stack(ctx: _Context) -> Stack:
                 tag: _drop_none(
                     {
                         "description": spec.get("description"),
-                        "readers": ["security", *spec.get("readers", []), *task_readers.get(tag, [])],
+                        "readers": [
+                            *access.TAG_READER_PERSONAS,
+                            *spec.get("readers", []),
+                            *task_readers.get(tag, []),
+                        ],
                     }
                 )
                 for tag, spec in taxonomy["tags"].items()
@@ -274,8 +278,8 @@ def _environment_stack(ctx: _Context) -> Stack:
             sink_entry = {"name": f"{prefix}-audit"}
             if "filter" in sink:
                 sink_entry["filter"] = sink["filter"]
+            readers = access.log_readers(env, sink["destination"])
             if sink["destination"] == "bigquery":
-                security = env.get("principals", {}).get("security", [])
                 shared_datasets[naming.LOG_SINK_KEY] = {
                     "dataset_id": naming.log_dataset(prefix),
                     "project": "orchestration",
@@ -284,11 +288,14 @@ def _environment_stack(ctx: _Context) -> Stack:
                     # The sink's tables are Google's, not Terraform's: without this the
                     # dataset cannot be destroyed.
                     "delete_contents_on_destroy": True,
-                    **({"iam": {"roles/bigquery.dataViewer": list(security)}} if security else {}),
+                    **({"iam": readers} if readers else {}),
                 }
                 sink_entry["shared_dataset"] = naming.LOG_SINK_KEY
             else:
-                shared_buckets[naming.LOG_SINK_KEY] = {"name": naming.log_bucket(prefix)}
+                shared_buckets[naming.LOG_SINK_KEY] = {
+                    "name": naming.log_bucket(prefix),
+                    **({"iam": readers} if readers else {}),
+                }
                 sink_entry["shared_bucket"] = naming.LOG_SINK_KEY
             entry["sink"] = sink_entry
         args["logging"] = entry

@@ -89,6 +89,22 @@ def test_transformation_account_reads_the_tags_of_the_tables_it_merges(tmp_path:
     assert tags["low"]["readers"] == ["security"]
 
 
+def test_security_reads_the_logs_in_a_storage_sink_too(tmp_path: Path) -> None:
+    # Item 10: the security persona reads the exported logs wherever the sink writes them.
+    logging = {"data_access_audit": ["bigquery.googleapis.com"], "sink": {"destination": "storage"}}
+    args = environment_arguments(copy_demo(tmp_path, {"logging": logging}))
+    assert args["shared_buckets"]["logs"]["iam"] == {"roles/storage.objectViewer": ["group:security@acme.example"]}
+    assert "logs" not in args.get("shared_datasets", {})
+    assert args["logging"]["sink"]["shared_bucket"] == "logs"
+
+
+def test_no_log_readers_without_a_security_persona(tmp_path: Path) -> None:
+    logging = {"sink": {"destination": "storage"}}
+    principals = {"data_engineers": [ENGINEERS]}
+    args = environment_arguments(copy_demo(tmp_path, {"logging": logging, "principals": principals}))
+    assert "iam" not in args["shared_buckets"]["logs"]
+
+
 def test_personas_without_members_get_no_roles(tmp_path: Path) -> None:
     args = environment_arguments(copy_demo(tmp_path, {"principals": {"security": ["group:sec@acme.example"]}}))
     assert set(args["persona_roles"]) == {"security"}

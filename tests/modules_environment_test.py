@@ -269,6 +269,11 @@ def test_example_sandbox_cycle(example, tmp_path):
                               f"serviceAccount:{composer['service_account']}"]
         sinks = [r for r in state if r["type"] == "google_logging_project_sink"]
         assert len(sinks) == len(LAYERS)
+        # The security persona reads the logs the sinks write to the audit bucket.
+        bucket_grants = {(r["values"]["bucket"], r["values"]["role"], r["values"]["member"])
+                         for r in state if r["type"] == "google_storage_bucket_iam_member"}
+        assert ("df-full-audit-logs", "roles/storage.objectViewer", "group:security@example.com") in bucket_grants
+        assert ("df-full-audit-logs", "roles/storage.objectCreator") in {g[:2] for g in bucket_grants}
         assert variables["AIRFLOW_VAR_DF_TEAM"] == "data-platform"
 
 

@@ -75,6 +75,7 @@ locals {
 }
 
 resource "google_storage_bucket_iam_member" "default" {
+  # iamdoc: on = "the {bucket} bucket"
   for_each = local.bucket_iam
   bucket   = google_storage_bucket.default[each.value.bucket].name
   role     = each.value.role
@@ -82,6 +83,9 @@ resource "google_storage_bucket_iam_member" "default" {
 }
 
 resource "google_bigquery_dataset_iam_member" "default" {
+  # iamdoc: roles = var.datasets[*].iam
+  # iamdoc: who = "the members listed per role"
+  # iamdoc: on = "the {layer} dataset"
   for_each   = local.dataset_iam
   project    = google_bigquery_dataset.default[each.value.layer].project
   dataset_id = google_bigquery_dataset.default[each.value.layer].dataset_id
@@ -90,6 +94,8 @@ resource "google_bigquery_dataset_iam_member" "default" {
 }
 
 resource "google_pubsub_topic_iam_member" "publisher" {
+  # iamdoc: who = "the external writers"
+  # iamdoc: on = "each topic"
   for_each = local.topic_publishers
   project  = var.projects.landing
   topic    = google_pubsub_topic.default[each.value.topic].name
@@ -98,6 +104,8 @@ resource "google_pubsub_topic_iam_member" "publisher" {
 }
 
 resource "google_pubsub_subscription_iam_member" "subscriber" {
+  # iamdoc: who = "the internal identity and each subscription's subscribers"
+  # iamdoc: on = "the subscription"
   for_each     = local.subscription_subscribers
   project      = var.projects.landing
   subscription = google_pubsub_subscription.default[each.value.subscription].name

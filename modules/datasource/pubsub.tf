@@ -88,6 +88,8 @@ resource "google_pubsub_subscription" "default" {
 # Dead lettering needs the Pub/Sub service agent to publish to the dead-letter topic and to
 # acknowledge (subscribe) the messages it forwards from the source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  # iamdoc: who = "the Pub/Sub service agent (pubsub_service_agent)"
+  # iamdoc: on = "each dead-letter topic"
   for_each = local.dead_letter_topics
   project  = var.projects.landing
   topic    = google_pubsub_topic.dead_letter[each.key].name
@@ -96,6 +98,8 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
 }
 
 resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  # iamdoc: who = "the Pub/Sub service agent (pubsub_service_agent)"
+  # iamdoc: on = "each subscription of a dead-lettered topic"
   for_each     = { for name, s in local.subscriptions : name => s if local.topics[s.topic].dead_letter }
   project      = var.projects.landing
   subscription = google_pubsub_subscription.default[each.key].name

@@ -5,6 +5,13 @@
 locals {
   storage_kms_key     = try(local.kms_key_ids["storage"], null)
   shared_bucket_names = { for k, b in google_storage_bucket.shared : k => b.name }
+  shared_bucket_grants = merge(flatten([
+    for k, b in var.shared_buckets : [
+      for role, members in b.iam : {
+        for m in members : "${k}/${role}/${m}" => { bucket = k, role = role, member = m }
+      }
+    ]
+  ])...)
 }
 
 resource "google_storage_bucket" "shared" {
@@ -41,4 +48,14 @@ resource "google_storage_bucket" "shared" {
   }
 
   depends_on = [google_project_service.this, google_kms_crypto_key_iam_member.agents]
+}
+
+resource "google_storage_bucket_iam_member" "shared" {
+  # iamdoc: roles = var.shared_buckets[*].iam
+  # iamdoc: who = "the members listed per role"
+  # iamdoc: on = "each shared bucket"
+  for_each = local.shared_bucket_grants
+  bucket   = google_storage_bucket.shared[each.value.bucket].name
+  role     = each.value.role
+  member   = each.value.member
 }

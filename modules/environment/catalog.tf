@@ -41,6 +41,8 @@ resource "google_data_catalog_policy_tag" "this" {
 }
 
 resource "google_data_catalog_policy_tag_iam_member" "readers" {
+  # iamdoc: who = "each tag's readers: a persona's principals, a task account, or a member"
+  # iamdoc: on = "the policy tag"
   for_each   = local.policy_tag_readers
   policy_tag = google_data_catalog_policy_tag.this[each.value.tag].name
   role       = "roles/datacatalog.categoryFineGrainedReader"

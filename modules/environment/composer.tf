@@ -29,6 +29,8 @@ resource "google_service_account" "composer" {
 }
 
 resource "google_project_iam_member" "composer_worker" {
+  # iamdoc: who = "Composer's service account"
+  # iamdoc: on = "the orchestration project"
   #checkov:skip=CKV_GCP_49:Google requires roles/composer.worker on the environment's project for the environment's service account; there is no narrower grant.
   project = local.orchestration_project
   role    = "roles/composer.worker"
@@ -38,6 +40,8 @@ resource "google_project_iam_member" "composer_worker" {
 # The Composer service agent binds the environment's service account to its workloads; it
 # needs this on that account only (not project-wide).
 resource "google_service_account_iam_member" "composer_agent_ext" {
+  # iamdoc: who = "the Composer service agent"
+  # iamdoc: on = "Composer's service account"
   service_account_id = google_service_account.composer.name
   role               = "roles/composer.ServiceAgentV2Ext"
   member             = local.service_agents["orchestration"].composer

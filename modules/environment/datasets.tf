@@ -37,6 +37,9 @@ resource "google_bigquery_dataset" "shared" {
 }
 
 resource "google_bigquery_dataset_iam_member" "shared" {
+  # iamdoc: roles = var.shared_datasets[*].iam
+  # iamdoc: who = "the members listed per role"
+  # iamdoc: on = "each shared dataset"
   for_each   = local.shared_dataset_grants
   project    = google_bigquery_dataset.shared[each.value.dataset].project
   dataset_id = google_bigquery_dataset.shared[each.value.dataset].dataset_id

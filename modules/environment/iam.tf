@@ -45,6 +45,9 @@ resource "google_service_account" "tasks" {
 }
 
 resource "google_project_iam_member" "tasks" {
+  # iamdoc: roles = var.service_accounts[*].roles
+  # iamdoc: who = "each task account"
+  # iamdoc: on = "the layer projects named per task"
   for_each = local.task_project_grants
   project  = local.project_ids[each.value.layer]
   role     = each.value.role
@@ -52,6 +55,8 @@ resource "google_project_iam_member" "tasks" {
 }
 
 resource "google_service_account_iam_member" "impersonation" {
+  # iamdoc: who = "each task's impersonators (\"composer\": Composer's service account)"
+  # iamdoc: on = "the task account"
   for_each           = local.impersonation_grants
   service_account_id = google_service_account.tasks[each.value.task].name
   role               = each.value.role
@@ -59,6 +64,9 @@ resource "google_service_account_iam_member" "impersonation" {
 }
 
 resource "google_project_iam_member" "personas" {
+  # iamdoc: roles = var.persona_roles
+  # iamdoc: who = "each persona's principals"
+  # iamdoc: on = "the layer projects named per persona"
   for_each   = local.persona_grants
   project    = local.project_ids[each.value.layer]
   role       = each.value.role

@@ -61,6 +61,8 @@ resource "google_kms_crypto_key" "keys" {
 }
 
 resource "google_kms_crypto_key_iam_member" "agents" {
+  # iamdoc: who = "the service agents that use each key (local.kms_agents)"
+  # iamdoc: on = "the key"
   for_each      = local.kms_grants
   crypto_key_id = google_kms_crypto_key.keys[each.value.key].id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"

@@ -70,6 +70,8 @@ resource "google_logging_project_sink" "this" {
 }
 
 resource "google_storage_bucket_iam_member" "sink_writers" {
+  # iamdoc: who = "each log sink's writer identity"
+  # iamdoc: on = "the sink's shared bucket"
   for_each = contains(keys(var.shared_buckets), coalesce(local.sink_bucket, "-")) ? local.sinks : {}
   bucket   = google_storage_bucket.shared[local.sink_bucket].name
   role     = "roles/storage.objectCreator"
@@ -77,6 +79,8 @@ resource "google_storage_bucket_iam_member" "sink_writers" {
 }
 
 resource "google_bigquery_dataset_iam_member" "sink_writers" {
+  # iamdoc: who = "each log sink's writer identity"
+  # iamdoc: on = "the sink's shared dataset"
   for_each   = contains(keys(var.shared_datasets), coalesce(local.sink_ds, "-")) ? local.sinks : {}
   project    = google_bigquery_dataset.shared[local.sink_ds].project
   dataset_id = google_bigquery_dataset.shared[local.sink_ds].dataset_id

@@ -142,6 +142,8 @@ resource "google_compute_shared_vpc_service_project" "this" {
 }
 
 resource "google_compute_subnetwork_iam_member" "shared_vpc" {
+  # iamdoc: who = "the Composer service agent"
+  # iamdoc: on = "the Shared VPC subnet"
   for_each   = local.shared_vpc_network_users
   project    = var.shared_vpc.host_project
   region     = var.region
@@ -153,6 +155,8 @@ resource "google_compute_subnetwork_iam_member" "shared_vpc" {
 
 # Composer's agent also needs the Shared VPC agent role on the host project (additive grant).
 resource "google_project_iam_member" "shared_vpc_composer_agent" {
+  # iamdoc: who = "the Composer service agent"
+  # iamdoc: on = "the Shared VPC host project"
   count      = var.shared_vpc != null ? 1 : 0
   project    = var.shared_vpc.host_project
   role       = "roles/composer.sharedVpcAgent"

@@ -307,7 +307,7 @@ variable "impersonators" {
 }
 
 variable "shared_buckets" {
-  description = "Environment-wide buckets keyed by logical name: final bucket name, layer key of the project, storage class, optional retention policy in days (retention_locked applies Bucket Lock, which is irreversible). Versioned unless retention_days is set (GCS allows only one of the two); CMEK from kms.storage when set."
+  description = "Environment-wide buckets keyed by logical name: final bucket name, layer key of the project, storage class, optional retention policy in days (retention_locked applies Bucket Lock, which is irreversible), iam grants bucket roles (role -> members). Versioned unless retention_days is set (GCS allows only one of the two); CMEK from kms.storage when set."
   type = map(object({
     name             = string
     project          = optional(string, "orchestration")
@@ -316,12 +316,21 @@ variable "shared_buckets" {
     retention_days   = optional(number)
     retention_locked = optional(bool, false)
     labels           = optional(map(string), {})
+    iam              = optional(map(list(string)), {})
   }))
   default  = {}
   nullable = false
   validation {
     condition     = alltrue([for b in values(var.shared_buckets) : contains(["landing", "processing", "curated", "exposure", "orchestration"], b.project)])
     error_message = "shared_buckets[*].project must be a layer key."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for b in values(var.shared_buckets) : [
+        for role, members in b.iam : !contains(["roles/owner", "roles/editor", "roles/viewer"], role) && alltrue([for m in members : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
+      ]
+    ]))
+    error_message = "shared_buckets[*].iam must map non-primitive roles to IAM members."
   }
   validation {
     condition     = alltrue([for b in values(var.shared_buckets) : contains(["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"], b.storage_class)])

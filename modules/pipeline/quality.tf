@@ -100,6 +100,8 @@ resource "google_dataplex_datascan" "default" {
 # Who runs the scans (the DAG's task account): start a job and read its results, on each
 # scan only.
 resource "google_dataplex_datascan_iam_member" "runners" {
+  # iamdoc: who = "data_quality_runners"
+  # iamdoc: on = "each data-quality scan"
   for_each = merge([
     for id, s in google_dataplex_datascan.default : {
       for pair in setproduct(["roles/dataplex.dataScanEditor", "roles/dataplex.dataScanDataViewer"], var.data_quality_runners) :

@@ -21,6 +21,8 @@ resource "google_bigquery_table" "views" {
 # Authorized views read their source datasets on behalf of users who cannot read those
 # datasets themselves: the grant lives on each source dataset.
 resource "google_bigquery_dataset_access" "authorized_views" {
+  # iamdoc: who = "each view with authorized_on"
+  # iamdoc: on = "each source dataset it names"
   for_each   = local.authorized_views
   project    = var.datasets[each.value.layer].project
   dataset_id = var.datasets[each.value.layer].dataset_id

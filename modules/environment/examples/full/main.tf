@@ -114,6 +114,7 @@ module "environment" {
     audit = {
       name           = "df-full-audit-logs"
       retention_days = 365
+      iam            = { "roles/storage.objectViewer" = ["group:security@example.com"] }
     }
     staging = { name = "df-full-staging", project = "processing" }
   }
