@@ -160,12 +160,18 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
             f"resources (destroy them first), then remove its {len(paths)} files with --prune",
             err=True,
         )
+    for diagnostic in report.conflicts:
+        click.echo(diagnostic.format(), err=True)
+    for relative in report.unknown:
+        click.echo(f"{where}/{relative}: warning: not written by df-gen; Terraform reads it as part of the "
+                   "stack (move it into the descriptors, or delete it)", err=True)
     counts = (f"{len(report.created)} created, {len(report.updated)} updated, "
               f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged")
     if check:
         if report.changed:
             pending = (f"{len(report.created)} to create, {len(report.updated)} to update, "
-                       f"{len(report.deleted)} to delete, {len(report.orphaned)} orphaned stacks")
+                       f"{len(report.deleted)} to delete, {len(report.orphaned)} orphaned stacks, "
+                       f"{len(report.conflicts)} edited by hand, {len(report.unknown)} not written by df-gen")
             click.echo(f"{where}: out of date ({pending}); run df-gen render {env_dir}", err=True)
             sys.exit(1)
         click.echo(f"{where}: up to date")

@@ -2,8 +2,9 @@
 
 A stack's fingerprint is a sha256 over
 
-- its rendered files (every file the render manifest lists under ``stacks/<name>/``, read
-  from disk),
+- every file of its directory (the files the render manifest lists under
+  ``stacks/<name>/`` and any other file there, dot files and df-gen's sandbox override
+  left out), read from disk,
 - the files of the module it calls, when the module is a local path (``*.tf`` and the
   files they read, without ``examples/``, READMEs and dot-directories); for a remote
   source the source string itself (a pinned ref changes the string),
@@ -27,7 +28,7 @@ from typing import Any
 
 from generator.fsutil import relative_entry_problem
 from generator.model import Stack
-from generator.render import MANIFEST
+from generator.render import MANIFEST, stack_dir_files
 
 RECORD_VERSION = 1
 _SKIP_DIRS = {"examples"}
@@ -38,23 +39,16 @@ def _sha(data: bytes) -> str:
 
 
 def stack_files(stack_name: str, stacks_dir: Path) -> list[str]:
-    """The rendered files of a stack (paths relative to ``stacks/``), from the manifest."""
+    """Every file of a stack (paths relative to ``stacks/``): the ones the render manifest
+    lists (a deleted one counts as missing) and every other file in its directory, so that
+    a file added by hand changes the fingerprint too."""
     try:
         files = json.loads((stacks_dir / MANIFEST).read_text())["files"]
     except (OSError, ValueError, KeyError):
         files = {}
     prefix = f"{stack_name}/"
-    listed = sorted(path for path in files if path.startswith(prefix) and relative_entry_problem(path) is None)
-    if listed:
-        return listed
-    # No manifest (stacks written by hand): every file but df-gen's own and Terraform's.
-    directory = stacks_dir / stack_name
-    return sorted(
-        p.relative_to(stacks_dir).as_posix()
-        for p in directory.rglob("*")
-        if p.is_file() and not p.name.endswith("_override.tf") and p.name != ".terraform.lock.hcl"
-        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-    )
+    listed = {path for path in files if path.startswith(prefix) and relative_entry_problem(path) is None}
+    return sorted(listed | set(stack_dir_files(stacks_dir, stack_name)))
 
 
 def is_local_source(source: str) -> bool:

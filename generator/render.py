@@ -25,6 +25,7 @@ from generator.jinja import environment
 from generator.jinja import render as render_template
 from generator.loader import display_path
 from generator.model import Model, Stack, build
+from generator.overrides import OVERRIDE_NAME
 from generator.resources import data_dir
 from generator.validate import validate
 
@@ -42,11 +43,16 @@ class Report:
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     orphaned: dict[str, list[str]] = field(default_factory=dict)
+    conflicts: list[Diagnostic] = field(default_factory=list)
+    """Generated files edited by hand (with --check; otherwise they stop the render)."""
+    unknown: list[str] = field(default_factory=list)
+    """Files in a stack's directory that df-gen did not write (they are part of the stack)."""
 
     @property
     def changed(self) -> bool:
         """True when the stacks on disk differ from the descriptors."""
-        return bool(self.created or self.updated or self.deleted or self.orphaned)
+        return bool(self.created or self.updated or self.deleted or self.orphaned or self.conflicts
+                    or self.unknown)
 
 
 def load_model(env_dir: Path) -> Model:
@@ -134,19 +140,26 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         else:
             report.orphaned.setdefault(stack, []).append(relative)
     report.deleted.extend(removals)
+    known = set(files) | set(manifest)
+    for stack in sorted(rendered_stacks | set(report.orphaned)):
+        report.unknown.extend(path for path in stack_dir_files(stacks_dir, stack) if path not in known)
     if conflicts and not check:
         raise DfGenError(diagnostics=conflicts)
     if check:
+        report.conflicts = conflicts
         return report
     for relative in [*writes, *removals]:
         _guard(stacks_dir, relative)
     for relative, text in writes.items():
-        atomic_write(stacks_dir / relative, text.encode())
+        _write(stacks_dir / relative, text.encode())
     for relative in removals:
         target = stacks_dir / relative
-        if target.exists():
-            target.unlink()
-        _remove_empty_parents(target.parent, stacks_dir)
+        try:
+            if target.exists():
+                target.unlink()
+            _remove_empty_parents(target.parent, stacks_dir)
+        except OSError as exc:
+            raise _write_error(target, exc, "delete") from None
     new_manifest = {relative: _digest(text.encode()) for relative, text in files.items()}
     for files_of_orphan in report.orphaned.values():
         for relative in files_of_orphan:
@@ -207,7 +220,40 @@ def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:
     text = json.dumps(document, indent=2) + "\n"
     path = stacks_dir / MANIFEST
     if _file_digest(path) != _digest(text.encode()):
-        atomic_write(path, text.encode())
+        _write(path, text.encode())
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise _write_error(path, exc, "write") from None
+
+
+def _write_error(path: Path, exc: OSError, verb: str) -> DfGenError:
+    """One line naming the file df-gen could not write or delete, and why."""
+    reason = exc.strerror or str(exc)
+    return DfGenError(diagnostics=[Diagnostic(display_path(path), 0, 0, f"cannot {verb} this file: {reason}",
+                                              "check the permissions of stacks/ (and chattr/immutable flags)")])
+
+
+def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
+    """Every file of a stack's directory (relative to ``stacks/``) that Terraform would read.
+
+    Left out: dot files and directories (Terraform's ``.terraform/`` and lock file,
+    df-gen's temporary files) and df-gen's own sandbox override, which exists only during
+    a sandbox command.
+    """
+    directory = stacks_dir / stack
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in sorted(directory.rglob("*")):
+        parts = path.relative_to(directory).parts
+        if any(part.startswith(".") for part in parts) or path.name == OVERRIDE_NAME or not path.is_file():
+            continue
+        found.append(path.relative_to(stacks_dir).as_posix())
+    return found
 
 
 def atomic_write(path: Path, data: bytes) -> None:

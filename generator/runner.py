@@ -21,6 +21,7 @@ the sandbox's store.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -740,6 +741,13 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
     check = render(env_dir, check=True)
     if check.created or check.updated or check.deleted:
         raise DfGenError(f"stacks/ is out of date with the descriptors; run df-gen render {env_dir}")
+    if check.conflicts:  # Terraform would run the hand edit, not what the descriptors say
+        raise DfGenError(diagnostics=[
+            dataclasses.replace(d, message="edited by hand since df-gen wrote it; plan and apply run only "
+                                           "what df-gen rendered",
+                                hint=f"move the change into the descriptors, or restore the file with "
+                                     f"df-gen render {env_dir} --force")
+            for d in check.conflicts])
     orphans = sorted(check.orphaned)
     if orphans and command != "destroy":
         raise DfGenError(
