@@ -565,6 +565,23 @@ def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+def test_a_file_added_by_hand_is_planned_not_skipped(applied: Path) -> None:
+    extra = applied / "stacks" / "datasource-store" / "extra.tf"
+    extra.write_text('resource "google_storage_bucket" "extra" {\n  name     = "acme-demo-hand-added"\n'
+                     '  project  = "acme-demo-lnd"\n  location = "EU"\n}\n')
+    try:
+        report = runner.plan(opts(applied, sandbox=True))
+        # Its dependant is planned too (the upstream may change what it reads): no changes there.
+        assert statuses(report) == {**{name: "skipped" for name in ALL}, "datasource-store": "changes",
+                                    "pipeline-store-daily": "no-changes"}, report.summary_lines()
+        [store] = [r for r in report.results if r.name == "datasource-store"]
+        assert store.changes == {"add": 1, "change": 0, "destroy": 0}, report.summary_lines()
+    finally:
+        extra.unlink()
+    assert statuses(runner.plan(opts(applied, sandbox=True))) == {name: "skipped" for name in ALL}
+
+
+@pytest.mark.slow
 def test_sandbox_lifecycle_of_the_demo(applied: Path) -> None:
     env_dir = applied
     tree = stack_tree(env_dir)
