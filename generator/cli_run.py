@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from generator import report as change_report
 from generator import runner
 from generator.errors import DfGenError
 
@@ -35,6 +36,38 @@ def _common(func: Callable[..., Any], stack_help: str = "Only this stack and wha
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _check_report_paths(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> tuple[Path, ...]:
+    for path in value:
+        try:
+            change_report.report_format(path)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+    return value
+
+
+def _change_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options plan and apply share: the change report and the git selection (declared once)."""
+    options = [
+        click.option("--changed-since", metavar="REF", default=None,
+                     help="Only stacks whose files differ between git REF and the working tree (rendered "
+                     "stack files, local modules), with their dependants; ignores the local records."),
+        click.option("--report", "reports", multiple=True, metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=Path), callback=_check_report_paths,
+                     help="Write the change report to FILE: .md (for a pull-request comment) or .json "
+                     "(schema: generator/schemas/plan-report.json). Repeatable."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _finish(report: runner.RunReport, options: runner.RunOptions, reports: tuple[Path, ...]) -> None:
+    """Write the reports, print the summary, fail when a stack failed."""
+    change_report.write(reports, report, options)
+    _print_summary(report)
+    _fail_if_failed(report)
 
 
 def _options(env_dir: Path, **kwargs: Any) -> runner.RunOptions:
@@ -63,7 +96,9 @@ def _can_ask() -> bool:
 @click.option("--all", "all_stacks", is_flag=True, help="Plan every stack, also those unchanged since the last apply.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when some plan has changes (as Terraform does).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (shape in the README).")
-def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, **kwargs: Any) -> None:
+@_change_options
+def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, reports: tuple[Path, ...],
+                 **kwargs: Any) -> None:
     """Plan the stacks of ENV_DIR in dependency order; save one plan per stack.
 
     Stacks unchanged since their last apply (same rendered files, module files and
@@ -71,12 +106,14 @@ def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, **kwargs
     A plan that deletes or replaces a stateful resource is flagged (DATA LOSS).
     Exit codes: 0 success, 1 a stack failed, with --detailed-exitcode 2 changes present.
     """
-    report = runner.plan(_options(env_dir, plain=as_json, **kwargs))
+    options = _options(env_dir, plain=as_json, **kwargs)
+    report = runner.plan(options)
     if as_json:
+        change_report.write(reports, report, options)
         click.echo(json.dumps(report.plan_document(), indent=2))
+        _fail_if_failed(report)
     else:
-        _print_summary(report)
-    _fail_if_failed(report)
+        _finish(report, options, reports)
     if detailed_exitcode and report.has_changes:
         sys.exit(2)
 
@@ -90,7 +127,8 @@ def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, **kwargs
 @click.option("--allow-destroy", is_flag=True,
               help="Apply plans that delete or replace stateful resources "
               "(projects, buckets, datasets, tables, keys, topics).")
-def apply_command(env_dir: Path, **kwargs: Any) -> None:
+@_change_options
+def apply_command(env_dir: Path, reports: tuple[Path, ...], **kwargs: Any) -> None:
     """Apply the stacks of ENV_DIR in dependency order.
 
     A saved plan is applied as it is when the stack's inputs have not changed since it was
@@ -105,8 +143,7 @@ def apply_command(env_dir: Path, **kwargs: Any) -> None:
         return click.confirm(f"Apply the changes of {count} stack(s) ({planned.mode})?", default=False)
 
     report = runner.apply(options, confirm if _can_ask() else None)
-    _print_summary(report)
-    _fail_if_failed(report)
+    _finish(report, options, reports)
 
 
 def _common_destroy(func: Callable[..., Any]) -> Callable[..., Any]:

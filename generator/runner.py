@@ -82,6 +82,7 @@ class RunOptions:
     auto_approve: bool = False
     all_stacks: bool = False
     allow_destroy: bool = False
+    changed_since: str | None = None  # a git ref: only stacks whose files changed since (gitchanges)
     terraform_bin: str | None = None
     plain: bool = False  # plain progress lines even on a terminal (--json)
     quiet: bool = False  # no progress at all (tests, benchmarks)
@@ -104,6 +105,7 @@ class StackResult:
     outputs: dict[str, Any] | None = None
     sensitive: frozenset[str] = frozenset()
     waiting: bool = False  # blocked only until an upstream stack is applied (not a failure)
+    summary: PlanSummary | None = None  # what Terraform planned (counts per type, losses)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +120,7 @@ class StackResult:
             "status": self.status,
             "changes": self.changes,
             "destructive": list(self.destructive),
+            "resource_types": self.summary.type_counts() if self.summary and self.changes is not None else {},
         }
         if self.status == FAILED:
             document["error"] = {
@@ -192,7 +195,7 @@ class RunReport:
 
 
 def _changes_text(changes: Mapping[str, int]) -> str:
-    return PlanSummary(changes["add"], changes["change"], changes["destroy"]).text()
+    return PlanSummary(changes["add"], changes["change"], changes["destroy"], imports=changes.get("import", 0)).text()
 
 
 class StackFailed(Exception):
@@ -380,6 +383,11 @@ class _Run:
         self._procs_lock = threading.Lock()
         self._logged: set[str] = set()
 
+    @property
+    def every_stack(self) -> bool:
+        """Run each selected stack, whatever the local records say (--all, --changed-since)."""
+        return self.options.all_stacks or self.options.changed_since is not None
+
     # -------------------------------------------------------------- terraform
 
     def env(self, stack: Stack) -> dict[str, str]:
@@ -499,7 +507,7 @@ class _Run:
         summary = PlanSummary()
         if code == 2:
             summary = summarize(self._show(stack, planfile))
-        meta = {"fingerprint": fp, "changes": summary.counts(), "destructive": list(summary.destructive)}
+        meta = {"fingerprint": fp, **summary.to_meta()}
         self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
         return summary
 
@@ -511,9 +519,7 @@ class _Run:
             return None
         if meta.get("fingerprint") != fp or not self.ws.plan_file(stack.name).is_file():
             return None
-        changes = meta["changes"]
-        return PlanSummary(changes["add"], changes["change"], changes["destroy"],
-                           tuple(meta.get("destructive", ())))
+        return PlanSummary.from_meta(meta)
 
     def drop_plan(self, stack: Stack) -> None:
         self.ws.plan_file(stack.name).unlink(missing_ok=True)
@@ -576,7 +582,7 @@ class _Run:
         fp = self.fingerprint(stack)
         upstream_changes = [n for n in stack.needs if self.results.get(n, None) is not None
                             and self.results[n].status == "changes"]
-        if not self.options.all_stacks and not upstream_changes and self.records.fingerprint(stack.name) == fp:
+        if not self.every_stack and not upstream_changes and self.records.fingerprint(stack.name) == fp:
             self.progress.done(stack.name, "plan", "skipped (unchanged since the last apply)")
             return StackResult(stack.name, stack.kind, "skipped", note="unchanged since the last apply")
         summary = self.make_plan(stack, fp)
@@ -586,8 +592,8 @@ class _Run:
         if summary.destructive:
             text += f"; DATA LOSS ({len(summary.destructive)} stateful resources)"
         self.progress.done(stack.name, "plan", text)
-        return StackResult(stack.name, stack.kind, status, summary.counts() if status == "changes" else
-                           {"add": 0, "change": 0, "destroy": 0}, summary.destructive, note)
+        return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
+                           summary=summary)
 
     def _first_apply_pending(self, stack: Stack) -> str | None:
         """The upstream stack whose outputs this one reads but that was never applied."""
@@ -597,14 +603,15 @@ class _Run:
                 continue
             if upstream.waiting:
                 return name
-            never_applied = upstream.status == "changes" and self.records.fingerprint(name) is None
+            never_applied = (upstream.status == "changes" and self.records.fingerprint(name) is None
+                             and self.options.changed_since is None)  # a CI runner has no records
             if never_applied and name in reads_outputs_of(self.model, stack):
                 return name
         return None
 
     def apply_stack(self, stack: Stack) -> StackResult:
         fp = self.fingerprint(stack)
-        if not self.options.all_stacks and self.records.fingerprint(stack.name) == fp:
+        if not self.every_stack and self.records.fingerprint(stack.name) == fp:
             self.progress.done(stack.name, "apply", "skipped (unchanged since the last apply)")
             return StackResult(stack.name, stack.kind, "skipped", note="unchanged since the last apply")
         summary = self.saved_plan(stack, fp)
@@ -636,7 +643,8 @@ class _Run:
         outputs = self.read_outputs(stack)
         self.records.record(stack.name, fp, outputs_digest(outputs))
         self.progress.done(stack.name, "apply", summary.text() if summary.has_changes else "no changes")
-        return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note)
+        return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
+                           summary=summary)
 
     def _apply_plan(self, stack: Stack, fp: str) -> None:
         # After a transient error the saved plan may be stale: retry by planning again. A
@@ -760,6 +768,11 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         extra = tuple(orphan_stack(env_dir / "stacks" / name) for name in orphans)
         model = Model(model.env_dir, model.prefix, model.stacks + extra)
     names = select_stacks(model, options.stacks, options.only, reverse=reverse)
+    if options.changed_since is not None:
+        from generator.gitchanges import changed_stacks
+
+        changed = changed_stacks(model, options.changed_since)
+        names = [n for n in names if n in changed]
     ws = Workspace(env_dir, options.sandbox)
     with env_lock(env_dir):
         # What a crashed run may have left: overrides would send a GCP run to local state.

@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "data" / "runner"
 def test_recorded_plan_that_drops_a_table_is_destructive() -> None:
     plan = json.loads((DATA / "plan_drops_table.json").read_text())
     summary = summarize(plan)
-    assert summary.counts() == {"add": 0, "change": 2, "destroy": 1}
+    assert summary.counts() == {"add": 0, "change": 2, "replace": 0, "destroy": 1, "import": 0}
     assert summary.destructive == ('module.pipeline.google_bigquery_table.tables["landing-products"]',)
     assert summary.text() == "0 to add, 2 to change, 1 to destroy"
 
@@ -33,9 +33,43 @@ def test_replacements_count_twice_and_only_stateful_types_are_flagged() -> None:
         change("google_project.new", "google_project", "create"),
     ]}
     summary = summarize(plan)
-    assert summary.counts() == {"add": 3, "change": 1, "destroy": 3}
+    assert summary.counts() == {"add": 3, "change": 1, "replace": 2, "destroy": 3, "import": 0}
     assert summary.destructive == ("google_kms_crypto_key.k", "google_storage_bucket.landing")
     assert summary.has_changes
+    assert summary.type_counts() == {
+        "google_kms_crypto_key": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0},
+        "google_project": {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0},
+        "google_pubsub_topic": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0},
+        "google_storage_bucket": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0},
+        "google_storage_bucket_iam_member": {"add": 0, "change": 0, "replace": 0, "destroy": 1, "import": 0},
+    }
+    assert [(loss.address, loss.action) for loss in summary.losses] == [
+        ("google_kms_crypto_key.k", "replace"), ("google_storage_bucket.landing", "replace")]
+
+
+def test_imports_count_apart_and_losses_say_why() -> None:
+    imported = change("google_pubsub_topic.t", "google_pubsub_topic", "no-op")
+    imported["change"]["importing"] = {"id": "projects/p/topics/t"}
+    replaced = change('module.p.google_bigquery_table.tables["orders"]', "google_bigquery_table", "delete", "create")
+    replaced["action_reason"] = "replace_because_cannot_update"
+    replaced["change"]["replace_paths"] = [["schema"]]
+    dropped = change("google_storage_bucket.old", "google_storage_bucket", "delete")
+    dropped["action_reason"] = "delete_because_no_resource_config"
+    summary = summarize({"resource_changes": [imported, replaced, dropped]})
+    assert summary.counts() == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 1}
+    assert summary.text() == "1 to add, 0 to change, 2 to destroy, 1 to import"
+    assert [loss.as_json() for loss in summary.losses] == [
+        {"address": "google_storage_bucket.old", "type": "google_storage_bucket", "action": "delete",
+         "reason": "deleted: no longer in the configuration; a google_storage_bucket holds data or identity "
+                   "that is lost with it"},
+        {"address": 'module.p.google_bigquery_table.tables["orders"]', "type": "google_bigquery_table",
+         "action": "replace",
+         "reason": "replaced: schema cannot be updated in place; a google_bigquery_table holds data or identity "
+                   "that is lost with it"},
+    ]
+    assert PlanSummary.from_meta(summary.to_meta()) == summary
+    # Metadata written before replace/import existed still reads.
+    assert PlanSummary.from_meta({"changes": {"add": 1, "change": 0, "destroy": 0}}).counts()["import"] == 0
 
 
 def test_empty_plan_has_no_changes() -> None:

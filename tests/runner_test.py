@@ -322,7 +322,7 @@ def test_data_loss_guard_flags_and_refuses_without_allow_destroy(demo: Path, fak
     report = runner.plan(opts(demo))
     entry = next(s for s in report.plan_document()["stacks"] if s["name"] == "pipeline-store-daily")
     assert entry["destructive"] == ["module.pipeline.google_bigquery_table.tables[\"curated-orders\"]"]
-    assert entry["changes"] == {"add": 1, "change": 0, "destroy": 2}
+    assert entry["changes"] == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 0}
     assert "DATA LOSS" in "\n".join(report.summary_lines())
 
     engine = fake(dict(script))
