@@ -113,6 +113,31 @@ def tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[st
     return {tag: sorted(tasks) for tag, tasks in sorted(readers.items())}
 
 
+# Project roles that let a persona read BigQuery tables, so query columns that carry policy tags.
+_TABLE_READ_ROLES = ("roles/bigquery.dataViewer", "roles/bigquery.dataEditor", "roles/bigquery.dataOwner")
+
+
+def masked_readers(env: Mapping[str, Any], tag: str) -> list[str]:
+    """Personas that see a masked tag's columns masked: those that read BigQuery tables in
+    some layer and are not fine-grained readers of the tag (its ``readers`` do not list all
+    their members). Without Masked Reader their queries on a tagged column fail; with it
+    BigQuery returns the masked value
+    (https://cloud.google.com/bigquery/docs/column-data-masking-intro). Security reads
+    every tag in full, so it is never a masked reader."""
+    spec = env.get("policy_tags", {}).get("tags", {}).get(tag, {})
+    if "masking" not in spec:
+        return []
+    members = env.get("principals", {})
+    readers = set(spec.get("readers", []))
+    return [
+        persona
+        for persona, layers in persona_roles(env).items()
+        if persona != "security"
+        and any(role in _TABLE_READ_ROLES for roles in layers.values() for role in roles)
+        and not set(members.get(persona, [])) <= readers
+    ]
+
+
 def perimeter_ingress(
     automation: str, landing_project: str, env: Mapping[str, Any], datasources: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:

@@ -241,6 +241,13 @@ def _environment_stack(ctx: _Context) -> Stack:
                             *spec.get("readers", []),
                             *task_readers.get(tag, []),
                         ],
+                        "masking": {
+                            "data_policy_id": naming.data_policy_id(prefix, tag),
+                            "predefined_expression": spec["masking"],
+                            "masked_readers": access.masked_readers(env, tag),
+                        }
+                        if "masking" in spec
+                        else None,
                     }
                 )
                 for tag, spec in taxonomy["tags"].items()

@@ -106,6 +106,12 @@ def taxonomy_name(prefix: str) -> str:
     return f"{prefix} data sensitivity"
 
 
+def data_policy_id(prefix: str, tag: str) -> str:
+    """ID of the BigQuery data masking policy of one policy tag (unique within its project;
+    letters, digits and underscores, as in Google's own examples)."""
+    return _dataset(f"{prefix}_{tag}_masking")
+
+
 def shared_bucket(prefix: str, key: str) -> str:
     """A shared bucket of the environment."""
     return f"{prefix}-{key}"

@@ -24,6 +24,7 @@ from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, load
+from generator.masking import rule_problems
 from generator.resources import SCHEMAS_DIR
 from generator.schedule import date_problem, schedule_problem
 from generator.sqlcheck import view_problem
@@ -296,6 +297,7 @@ def _semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic
     yield from collisions(d, clean)
     yield from _label_rules(d, clean)
     yield from _landing_retention(d, clean)
+    yield from rule_problems(d, clean)
 
 
 def _landing_retention(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:

@@ -105,6 +105,30 @@ def test_no_log_readers_without_a_security_persona(tmp_path: Path) -> None:
     assert "iam" not in args["shared_buckets"]["logs"]
 
 
+def test_masked_tags_get_a_data_policy_and_masked_readers(tmp_path: Path) -> None:
+    # Item 8: the demo masks high with SHA256 and medium with the default masking value.
+    # Data engineers and analysts read tables but are readers of neither tag: they see
+    # masked values. Security reads every tag in full; low is not masked.
+    tags = environment_arguments(copy_demo(tmp_path))["policy_taxonomy"]["tags"]
+    assert tags["high"]["masking"] == {
+        "data_policy_id": "acme_demo_high_masking",
+        "predefined_expression": "SHA256",
+        "masked_readers": ["data_engineers", "analysts"],
+    }
+    assert tags["medium"]["masking"]["predefined_expression"] == "DEFAULT_MASKING_VALUE"
+    assert tags["medium"]["masking"]["data_policy_id"] == "acme_demo_medium_masking"
+    assert "masking" not in tags["low"]
+
+
+def test_a_persona_that_reads_a_tag_in_full_is_not_its_masked_reader(tmp_path: Path) -> None:
+    policy_tags = yaml.safe_load((DEMO / "environment.yaml").read_text())["policy_tags"]
+    policy_tags["tags"]["high"]["readers"].append(ENGINEERS)
+    policy_tags["tags"]["medium"]["readers"] = ["group:analysts@acme.example"]
+    tags = environment_arguments(copy_demo(tmp_path, {"policy_tags": policy_tags}))["policy_taxonomy"]["tags"]
+    assert tags["high"]["masking"]["masked_readers"] == ["analysts"]
+    assert tags["medium"]["masking"]["masked_readers"] == ["data_engineers"]
+
+
 def test_personas_without_members_get_no_roles(tmp_path: Path) -> None:
     args = environment_arguments(copy_demo(tmp_path, {"principals": {"security": ["group:sec@acme.example"]}}))
     assert set(args["persona_roles"]) == {"security"}
@@ -158,6 +182,20 @@ def test_planned_environment_grants(tmp_path: Path) -> None:
     for tag in ("high", "medium"):
         assert after[f'{readers}["{tag}/transformation"]']["role"] == "roles/datacatalog.categoryFineGrainedReader"
     assert f'{readers}["low/transformation"]' not in after
+
+    # Item 8: one data masking policy per masked tag, beside the taxonomy; Masked Reader on it.
+    policies = {a: v for a, v in after.items() if a.startswith(f"{m}google_bigquery_datapolicy_data_policy.")}
+    assert {a.rsplit("[", 1)[1] for a in policies} == {'"high"]', '"medium"]'}
+    high = policies[f'{m}google_bigquery_datapolicy_data_policy.masking["high"]']
+    assert (high["project"], high["location"]) == ("acme-demo-orc", "eu")
+    assert high["data_policy_type"] == "DATA_MASKING_POLICY"
+    assert high["data_masking_policy"] == [{"predefined_expression": "SHA256", "routine": None}]
+    masked = {(v["data_policy_id"], v["member"]) for a, v in after.items()
+              if a.startswith(f"{m}google_bigquery_datapolicy_data_policy_iam_member.")}
+    assert masked == {(f"acme_demo_{tag}_masking", member) for tag in ("high", "medium")
+                      for member in (ENGINEERS, "group:analysts@acme.example")}
+    assert {v["role"] for a, v in after.items() if "datapolicy_data_policy_iam_member" in a} == {
+        "roles/bigquerydatapolicy.maskedReader"}
 
     logs = after[f'{m}google_bigquery_dataset.shared["logs"]']
     assert logs["delete_contents_on_destroy"] is True

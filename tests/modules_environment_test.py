@@ -247,6 +247,14 @@ def test_example_sandbox_cycle(example, tmp_path):
         assert created == {f"{prefix}-{layer}" for layer in LAYERS[1:4]} | {orch}
         assert set(outputs["kms_keys"]) == {"storage", "bigquery", "pubsub", "composer"}
         assert set(outputs["policy_tags"]) == {"high", "medium", "low"}
+        (policy,) = [r["values"] for r in state if r["type"] == "google_bigquery_datapolicy_data_policy"]
+        assert policy["policy_tag"] == outputs["policy_tags"]["high"]
+        # Beside the taxonomy: same location (the example's region), same project.
+        assert f"projects/{orch}/locations/{policy['location']}/taxonomies/" in policy["policy_tag"]
+        assert policy["location"] == "europe-west1" and policy["name"].endswith("/dataPolicies/df_full_high_masking")
+        masked = {r["values"]["member"] for r in state
+                  if r["type"] == "google_bigquery_datapolicy_data_policy_iam_member"}
+        assert masked == {"group:data-engineers@example.com", "group:analysts@example.com"}
         assert set(outputs["shared_buckets"]) == {"audit", "staging"}
         assert outputs["shared_datasets"]["reference"] == {
             "project": f"{prefix}-curated",

@@ -108,6 +108,18 @@ def test_cmek_location_rule() -> None:
     assert eu and 'must be in the location of the data it protects, "europe"' in eu
 
 
+def test_data_policy_location_rule() -> None:
+    tag = "projects/p/locations/eu/taxonomies/1/policyTags/2"
+    policy = {"data_policy_id": "d", "policy_tag": tag, "data_policy_type": "DATA_MASKING_POLICY"}
+    assert rules.check_resource("google_bigquery_datapolicy_data_policy", {**policy, "location": "eu"}) == []
+    (found,) = rules.check_resource("google_bigquery_datapolicy_data_policy", {**policy, "location": "us"})
+    assert found.path == ("location",)
+    assert 'location "us" does not match the location "eu"' in found.message
+    # Unknown at plan (the tag is created in the same apply): checked again at apply.
+    assert rules.check_resource("google_bigquery_datapolicy_data_policy", {**policy, "policy_tag": UNKNOWN,
+                                                                            "location": "us"}) == []
+
+
 def test_rules_skip_unknown_values() -> None:
     assert rules.check_resource("google_storage_bucket", {"name": UNKNOWN}) == []
     found = rules.check_resource("google_storage_bucket", {"name": "Bad", "location": "EU"})

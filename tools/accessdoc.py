@@ -72,6 +72,11 @@ def render() -> str:
         if layers:
             lines.append(f"- task account `{task}`: each tag used by a pipeline table in {', '.join(layers)};")
     lines[-1] = lines[-1][:-1] + "."
+    lines += ["", "Masked policy tags (`roles/bigquerydatapolicy.maskedReader` on the tag's data masking policy):", ""]
+    masked = _env({})
+    masked["policy_tags"] = {"tags": {"t": {"masking": "SHA256"}}}
+    who = ", ".join(f"`{p}`" for p in access.masked_readers(masked, "t"))
+    lines.append(f"- each tag with `masking`: the personas {who}, unless the tag's `readers` list all their members.")
     lines += ["", "Exported audit logs (the log sink's destination):", ""]
     env = _env({})
     persona_of = {m: p for p, members in env["principals"].items() for m in members}

@@ -212,6 +212,19 @@ TYPE_VALUES: dict[str, dict[str, F]] = {
         "name": lambda s, c: f"{s['taxonomy']}/policyTags/{digits('tag:' + str(s.get('display_name')), 18)}",
         "id": lambda s, c: s["name"],
     },
+    # resource_bigquery_datapolicy_data_policy.go: id with the project ID, name with its number.
+    "google_bigquery_datapolicy_data_policy": {
+        "id": lambda s, c: f"projects/{_p(s, c)}/locations/{s['location']}/dataPolicies/{s['data_policy_id']}",
+        "name": lambda s, c: (
+            f"projects/{project_number(_p(s, c))}/locations/{s['location']}/dataPolicies/{s['data_policy_id']}"
+        ),
+    },
+    "google_bigquery_datapolicy_data_policy_iam_member": {
+        "id": lambda s, c: (
+            f"projects/{_p(s, c)}/locations/{s['location']}/dataPolicies/{s['data_policy_id']}"
+            f"/{s['role']}/{s['member']}"
+        ),
+    },
     "google_logging_project_sink": {
         "id": lambda s, c: f"projects/{_p(s, c)}/sinks/{s['name']}",
         "writer_identity": lambda s, c: (

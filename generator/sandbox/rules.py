@@ -150,6 +150,33 @@ def cmek_problem(key_name: str, location: str, what: str) -> str | None:
     return None
 
 
+_TAG_LOCATION = re.compile(r"^projects/[^/]+/locations/([^/]+)/taxonomies/[^/]+/policyTags/[^/]+$")
+
+
+def data_policy_location_problem(cfg: dict[str, Any]) -> str | None:
+    """A data policy outside its policy tag's location. Taxonomies are regional, a data policy
+    is created under projects/P/locations/L and names a policy tag under
+    projects/P/locations/L/taxonomies/T (Data Policy API, projects.locations.dataPolicies:
+    https://cloud.google.com/bigquery/docs/reference/bigquerydatapolicy/rest/v1/projects.locations.dataPolicies;
+    every provider example, resource_bigquery_datapolicy_data_policy_test.go, creates both in
+    one location): the sandbox refuses a policy whose location differs from its tag's."""
+    tag, location = cfg.get("policy_tag"), cfg.get("location")
+    if not (_known_str(tag) and _known_str(location)):
+        return None
+    match = _TAG_LOCATION.match(tag)
+    if match is None:
+        return (
+            f'invalid policy tag "{tag}": expected projects/P/locations/L/taxonomies/T/policyTags/G '
+            "(sandbox rule: data policy tags)"
+        )
+    if match.group(1).lower() != location.lower():
+        return (
+            f'data policy location "{location}" does not match the location "{match.group(1)}" of '
+            f'policy tag "{tag}" (sandbox rule: a data policy is in its policy tag\'s location)'
+        )
+    return None
+
+
 # ------------------------------------------------------------------ per resource type
 
 Check = Callable[[dict[str, Any]], Iterator[Violation]]
@@ -162,6 +189,17 @@ def _attr(name: str, problem: Callable[[str], str | None]) -> Check:
             msg = problem(value)
             if msg:
                 yield Violation((name,), msg)
+
+    return check
+
+
+def _whole(name: str, problem: Callable[[dict[str, Any]], str | None]) -> Check:
+    """A rule on several attributes, reported at ``name``."""
+
+    def check(cfg: dict[str, Any]) -> Iterator[Violation]:
+        msg = problem(cfg)
+        if msg:
+            yield Violation((name,), msg)
 
     return check
 
@@ -299,6 +337,7 @@ RESOURCE_CHECKS: dict[str, list[Check]] = {
     "google_pubsub_subscription": [
         _attr("name", lambda v: topic_name_problem(v, "subscription")),
     ],
+    "google_bigquery_datapolicy_data_policy": [_whole("location", data_policy_location_problem)],
     "google_kms_key_ring": [_attr("name", lambda v: kms_name_problem(v, "key ring"))],
     "google_kms_crypto_key": [_attr("name", lambda v: kms_name_problem(v, "crypto key"))],
 }

@@ -24,6 +24,7 @@ locals {
   ]
   orchestration_services = [
     "artifactregistry.googleapis.com",
+    "bigquerydatapolicy.googleapis.com", # data masking policies live beside the taxonomy
     "composer.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",

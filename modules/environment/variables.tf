@@ -195,13 +195,18 @@ variable "vpc_sc" {
 }
 
 variable "policy_taxonomy" {
-  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists who is granted fine-grained read on the tag: persona names (data_engineers, analysts, security), task names (load, transformation, orchestration: the module's task accounts) or IAM members. Nobody by default."
+  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists who is granted fine-grained read on the tag: persona names (data_engineers, analysts, security), task names (load, transformation, orchestration: the module's task accounts) or IAM members. Nobody by default. masking adds a BigQuery data masking policy to the tag (in the taxonomy's project and location): data_policy_id, one of Google's predefined masking rules, and masked_readers (persona names or IAM members) granted roles/bigquerydatapolicy.maskedReader on it, who read masked values of the tagged columns instead of being refused."
   type = object({
     name        = string
     description = optional(string, "Data Foundation data classification")
     tags = optional(map(object({
       description = optional(string)
       readers     = optional(list(string), [])
+      masking = optional(object({
+        data_policy_id        = string
+        predefined_expression = string
+        masked_readers        = optional(list(string), [])
+      }))
       })), {
       high   = { description = "Highly sensitive data" }
       medium = { description = "Sensitive data" }
@@ -220,6 +225,25 @@ variable "policy_taxonomy" {
       ]
     ]))
     error_message = "policy_taxonomy.tags[*].readers entries must be persona names (data_engineers, analysts, security), task names (load, transformation, orchestration) or IAM members."
+  }
+  validation {
+    # The provider's list (resource_bigquery_datapolicy_data_policy.go), which is Google's
+    # predefined rules: https://cloud.google.com/bigquery/docs/column-data-masking-intro#masking_options
+    condition = var.policy_taxonomy == null || alltrue([
+      for t in try(values(var.policy_taxonomy.tags), []) : t.masking == null || contains(
+        ["SHA256", "ALWAYS_NULL", "DEFAULT_MASKING_VALUE", "LAST_FOUR_CHARACTERS", "FIRST_FOUR_CHARACTERS", "EMAIL_MASK", "DATE_YEAR_MASK"],
+        try(t.masking.predefined_expression, "")
+      )
+    ])
+    error_message = "policy_taxonomy.tags[*].masking.predefined_expression must be one of SHA256, ALWAYS_NULL, DEFAULT_MASKING_VALUE, LAST_FOUR_CHARACTERS, FIRST_FOUR_CHARACTERS, EMAIL_MASK, DATE_YEAR_MASK."
+  }
+  validation {
+    condition = var.policy_taxonomy == null || alltrue(flatten([
+      for t in try(values(var.policy_taxonomy.tags), []) : [
+        for r in try(t.masking.masked_readers, []) : contains(["data_engineers", "analysts", "security"], r) || can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", r))
+      ]
+    ]))
+    error_message = "policy_taxonomy.tags[*].masking.masked_readers entries must be persona names (data_engineers, analysts, security) or IAM members."
   }
 }
 

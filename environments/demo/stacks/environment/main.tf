@@ -106,12 +106,22 @@ module "environment" {
     name = "Acme data sensitivity"
     tags = {
       high = {
-        description = "Direct identifiers (e-mail, phone, birth date)"
+        description = "Direct contact identifiers (e-mail, phone)"
         readers     = ["security", "group:pii-readers@acme.example", "transformation"]
+        masking = {
+          data_policy_id        = "acme_demo_high_masking"
+          predefined_expression = "SHA256"
+          masked_readers        = ["data_engineers", "analysts"]
+        }
       }
       medium = {
-        description = "Indirect identifiers (names, addresses)"
+        description = "Indirect identifiers (names, birth dates, addresses)"
         readers     = ["security", "transformation"]
+        masking = {
+          data_policy_id        = "acme_demo_medium_masking"
+          predefined_expression = "DEFAULT_MASKING_VALUE"
+          masked_readers        = ["data_engineers", "analysts"]
+        }
       }
       low = {
         description = "Business data without personal information"

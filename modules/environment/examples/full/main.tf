@@ -71,7 +71,16 @@ module "environment" {
   policy_taxonomy = {
     name = "df-full-classification"
     tags = {
-      high   = { description = "Personal data", readers = ["security", "transformation"] }
+      high = {
+        description = "Personal data"
+        readers     = ["security", "transformation"]
+        # Data engineers and analysts see the tagged columns hashed instead of being refused.
+        masking = {
+          data_policy_id        = "df_full_high_masking"
+          predefined_expression = "SHA256"
+          masked_readers        = ["data_engineers", "analysts"]
+        }
+      }
       medium = { description = "Confidential", readers = ["security", "data_engineers", "transformation"] }
       low    = { description = "Internal", readers = ["security", "analysts", "group:auditors@example.com"] }
     }
