@@ -194,6 +194,43 @@ def graph(env_dir: Path, fmt: str, as_json: bool) -> None:
     click.echo(format_graph(load_model(env_dir), "json" if as_json else fmt), nl=False)
 
 
+@cli.command()
+@ENV_DIR
+@_format_option("text", "markdown", "json")
+def access(env_dir: Path, fmt: str, as_json: bool) -> None:
+    """Check what each DAG task and persona of ENV_DIR can read and write.
+
+    For each task declared in the pipeline code's tasks.yaml: its identity, the tables
+    and columns its SQL reads and writes, and every permission it needs, granted or
+    missing (with the role to grant, the resource and the column). For each persona: the
+    tables and views it reads, and its tagged columns raw, masked or denied. Exits 1 when a
+    task lacks a permission or a persona reads tagged data its tag does not list. The JSON
+    shape is documented in generator/analysis/report.py and the README.
+    """
+    from generator.analysis.report import access_report, format_report
+
+    report = access_report(env_dir)
+    click.echo(format_report(report, "json" if as_json else fmt), nl=False)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@ENV_DIR
+@_format_option("mermaid", "dot", "json")
+def lineage(env_dir: Path, fmt: str, as_json: bool) -> None:
+    """Print the column lineage of ENV_DIR's pipelines: landing -> curated -> exposure.
+
+    Built from the SQL of every declared task and view; tagged columns (and columns
+    computed from them) are marked. Formats: mermaid (default), dot or json ({"columns":
+    [{"id", "table", "column", "layer", "pipeline", "kind", "tag", "tagged_sources"}],
+    "edges": [{"from", "to", "via"}]}).
+    """
+    from generator.analysis.lineage import format_lineage, lineage_of
+
+    click.echo(format_lineage(lineage_of(env_dir), "json" if as_json else fmt), nl=False)
+
+
 def _register() -> None:
     from generator.cli_run import apply_command, destroy_command, output_command, plan_command
     from generator.cli_terraform import terraform_command, version_command

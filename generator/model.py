@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from generator import access, naming
+from generator import access, naming, tasks
 from generator.access import TASK_PROJECT
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem, special_file_problem
@@ -522,6 +522,9 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             for scan_id, scan in scans.items()
         ],
     }
+    # The DAG's tasks, from the code's tasks.yaml: the DAG template builds its operators
+    # from this list, and `df-gen access` checks the grants of the same list.
+    context["tasks"] = [{"id": t.id, "spec": t.dag_entry()} for t in tasks.expand(code_dir, data)]
     jinja = _code_environment(code_dir)
     view_sql = {view["sql"] for view in data.get("views", {}).values()}
     uploads: dict[str, Any] = {}

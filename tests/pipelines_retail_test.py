@@ -38,6 +38,7 @@ import pytest
 import yaml
 
 from generator import jinja as df_gen_jinja
+from generator import tasks as df_gen_tasks
 
 # sqlglot (BigQuery parser) is a test dependency; DuckDB is optional, see Warehouse.
 sqlglot = pytest.importorskip("sqlglot")
@@ -87,6 +88,14 @@ CONTEXT: dict[str, Any] = {
         ),
     ],
 }
+# The DAG's tasks, expanded from the code's tasks.yaml the way the model does it.
+CONTEXT["tasks"] = [
+    {"id": t.id, "spec": t.dag_entry()}
+    for t in df_gen_tasks.expand(CODE, {
+        "tables": {layer: {n: {} for n in ENTITIES} for layer in ("landing", "curated")},
+        "data_quality": {f"{q['layer']}.{q['table']}": {} for q in CONTEXT["quality"]},
+    })
+]
 # Airflow Variables that the environment module sets on Composer (AIRFLOW_VAR_*).
 AIRFLOW_VARIABLES = {
     "df_landing_project": "dfd-landing",
@@ -213,6 +222,7 @@ def test_rendered_dag_compiles_with_the_fixed_settings() -> None:
         and isinstance(node.targets[0], ast.Name)
         and node.targets[0].id.isupper()
         and not isinstance(node.value, ast.Call | ast.BinOp)
+        and node.targets[0].id not in ("ACCOUNTS", "PROJECTS")  # built from Variables
     }
     params = next(
         node.value
@@ -229,7 +239,13 @@ def test_rendered_dag_compiles_with_the_fixed_settings() -> None:
     assert constants["START_DATE"] == "2024-01-01"
     assert constants["RETRIES"] == 2
     assert constants["LANDING_TABLES"] == {n: f"{n}/" for n in ENTITIES}
-    assert constants["CURATED_TABLES"] == list(ENTITIES)
+    assert {k for k, v in constants["TASKS"].items() if v["kind"] == "query"} == {
+        f"transform_{n}" for n in ENTITIES
+    }
+    assert constants["TASKS"]["transform_orders"] == {
+        "kind": "query", "identity": "transformation", "project": "processing", "layer": "curated",
+        "table": "orders", "sql": "orders.sql",
+    }
     assert constants["DATASETS"]["curated"] == "dfd-curated.sales_curated"
     assert constants["PARAMS"] == CONTEXT["variables"]
     assert constants["QUALITY"] == CONTEXT["quality"]
@@ -293,6 +309,9 @@ class _TaskFlow:
 
     def override(self, task_id: str) -> _TaskFlow:
         return _TaskFlow(self.function, task_id)
+
+    def partial(self, **kwargs: Any) -> Any:
+        return types.SimpleNamespace(expand=lambda **more: self.expand(**kwargs, **more))
 
     def expand(self, **kwargs: Any) -> _Task:
         mapped = type("@task", (_Task,), {})(self.task_id, mapped=True, **kwargs)
@@ -476,6 +495,7 @@ def test_dag_loads_exactly_the_sensed_files_and_archives_them(stub_dag: dict[str
         assert load.kwargs["project_id"] == "dfd-landing"
         assert load.kwargs["location"] == "EU"
         assert archive.mapped and archive.kwargs["name"].task is wait
+        assert archive.kwargs["account"] == LOAD_SA
         assert archive.function is stub_dag["archive"].function
 
 
@@ -485,16 +505,16 @@ def test_archive_moves_each_delivery_under_its_own_run(stub_dag: dict[str, Any])
     name = "customers/customers-20250101.csv"
     first, second = "scheduled__2025-01-01T03:00:00+00:00", "manual__2025-01-02T09:12:00+00:00"
     GCS.objects[landing][name] = "delivery 1"
-    assert archive(name, run_id=first) == f"{first}/{name}"
+    assert archive(name, LOAD_SA, run_id=first) == f"{first}/{name}"
     GCS.objects[landing][name] = "delivery 2"
-    assert archive(name, run_id=second) == f"{second}/{name}"
+    assert archive(name, LOAD_SA, run_id=second) == f"{second}/{name}"
     assert GCS.objects[landing] == {}
     assert GCS.objects[kept] == {f"{first}/{name}": "delivery 1", f"{second}/{name}": "delivery 2"}
     assert GCS.identities == {LOAD_SA}
     # Every archived object keeps its own name: none was replaced (GCS would refuse it).
     GCS.objects[landing][name] = "delivery 3"
     with pytest.raises(ValueError, match="run id"):
-        archive(name)
+        archive(name, LOAD_SA)
 
 
 def test_archive_retry_after_a_failed_delete_keeps_the_archived_copy(
@@ -505,9 +525,9 @@ def test_archive_retry_after_a_failed_delete_keeps_the_archived_copy(
     GCS.objects[landing][name] = "orders"
     GCS.fail_next_delete = True
     with pytest.raises(ConnectionError):
-        archive(name, run_id=run)
+        archive(name, LOAD_SA, run_id=run)
     # The retry finds the archived copy (which it could not replace) and deletes the file.
-    assert archive(name, run_id=run) == f"{run}/{name}"
+    assert archive(name, LOAD_SA, run_id=run) == f"{run}/{name}"
     assert GCS.objects == {landing: {}, kept: {f"{run}/{name}": "orders"}}
 
 

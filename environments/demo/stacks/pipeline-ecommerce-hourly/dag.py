@@ -18,8 +18,9 @@ For each landing table (customers, products, orders):
    is archived as `<run id>/<its landing name>`: the archive bucket's retention policy
    forbids replacing an object, so a re-delivered name must never meet its earlier copy.
 
-Loading and archiving impersonate the load service account; transformations and checks
-impersonate the transformation service account. Project IDs, location and service
+Which account each task impersonates, and the SQL it runs, is declared in the pipeline
+code's `tasks.yaml` (rendered below as `TASKS`): loading and archiving impersonate the load
+service account; transformations and checks the transformation service account. Project IDs, location and service
 accounts come from the Airflow Variables that the environment sets on Composer
 (`AIRFLOW_VAR_DF_*`). The aggregated exposure view is created by Terraform, not here.
 """
@@ -68,12 +69,26 @@ LANDING_TABLES = {
     "orders": "orders/",
     "products": "products/",
 }
-# Curated tables, each built by `<SQL_FOLDER>/<table>.sql`.
-CURATED_TABLES = [
-    "customers",
-    "orders",
-    "products",
-]
+# The DAG's tasks, declared in the pipeline code's tasks.yaml and expanded by df-gen:
+# task ID -> what it does (kind), the task service account it impersonates (identity), its
+# table and the SQL file it runs (relative to SQL_FOLDER). `df-gen access` checks the grants
+# of this same list, so what runs and what is checked cannot drift apart.
+TASKS = {
+    "wait_customers": {"identity": "load", "kind": "wait_for_files", "layer": "landing", "table": "customers"},
+    "wait_orders": {"identity": "load", "kind": "wait_for_files", "layer": "landing", "table": "orders"},
+    "wait_products": {"identity": "load", "kind": "wait_for_files", "layer": "landing", "table": "products"},
+    "load_customers": {"identity": "load", "kind": "load_files", "layer": "landing", "project": "landing", "table": "customers"},
+    "load_orders": {"identity": "load", "kind": "load_files", "layer": "landing", "project": "landing", "table": "orders"},
+    "load_products": {"identity": "load", "kind": "load_files", "layer": "landing", "project": "landing", "table": "products"},
+    "check_curated_orders": {"identity": "transformation", "kind": "quality_scan", "layer": "curated", "table": "orders"},
+    "transform_customers": {"identity": "transformation", "kind": "query", "layer": "curated", "project": "processing", "sql": "customers.sql", "table": "customers"},
+    "transform_orders": {"identity": "transformation", "kind": "query", "layer": "curated", "project": "processing", "sql": "orders.sql", "table": "orders"},
+    "transform_products": {"identity": "transformation", "kind": "query", "layer": "curated", "project": "processing", "sql": "products.sql", "table": "products"},
+    "check_orders_references": {"identity": "transformation", "kind": "check_query", "project": "processing", "sql": "checks/orders_references.sql"},
+    "archive_customers": {"identity": "load", "kind": "archive_files", "layer": "landing", "table": "customers"},
+    "archive_orders": {"identity": "load", "kind": "archive_files", "layer": "landing", "table": "orders"},
+    "archive_products": {"identity": "load", "kind": "archive_files", "layer": "landing", "table": "products"},
+}
 SQL_FOLDER = "ecommerce-hourly/sql"
 # Dataplex data-quality scans (created by Terraform from the descriptor's data_quality),
 # each run once its table is written.
@@ -98,11 +113,11 @@ LANDING_PROJECT = Variable.get("df_landing_project")
 PROCESSING_PROJECT = Variable.get("df_processing_project")
 LOAD_SA = Variable.get("df_load_sa")
 TRANSFORMATION_SA = Variable.get("df_transformation_sa")
+# The account each declared identity impersonates, and the projects jobs run in.
+ACCOUNTS = {"load": LOAD_SA, "transformation": TRANSFORMATION_SA}
+PROJECTS = {"landing": LANDING_PROJECT, "processing": PROCESSING_PROJECT}
 
 SQL_DIR = Path(__file__).resolve().parent / SQL_FOLDER
-# Checks across tables (e.g. foreign keys): one query per file, run after every
-# transformation; each must return one row of TRUE values.
-CHECK_FILES = sorted((SQL_DIR / "checks").glob("*.sql"))
 # Poke rarely and free the worker slot between pokes; the wait is bounded so that a run
 # without files ends (max_active_runs=1 would otherwise hold back the next runs).
 SENSOR_POKE = timedelta(minutes=5)
@@ -116,6 +131,11 @@ def table_id(layer: str, table: str) -> str:
     return f"{DATASETS[layer]}.{table}"
 
 
+def declared(kind: str) -> list[tuple[str, dict]]:
+    """The declared tasks of one kind, as (task ID, declaration) pairs."""
+    return [(task_id, spec) for task_id, spec in TASKS.items() if spec["kind"] == kind]
+
+
 def archive_name(run_id: str, name: str) -> str:
     """The archive object of landing object `name` moved by run `run_id`.
 
@@ -127,7 +147,7 @@ def archive_name(run_id: str, name: str) -> str:
 
 
 @task
-def archive(name: str, run_id: str | None = None) -> str:
+def archive(name: str, account: str, run_id: str | None = None) -> str:
     """Move one loaded landing object to the archive bucket; return its archive name.
 
     Safe to retry: an archive object already written by an earlier try of this run is
@@ -136,7 +156,7 @@ def archive(name: str, run_id: str | None = None) -> str:
     if run_id is None:
         raise ValueError("archive needs the run id from the task context")
     target = archive_name(run_id, name)
-    hook = GCSHook(impersonation_chain=LOAD_SA)
+    hook = GCSHook(impersonation_chain=account)
     if not hook.exists(ARCHIVE_BUCKET, target):
         # rewrite, not copy: it also completes for large objects and across storage classes.
         hook.rewrite(LANDING_BUCKET, name, ARCHIVE_BUCKET, target)
@@ -168,19 +188,23 @@ with DAG(
 ) as dag:
     producers = {}
     landed = {}
-    for table, prefix in LANDING_TABLES.items():
-        wait = GCSObjectsWithPrefixExistenceSensor(
-            task_id=f"wait_{table}",
+    for task_id, spec in declared("wait_for_files"):
+        table = spec["table"]
+        landed[table] = GCSObjectsWithPrefixExistenceSensor(
+            task_id=task_id,
             bucket=LANDING_BUCKET,
-            prefix=prefix,
-            impersonation_chain=LOAD_SA,
+            prefix=LANDING_TABLES[table],
+            impersonation_chain=ACCOUNTS[spec["identity"]],
             mode="reschedule",
             poke_interval=SENSOR_POKE.total_seconds(),
             timeout=SENSOR_TIMEOUT.total_seconds(),
             soft_fail=SKIP_WITHOUT_FILES,
         )
+    for task_id, spec in declared("load_files"):
+        table = spec["table"]
+        wait = landed[table]
         load = GCSToBigQueryOperator(
-            task_id=f"load_{table}",
+            task_id=task_id,
             bucket=LANDING_BUCKET,
             # Exactly the objects the sensor found, so a file arriving mid-run waits for
             # the next run instead of being archived unloaded.
@@ -193,26 +217,26 @@ with DAG(
             autodetect=None,
             create_disposition="CREATE_NEVER",
             write_disposition="WRITE_APPEND",
-            project_id=LANDING_PROJECT,
+            project_id=PROJECTS[spec["project"]],
             location=LOCATION,
-            impersonation_chain=LOAD_SA,
+            impersonation_chain=ACCOUNTS[spec["identity"]],
         )
         wait >> load
-        landed[table] = wait
         producers[("landing", table)] = load
 
-    for table in CURATED_TABLES:
+    for task_id, spec in declared("query"):
+        table = spec["table"]
         transform = BigQueryInsertJobOperator(
-            task_id=f"transform_{table}",
+            task_id=task_id,
             configuration={
                 "query": {
-                    "query": (SQL_DIR / f"{table}.sql").read_text(encoding="utf-8"),
+                    "query": (SQL_DIR / spec["sql"]).read_text(encoding="utf-8"),
                     "useLegacySql": False,
                 }
             },
-            project_id=PROCESSING_PROJECT,
+            project_id=PROJECTS[spec["project"]],
             location=LOCATION,
-            impersonation_chain=TRANSFORMATION_SA,
+            impersonation_chain=ACCOUNTS[spec["identity"]],
         )
         # A curated table is built from the landing table of the same name, or from all
         # of them when there is none.
@@ -222,41 +246,49 @@ with DAG(
 
     # Tasks that must succeed before a landing table's files may be archived.
     finals = {key: [task] for key, task in producers.items()}
-    for check in QUALITY:
-        key = (check["layer"], check["table"])
+    scans = {(check["layer"], check["table"]): check for check in QUALITY}
+    for task_id, spec in declared("quality_scan"):
+        key = (spec["layer"], spec["table"])
+        check = scans[key]
         check_task = DataplexRunDataQualityScanOperator(
-            task_id=f"check_{check['layer']}_{check['table']}",
+            task_id=task_id,
             project_id=check["project"],
             region=check["region"],
             data_scan_id=check["scan_id"],
             # Wait for the job and fail the task when a rule does not pass.
             fail_on_dq_failure=True,
             result_timeout=QUALITY_TIMEOUT.total_seconds(),
-            impersonation_chain=TRANSFORMATION_SA,
+            impersonation_chain=ACCOUNTS[spec["identity"]],
         )
         producers[key] >> check_task
         finals[key] = [check_task]
         # A transformation reads a landing table only once that table passed its checks.
-        if check["layer"] == "landing" and ("curated", check["table"]) in producers:
-            check_task >> producers[("curated", check["table"])]
+        if key[0] == "landing" and ("curated", key[1]) in producers:
+            check_task >> producers[("curated", key[1])]
 
+    # Checks across tables (e.g. foreign keys), run after every transformation; each must
+    # return one row of TRUE values.
     gates = []
-    for path in CHECK_FILES:
+    for task_id, spec in declared("check_query"):
         gate = BigQueryCheckOperator(
-            task_id=f"check_{path.stem}",
-            sql=path.read_text(encoding="utf-8"),
+            task_id=task_id,
+            sql=(SQL_DIR / spec["sql"]).read_text(encoding="utf-8"),
             use_legacy_sql=False,
-            project_id=PROCESSING_PROJECT,
+            project_id=PROJECTS[spec["project"]],
             location=LOCATION,
-            impersonation_chain=TRANSFORMATION_SA,
+            impersonation_chain=ACCOUNTS[spec["identity"]],
         )
         [task for (layer, _), task in producers.items() if layer == "curated"] >> gate
         gates.append(gate)
 
-    for table, wait in landed.items():
+    for task_id, spec in declared("archive_files"):
+        table = spec["table"]
+        wait = landed[table]
         # One mapped task instance per loaded file: the move is exact and a retry only
         # repeats the files that failed.
-        moved = archive.override(task_id=f"archive_{table}").expand(name=wait.output)
+        moved = archive.override(task_id=task_id).partial(account=ACCOUNTS[spec["identity"]]).expand(
+            name=wait.output
+        )
         finals.get(("curated", table), finals[("landing", table)]) >> moved
         finals[("landing", table)] >> moved
         gates >> moved

@@ -1,0 +1,241 @@
+"""``df-gen access`` and ``df-gen lineage`` on the demo and on mutated copies of it.
+
+Each mutation is one mistake a data engineer makes; the report must name the task or
+persona, the resource, the column and the missing role.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator.analysis import grants as access_model
+from generator.analysis import report as access_report
+from generator.analysis import sql
+from generator.analysis.lineage import lineage_of
+from generator.cli import cli
+from generator.model import Model, build
+from generator.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+STORE_CUSTOMERS = "acme-demo-cur.acme_demo_store_curated.customers"
+
+
+def copy_demo(base: Path) -> Path:
+    env_dir = base / "environments" / "demo"
+    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
+    shutil.copytree(ROOT / "pipelines", base / "pipelines")
+    return env_dir
+
+
+def edit_yaml(path: Path, change: Any) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def problems(env_dir: Path) -> list[dict[str, Any]]:
+    result = run("access", str(env_dir), "--json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == (0 if document["ok"] else 1)
+    return list(document["problems"])
+
+
+# ------------------------------------------------------------------ the demo
+
+
+def test_demo_tasks_have_what_they_need_and_no_persona_reads_unlisted_tags() -> None:
+    result = run("access", str(DEMO), "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True and document["problems"] == []
+    tasks = {(t["pipeline"], t["task"]): t for t in document["tasks"]}
+    merge = tasks[("store-daily", "transform_customers")]
+    assert merge["identity"] == "transformation"
+    assert merge["writes"]["table"] == STORE_CUSTOMERS
+    assert set(merge["reads"]["acme-demo-lnd.acme_demo_store_landing.customers"]) >= {"email", "full_name"}
+    tag_needs = {n["column"]: n for n in merge["needs"] if n["permission"] == "datacatalog.categories.fineGrainedGet"}
+    assert set(tag_needs) == {f"acme-demo-lnd.acme_demo_store_landing.customers.{c}"
+                              for c in ("full_name", "email", "phone", "birth_date")}
+    assert all(n["allowed"] and n["granted_by"]["role"] == access_model.FINE_GRAINED_READER
+               for n in tag_needs.values())
+    # Every task of both pipelines is checked, with its declared kind.
+    assert {t["kind"] for t in document["tasks"]} == {
+        "wait_for_files", "load_files", "query", "check_query", "quality_scan", "archive_files"}
+    analysts = next(p for p in document["personas"] if p["persona"] == "analysts")
+    assert {t["table"].split(".", 1)[1] for t in analysts["tables"]} == {
+        "acme_demo_store_exposure.sales_by_product_day", "acme_demo_ecommerce_exposure.sales_by_product_day"}
+
+
+def test_text_and_markdown_formats() -> None:
+    text = run("access", str(DEMO))
+    assert text.exit_code == 0 and "transform_customers" in text.stdout and "Personas" in text.stdout
+    markdown = run("access", str(DEMO), "--format", "markdown")
+    assert "| store-daily | `transform_customers` | transformation |" in markdown.stdout
+
+
+# ------------------------------------------------------------------ mutations
+
+
+def _replace_argument(model: Model, stack_name: str, change: Any) -> Model:
+    stacks = []
+    for stack in model.stacks:
+        if stack.name == stack_name:
+            arguments = copy.deepcopy(dict(stack.arguments))
+            change(arguments)
+            stack = dataclasses.replace(stack, arguments=MappingProxyType(arguments))
+        stacks.append(stack)
+    return dataclasses.replace(model, stacks=tuple(stacks))
+
+
+def test_dropped_tag_reader_grant_is_a_missing_role_of_the_merge() -> None:
+    descriptors = validate(DEMO)
+
+    def drop(arguments: dict[str, Any]) -> None:
+        readers = arguments["policy_taxonomy"]["tags"]["high"]["readers"]
+        readers.remove("transformation")
+
+    model = _replace_argument(build(descriptors), "environment", drop)
+    report = access_report.report_for(descriptors, model)
+    found = {(p.pipeline, p.task, p.resource, p.column, p.missing_role) for p in report.problems}
+    assert ("store-daily", "transform_customers", "policyTags/high",
+            "acme-demo-lnd.acme_demo_store_landing.customers.email",
+            "roles/datacatalog.categoryFineGrainedReader") in found
+    # medium is still granted: only the high columns are reported.
+    assert not any(p.column.endswith(".full_name") for p in report.problems)
+    assert all(p.kind == "task-missing-role" for p in report.problems)
+
+
+def test_analysts_given_data_viewer_on_curated_read_tagged_columns(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    edit_yaml(env_dir / "datasources" / "store.yaml", lambda d: d["datasets"]["curated"].setdefault("iam", {})
+              .setdefault("roles/bigquery.dataViewer", []).append("group:analysts@acme.example"))
+    found = [p for p in problems(env_dir) if p["persona"] == "analysts"]
+    assert {(p["kind"], p["resource"], p["column"], p["missing_role"]) for p in found} == {
+        ("direct-tagged-read", "projects/acme-demo-cur/datasets/acme_demo_store_curated/tables/customers",
+         f"{STORE_CUSTOMERS}.{column}", "roles/datacatalog.categoryFineGrainedReader")
+        for column in ("full_name", "email", "phone", "birth_date")
+    }
+    assert "roles/bigquery.dataViewer on projects/acme-demo-cur/datasets/acme_demo_store_curated" in found[0]["message"]
+
+
+def test_sql_reading_another_data_sources_dataset_is_a_missing_role(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    check = tmp_path / "pipelines" / "retail" / "sql" / "checks" / "foreign.sql.j2"
+    check.write_text("SELECT COUNT(email) > 0 AS has_mail\n"
+                     "FROM `acme-demo-lnd.acme_demo_ecommerce_landing.customers`\n")
+    found = problems(env_dir)
+    assert [(p["pipeline"], p["task"], p["resource"], p["missing_role"]) for p in found] == [
+        ("store-daily", "check_foreign",
+         "projects/acme-demo-lnd/datasets/acme_demo_ecommerce_landing/tables/customers",
+         "roles/bigquery.dataViewer"),
+    ]
+    assert "granted only for data source 'ecommerce'" in found[0]["message"]
+
+
+def test_view_exposing_a_tagged_column_is_reported_per_persona(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    view = tmp_path / "pipelines" / "retail" / "sql" / "views" / "sales_by_product_day.sql.j2"
+    text = view.read_text()
+    view.write_text(text.replace("  COUNTIF(o.status = 'returned') AS returned_count\n",
+                                 "  COUNTIF(o.status = 'returned') AS returned_count,\n"
+                                 "  ANY_VALUE(c.email) AS a_customer_email\n"))
+    found = [p for p in problems(env_dir) if p["kind"] == "view-exposes-tag"]
+    assert ("analysts", "policyTags/high",
+            "acme-demo-exp.acme_demo_store_exposure.sales_by_product_day.a_customer_email",
+            "roles/datacatalog.categoryFineGrainedReader") in {
+        (p["persona"], p["resource"], p["column"], p["missing_role"]) for p in found}
+
+
+def test_sql_sqlglot_cannot_parse_is_one_line_with_file_and_line(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    broken = tmp_path / "pipelines" / "retail" / "sql" / "checks" / "broken.sql.j2"
+    broken.write_text("SELECT 1 AS ok\nFROM (SELECT\n")
+    result = run("access", str(env_dir))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].startswith(f"{broken}:") or "broken.sql.j2:" in lines[0]
+    assert "error: task 'check_broken' of pipeline" in lines[0]
+
+
+# ------------------------------------------------------------------ lineage
+
+
+def test_every_exposure_column_traces_back_to_landing_columns() -> None:
+    lineage = lineage_of(DEMO)
+    upstream: dict[str, set[str]] = {}
+    for edge in lineage.edges:
+        upstream.setdefault(edge["to"], set()).add(edge["from"])
+    layer = {c["id"]: c["layer"] for c in lineage.columns}
+
+    def landing(column: str) -> set[str]:
+        if layer.get(column) == "landing":
+            return {column}
+        return set().union(*(landing(s) for s in upstream.get(column, ()))) if upstream.get(column) else set()
+
+    exposure = [c for c in lineage.columns if c["layer"] == "exposure"]
+    assert len(exposure) == 16  # two views of eight columns
+    for column in exposure:
+        assert landing(column["id"]), f"{column['id']} does not reach landing"
+    revenue = "acme-demo-exp.acme_demo_store_exposure.sales_by_product_day.revenue_eur"
+    assert landing(revenue) == {"acme-demo-lnd.acme_demo_store_landing.orders.quantity",
+                                "acme-demo-lnd.acme_demo_store_landing.orders.unit_price"}
+    email = next(c for c in lineage.columns if c["id"] == f"{STORE_CUSTOMERS}.email")
+    assert email["tag"] == "high" and email["tagged_sources"] == ["high"]
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot", "json"])
+def test_lineage_formats(fmt: str) -> None:
+    result = run("lineage", str(DEMO), "--format", fmt)
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        document = json.loads(result.stdout)
+        assert {"columns", "edges"} == set(document)
+    elif fmt == "dot":
+        assert result.stdout.startswith("digraph lineage {")
+    else:
+        assert result.stdout.startswith("flowchart LR") and "class " in result.stdout
+
+
+# ------------------------------------------------------------------ the SQL analysis
+
+
+def test_merge_reads_what_it_scans_and_not_what_it_only_assigns() -> None:
+    schema = {"p": {"d": {"t": {"id": "STRING", "secret": "STRING", "note": "STRING"},
+                          "s": {"id": "STRING", "secret": "STRING"}}}}
+    analysis = sql.analyse(
+        "MERGE `p.d.t` AS target USING (SELECT id, secret FROM `p.d.s`) AS source ON target.id = source.id "
+        "WHEN MATCHED THEN UPDATE SET secret = source.secret "
+        "WHEN NOT MATCHED THEN INSERT (id, secret) VALUES (source.id, source.secret)", schema)
+    assert analysis.reads == {("p.d.t", "id"), ("p.d.s", "id"), ("p.d.s", "secret")}
+    assert analysis.writes == {"id", "secret"}
+    assert analysis.lineage["secret"] == {("p.d.s", "secret")}
+
+
+def test_datasource_grant_tables_mirror_the_module() -> None:
+    """modules/datasource/iam.tf's bucket_grants and dataset_grants, as the access model reads them."""
+    import re
+
+    text = (ROOT / "modules" / "datasource" / "iam.tf").read_text()
+    pattern = r'\{ (bucket|layer) = "(\w+)", role = "([\w./]+)", who = (\[[^\]]*\]|local\.external_keys) \}'
+    # The module names the external writers by the local list external_keys.
+    found = {(kind, where, role, tuple(re.findall(r'"([\w:]+)"', who)) or ("external",))
+             for kind, where, role, who in re.findall(pattern, text)}
+    expected = {("bucket", b, r, who) for b, r, who in access_model.DATASOURCE_BUCKET_GRANTS}
+    expected |= {("layer", lyr, r, who) for lyr, r, who in access_model.DATASOURCE_DATASET_GRANTS}
+    assert len(found) == 11 and found == expected
