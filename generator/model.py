@@ -159,6 +159,7 @@ def _environment_stack(ctx: _Context) -> Stack:
                 "project_id": ctx.projects[layer],
                 "create": "existing" not in env["projects"][layer],
                 "services": env["projects"][layer].get("services") or None,
+                "labels": env["projects"][layer].get("labels") or None,
             }
         )
         for layer in naming.LAYERS

@@ -359,6 +359,9 @@ def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnos
                                   f"Google Cloud allows at most {naming.MAX_LABELS} per resource", key=True)
 
     yield from too_many(env, ("labels",), "environment", ("the environment", env_labels))
+    for layer in naming.LAYERS:
+        yield from too_many(env, ("projects", layer, "labels"), "environment", ("the environment", env_labels),
+                            ("the project", set(env.data["projects"][layer].get("labels", {}))))
     for key, bucket in sorted(env.data.get("shared", {}).get("buckets", {}).items()):
         yield from too_many(env, ("shared", "buckets", key, "labels"), "environment",
                             ("the environment", env_labels), ("the bucket", set(bucket.get("labels", {}))))
@@ -388,6 +391,12 @@ def _environment_rules(env: Document) -> Iterator[Diagnostic]:
     for layer in created:
         yield from _name_rule(env, ("projects", layer), "project",
                               naming.project_id(prefix, layer), f"project ID of the {layer} layer")
+    for layer in naming.LAYERS:
+        if "existing" in data["projects"][layer] and "labels" in data["projects"][layer]:
+            yield env.error(("projects", layer, "labels"),
+                            f"projects.{layer}.labels: the {layer} project is adopted ('existing'); df-gen "
+                            "only adds IAM members to it and never sets its labels", key=True,
+                            hint="label the project where it is managed, or drop 'existing' to create it")
     if created and "organization" not in data:
         yield env.error(("projects", created[0]),
                         f"projects.{created[0]}: a created project needs 'organization' "

@@ -114,3 +114,19 @@ def test_dlp_inspects_every_table_of_the_pipeline_and_saves_findings(tmp_path: P
         "dataset_id": "acme_demo_store_curated",
         "table_id": "dlp_findings_store_daily",
     }
+
+
+# --- project labels (issue 11, item 13) --------------------------------------------------
+
+
+def test_project_labels_reach_the_environment_module(tmp_path: Path) -> None:
+    # projects.<layer>.labels used to validate and be dropped; the module now merges them
+    # into the created project's labels (modules/environment/projects.tf).
+    def label(env: dict[str, Any]) -> None:
+        env["projects"]["curated"]["labels"] = {"cost-center": "dwh"}
+
+    projects = load_model(demo_copy(tmp_path, environment=label)).stack("environment").arguments["projects"]
+    assert projects["curated"]["labels"] == {"cost-center": "dwh"}
+    assert "labels" not in projects["landing"]
+    tf = (ROOT / "modules" / "environment" / "projects.tf").read_text(encoding="utf-8")
+    assert "labels          = merge(local.labels, each.value.labels, { layer = each.key })" in tf

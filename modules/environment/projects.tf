@@ -13,7 +13,7 @@ resource "google_project" "this" {
   folder_id       = startswith(local.parent, "folders/") ? trimprefix(local.parent, "folders/") : null
   org_id          = startswith(local.parent, "organizations/") ? trimprefix(local.parent, "organizations/") : null
   billing_account = var.billing_account
-  labels          = merge(local.labels, { layer = each.key })
+  labels          = merge(local.labels, each.value.labels, { layer = each.key })
   deletion_policy = var.project_deletion_policy
   # The default network has permissive firewall rules; the module builds its own VPC. To
   # delete it the provider enables the Compute Engine API, which creates the default compute

@@ -1,9 +1,10 @@
 variable "projects" {
-  description = "Layer projects keyed by layer (landing, processing, curated, exposure, orchestration). `create = false` adopts an existing project: the module then only adds IAM members, never replaces policies. `services` lists extra APIs enabled on top of the module's defaults."
+  description = "Layer projects keyed by layer (landing, processing, curated, exposure, orchestration). `create = false` adopts an existing project: the module then only adds IAM members, never replaces policies. `services` lists extra APIs enabled on top of the module's defaults. `labels` are added to a created project's labels (over the module's `labels`); an adopted project's labels stay its owner's."
   type = map(object({
     project_id = string
     create     = optional(bool, true)
     services   = optional(list(string), [])
+    labels     = optional(map(string), {})
   }))
   nullable = false
   validation {
