@@ -421,6 +421,17 @@ def _environment_rules(env: Document) -> Iterator[Diagnostic]:
                               naming.shared_dataset(prefix, key), "dataset ID")
     if "monitoring" in data and "composer" not in data:
         yield env.error(("monitoring",), "monitoring: alerts need a composer environment")
+    # Whoever impersonates a task account reads and writes what it does (personal columns
+    # included), beyond the data engineers' own roles: only listed data engineers may.
+    engineers = set(data.get("principals", {}).get("data_engineers", []))
+    for task, members in sorted(data.get("access", {}).get("impersonation", {}).items()):
+        for index, member in enumerate(members):
+            if member not in engineers:
+                yield env.error(("access", "impersonation", task, index),
+                                f"access.impersonation.{task}: '{member}' is not one of "
+                                "principals.data_engineers; only data engineers may impersonate "
+                                "task accounts",
+                                hint="add it to principals.data_engineers, or remove it")
 
 
 def _region_in_location(region: str, location: str) -> bool:
