@@ -313,6 +313,7 @@ def _environment_stack(ctx: _Context) -> Stack:
             "emails": {naming.notification_channel_key(email): email for email in monitoring["notification_emails"]},
             "failed_dag_runs": monitoring.get("dag_failures", True),
             "composer_health": monitoring.get("composer_health", True),
+            **_watched(ctx, monitoring),
         }
     if env.get("principals"):
         args["principals"] = {p: m for p, m in env["principals"].items() if m}
@@ -453,6 +454,31 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         remote_environment=ctx.backend("environment") if dead_letter else None,
         inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path),
     )
+
+
+def _watched(ctx: _Context, monitoring: dict[str, Any]) -> dict[str, list[str]]:
+    """What the environment's alerts watch beyond Composer: every data source's dead-letter
+    subscriptions (named like their topics, in the landing project) and the layers whose
+    projects run the pipelines' data-quality scans."""
+    watched: dict[str, list[str]] = {}
+    if monitoring.get("dead_letters", True):
+        subscriptions = [
+            naming.dead_letter_topic(key, topic_key)
+            for key, source in sorted(ctx.descriptors.datasources.items())
+            for topic_key, topic in sorted(source.data.get("pubsub", {}).get("topics", {}).items())
+            if any("dead_letter" in sub for sub in topic.get("subscriptions", {}).values())
+        ]
+        if subscriptions:
+            watched["dead_letter_subscriptions"] = subscriptions
+    if monitoring.get("data_quality_failures", True):
+        layers = {
+            name.split(".", 1)[0]
+            for pipeline in ctx.descriptors.pipelines.values()
+            for name in pipeline.data.get("data_quality", {})
+        }
+        if layers:
+            watched["data_quality_layers"] = sorted(layers, key=naming.LAYERS.index)
+    return watched
 
 
 # --- pipeline ------------------------------------------------------------------------------

@@ -129,6 +129,25 @@ def test_a_persona_that_reads_a_tag_in_full_is_not_its_masked_reader(tmp_path: P
     assert tags["medium"]["masking"]["masked_readers"] == ["data_engineers"]
 
 
+def test_alerts_watch_every_dead_letter_subscription_and_quality_layer(tmp_path: Path) -> None:
+    # Item 10: the environment's alerts cover the data sources' dead letters and the
+    # pipelines' data-quality scans, named as the data source and pipeline stacks name them.
+    env_dir = copy_demo(tmp_path)
+    model = load_model(env_dir)
+    monitoring = dict(model.stack("environment").arguments)["monitoring"]
+    topics = dict(model.stack("datasource-ecommerce").arguments)["topics"]
+    assert monitoring["dead_letter_subscriptions"] == [topics["orders"]["dead_letter_name"]]
+    scans = dict(model.stack("pipeline-ecommerce-hourly").arguments)["data_quality"]
+    assert monitoring["data_quality_layers"] == sorted({s["layer"] for s in scans.values()}) == ["curated"]
+
+
+def test_alerts_beyond_composer_can_be_switched_off(tmp_path: Path) -> None:
+    off = {"notification_emails": ["data-platform@acme.example"], "dead_letters": False,
+           "data_quality_failures": False}
+    monitoring = environment_arguments(copy_demo(tmp_path, {"monitoring": off}))["monitoring"]
+    assert "dead_letter_subscriptions" not in monitoring and "data_quality_layers" not in monitoring
+
+
 def test_personas_without_members_get_no_roles(tmp_path: Path) -> None:
     args = environment_arguments(copy_demo(tmp_path, {"principals": {"security": ["group:sec@acme.example"]}}))
     assert set(args["persona_roles"]) == {"security"}

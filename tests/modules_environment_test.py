@@ -242,6 +242,8 @@ def test_example_sandbox_cycle(example, tmp_path):
         (subnet,) = outputs["network"]["subnets"].values()
         assert subnet.endswith(f"/projects/{orch}/regions/europe-west1/subnetworks/df-demo-composer")
         assert outputs["composer"]["airflow_uri"]
+        # Nothing to watch beyond Composer: no metrics scope, no log-based metric.
+        assert not types & {"google_monitoring_monitored_project", "google_logging_metric"}
     else:
         # The landing project is adopted: read, never created.
         assert created == {f"{prefix}-{layer}" for layer in LAYERS[1:4]} | {orch}
@@ -277,6 +279,25 @@ def test_example_sandbox_cycle(example, tmp_path):
                               f"serviceAccount:{composer['service_account']}"]
         sinks = [r for r in state if r["type"] == "google_logging_project_sink"]
         assert len(sinks) == len(LAYERS)
+        # Alerts on dead letters and failed data-quality scans: policies and channels in the
+        # orchestration project, metrics from the layer projects in its metrics scope.
+        scope = {r["values"]["name"] for r in state if r["type"] == "google_monitoring_monitored_project"}
+        assert scope == {f"{prefix}-landing", f"{prefix}-curated"}
+        metrics = [r["values"] for r in state if r["type"] == "google_logging_metric"]
+        assert {m["project"] for m in metrics} == {f"{prefix}-landing", f"{prefix}-curated"}
+        assert all('resource.type="dataplex.googleapis.com/DataScan"' in m["filter"] for m in metrics)
+        policies = {r["values"]["display_name"]: r["values"] for r in state
+                    if r["type"] == "google_monitoring_alert_policy"}
+        dead = policies["Data Foundation: messages in dead-letter subscriptions"]
+        quality = policies["Data Foundation: failed data-quality scans"]
+        assert {dead["project"], quality["project"]} == {orch}
+        dead_filter = dead["conditions"][0]["condition_threshold"][0]["filter"]
+        assert 'resource.labels.subscription_id = one_of("sales-orders-dead-letter")' in dead_filter
+        assert "pubsub.googleapis.com/subscription/num_undelivered_messages" in dead_filter
+        assert quality["conditions"][0]["condition_threshold"][0]["filter"] == (
+            'metric.type = "logging.googleapis.com/user/df-data-quality-failures"'
+        )
+        assert dead["notification_channels"] and dead["notification_channels"] == quality["notification_channels"]
         # The security persona reads the logs the sinks write to the audit bucket.
         bucket_grants = {(r["values"]["bucket"], r["values"]["role"], r["values"]["member"])
                          for r in state if r["type"] == "google_storage_bucket_iam_member"}

@@ -216,6 +216,28 @@ def test_bucket_name_used_once(provider: SandboxProvider) -> None:
     assert 'storage bucket "df-test-bucket" already exists' in diags[0].summary
 
 
+def test_log_metric_names_are_unique_per_project(tmp_path: Path) -> None:
+    # The provider's id of a log-based metric is its name; Cloud Logging keeps metrics per
+    # project, so the same name may exist once in each project.
+    provider = SandboxProvider(schema_loader.load(REAL_SCHEMA), Store(tmp_path / "sb"))
+    provider.configure({"project": "df-test-proj", "region": "europe-west1"})
+    block = provider.schema.resource("google_logging_metric")["block"]
+
+    def metric(project: str) -> dict[str, Any]:
+        return normalize(block, {"project": project, "name": "df-failures", "filter": "severity>=ERROR"})
+
+    landing = _create(provider, "google_logging_metric", metric("df-landing"))
+    curated = _create(provider, "google_logging_metric", metric("df-curated"))
+    assert landing["id"] == curated["id"] == "df-failures"
+    planned, _, _ = provider.plan("google_logging_metric", None, metric("df-landing"), metric("df-landing"))
+    state, diags = provider.apply("google_logging_metric", None, planned, metric("df-landing"))
+    assert state is None and 'already exists' in diags[0].summary
+    # Deleting one leaves the other in place.
+    provider.apply("google_logging_metric", landing, None, None)
+    assert provider.read("google_logging_metric", landing) is None
+    assert provider.read("google_logging_metric", curated) == curated
+
+
 def _create(provider: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     block = provider.schema.resource(type_name)["block"]
     value = normalize(block, cfg)

@@ -98,6 +98,7 @@ DEFAULT_RESOURCES: tuple[str, ...] = (
     "google_logging_project_bucket_config",
     "google_logging_project_sink",
     "google_monitoring_alert_policy",
+    "google_monitoring_monitored_project",
     "google_monitoring_notification_channel",
     "google_org_policy_policy",
     "google_project",

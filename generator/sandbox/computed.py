@@ -278,6 +278,10 @@ TYPE_VALUES: dict[str, dict[str, F]] = {
     },
     "google_compute_shared_vpc_host_project": {"id": lambda s, c: s["project"]},
     "google_logging_metric": {"id": lambda s, c: s["name"]},
+    # Id format from the provider's website/docs/r/monitoring_monitored_project.html.markdown.
+    "google_monitoring_monitored_project": {
+        "id": lambda s, c: f"locations/global/metricsScopes/{s['metrics_scope']}/projects/{s['name']}",
+    },
     "google_logging_project_bucket_config": {
         "name": lambda s, c: f"projects/{s['project']}/locations/{s['location']}/buckets/{s['bucket_id']}",
         "id": lambda s, c: s["name"],

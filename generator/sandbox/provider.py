@@ -22,6 +22,7 @@ from generator import bqtable
 from generator.sandbox import agents, computed, forcenew, rules
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
+from generator.sandbox.store import key as store_key
 from generator.sandbox.values import UNKNOWN, is_known, normalize
 
 ENV_SANDBOX_DIR = "DF_GEN_SANDBOX_DIR"
@@ -148,7 +149,7 @@ class SandboxProvider:
             state["id"] = rid
         with self.store.transaction() as data:
             resources = data["resources"]
-            skey = f"{type_name}/{rid}"
+            skey = store_key(type_name, rid, state)
             creating = prior is None
             if creating and skey in resources and not type_name.endswith(IDEMPOTENT_SUFFIXES):
                 what = _type_label(type_name)
@@ -161,7 +162,7 @@ class SandboxProvider:
                     )
                 ]
             if prior is not None and prior.get("id") not in (None, rid):
-                resources.pop(f"{type_name}/{prior.get('id')}", None)
+                resources.pop(store_key(type_name, str(prior.get("id")), prior), None)
             resources[skey] = {"type": type_name, "id": rid, "state": state}
         return state, []
 
@@ -177,7 +178,7 @@ class SandboxProvider:
                 return prior, [Diag(problem, f"Raised by the df-gen sandbox for {type_name}.")]
             # ABANDON: forget it, keep it; KEPT_ON_DESTROY: Terraform cannot delete it.
             if prior.get("deletion_policy") != "ABANDON" and type_name not in KEPT_ON_DESTROY:
-                resources.pop(f"{type_name}/{rid}", None)
+                resources.pop(store_key(type_name, rid, prior), None)
             for child in children:
                 resources.pop(child, None)
         return None, []
@@ -187,7 +188,7 @@ class SandboxProvider:
         if current is None:
             return None
         rid = current.get("id")
-        if isinstance(rid, str) and self.store.get(type_name, rid) is None:
+        if isinstance(rid, str) and self.store.get(type_name, rid, current) is None:
             return None
         return current
 

@@ -38,9 +38,9 @@ class Store:
         data.setdefault("resources", {})
         return dict(data)
 
-    def get(self, type_name: str, rid: str) -> dict[str, Any] | None:
+    def get(self, type_name: str, rid: str, state: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The stored state of resource ``type_name`` with id ``rid``, or None."""
-        entry = self._read()["resources"].get(key(type_name, rid))
+        entry = self._read()["resources"].get(key(type_name, rid, state))
         return None if entry is None else dict(entry["state"])
 
     def all(self) -> dict[str, dict[str, Any]]:
@@ -88,7 +88,7 @@ class Store:
     def put(self, type_name: str, rid: str, state: dict[str, Any]) -> None:
         """Store (create or replace) one resource."""
         with self.transaction() as data:
-            data["resources"][key(type_name, rid)] = {"type": type_name, "id": rid, "state": state}
+            data["resources"][key(type_name, rid, state)] = {"type": type_name, "id": rid, "state": state}
 
     def delete(self, type_name: str, rid: str) -> bool:
         """Remove one resource; True if it existed."""
@@ -96,6 +96,16 @@ class Store:
             return data["resources"].pop(key(type_name, rid), None) is not None
 
 
-def key(type_name: str, rid: str) -> str:
-    """The store key of a resource."""
+# Types whose provider id is a name that is unique only within its project: the provider
+# sets the id of google_logging_metric to "{{name}}" (google/services/logging/
+# resource_logging_metric.go, ReplaceVars(d, config, "{{name}}")), while Cloud Logging keeps
+# metrics per project (projects/{{project}}/metrics/{{name}}). The store keys them by project
+# so that two projects may each hold a metric of the same name, as in Google Cloud.
+PROJECT_SCOPED_IDS = frozenset({"google_logging_metric"})
+
+
+def key(type_name: str, rid: str, state: dict[str, Any] | None = None) -> str:
+    """The store key of a resource (``state`` gives the project of project-scoped ids)."""
+    if type_name in PROJECT_SCOPED_IDS and state and state.get("project"):
+        return f"{type_name}/{state['project']}/{rid}"
     return f"{type_name}/{rid}"

@@ -268,18 +268,24 @@ variable "logging" {
 }
 
 variable "monitoring" {
-  description = "Email notification channels keyed by name, and alert policies for failed DAG runs and Composer environment health in the orchestration project."
+  description = "Email notification channels keyed by name, and alert policies in the orchestration project: failed DAG runs, Composer environment health, messages held in dead_letter_subscriptions (pull subscriptions of dead-letter topics, in the landing project), and failed data-quality scans in the projects of data_quality_layers (a log-based metric in each). The layer projects those metrics come from join the orchestration project's metrics scope."
   type = object({
-    emails                  = map(string)
-    failed_dag_runs         = optional(bool, true)
-    composer_health         = optional(bool, true)
-    auto_close              = optional(string, "86400s")
-    alignment_period_failed = optional(string, "300s")
+    emails                    = map(string)
+    failed_dag_runs           = optional(bool, true)
+    composer_health           = optional(bool, true)
+    auto_close                = optional(string, "86400s")
+    alignment_period_failed   = optional(string, "300s")
+    dead_letter_subscriptions = optional(list(string), [])
+    data_quality_layers       = optional(list(string), [])
   })
   default = null
   validation {
     condition     = var.monitoring == null || alltrue([for e in try(values(var.monitoring.emails), []) : can(regex("^[^@\\s]+@[^@\\s]+$", e))])
     error_message = "monitoring.emails values must be email addresses."
+  }
+  validation {
+    condition     = var.monitoring == null || alltrue([for l in try(var.monitoring.data_quality_layers, []) : contains(["landing", "processing", "curated", "exposure", "orchestration"], l)])
+    error_message = "monitoring.data_quality_layers must be layer keys."
   }
 }
 

@@ -140,8 +140,10 @@ module "environment" {
     emails = {
       data-platform = "data-platform@acme.example"
     }
-    failed_dag_runs = true
-    composer_health = true
+    failed_dag_runs           = true
+    composer_health           = true
+    dead_letter_subscriptions = ["ecommerce-orders-dead-letter"]
+    data_quality_layers       = ["curated"]
   }
   principals = {
     data_engineers = ["group:data-engineers@acme.example"]

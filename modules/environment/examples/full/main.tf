@@ -95,7 +95,9 @@ module "environment" {
   }
 
   monitoring = {
-    emails = { oncall = "data-oncall@example.com" }
+    emails                    = { oncall = "data-oncall@example.com" }
+    dead_letter_subscriptions = ["sales-orders-dead-letter"]
+    data_quality_layers       = ["landing", "curated"]
   }
 
   principals = {
