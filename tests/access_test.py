@@ -149,7 +149,9 @@ def test_alerts_beyond_composer_can_be_switched_off(tmp_path: Path) -> None:
 
 
 def test_personas_without_members_get_no_roles(tmp_path: Path) -> None:
-    args = environment_arguments(copy_demo(tmp_path, {"principals": {"security": ["group:sec@acme.example"]}}))
+    # No data engineers, so nobody may impersonate either (validate refuses it).
+    args = environment_arguments(copy_demo(tmp_path, {"principals": {"security": ["group:sec@acme.example"]},
+                                                      "access": {}}))
     assert set(args["persona_roles"]) == {"security"}
 
 
