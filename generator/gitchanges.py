@@ -30,7 +30,8 @@ from generator.model import Model
 GIT_TIMEOUT = 60
 
 
-def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run git in ``cwd`` (bounded in time, never prompting)."""
     git = shutil.which("git")
     if git is None:
         raise DfGenError("--changed-since needs git, and git is not on PATH")
@@ -41,12 +42,12 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         raise DfGenError(f"git {' '.join(args[:2])} took longer than {GIT_TIMEOUT}s") from None
 
 
-def repository_root(cwd: Path | None = None) -> Path:
+def repository_root(cwd: Path | None = None, what: str = "--changed-since") -> Path:
     """The top of the git work tree holding ``cwd`` (default: the current directory)."""
     where = Path(cwd or Path.cwd())
-    done = _git(["rev-parse", "--show-toplevel"], where)
+    done = git(["rev-parse", "--show-toplevel"], where)
     if done.returncode != 0:
-        raise DfGenError(f"--changed-since: {where} is not inside a git repository (run df-gen from the checkout)")
+        raise DfGenError(f"{what}: {where} is not inside a git repository (run df-gen from the checkout)")
     return Path(done.stdout.strip()).resolve()
 
 
@@ -54,7 +55,7 @@ def resolve_ref(root: Path, ref: str) -> str:
     """The commit ``ref`` names, or a one-line error."""
     if not ref or ref.startswith("-"):
         raise DfGenError(f"--changed-since: '{ref}' is not a git revision")
-    done = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root)
+    done = git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], root)
     if done.returncode != 0:
         raise DfGenError(f"--changed-since: unknown git revision '{ref}' in {root} "
                          "(a shallow clone lacks older commits: git fetch --unshallow)")
@@ -63,19 +64,20 @@ def resolve_ref(root: Path, ref: str) -> str:
 
 def changed_files(root: Path, commit: str) -> set[str]:
     """Paths (relative to ``root``) that differ between ``commit`` and the working tree."""
-    diff = _git(["diff", "--name-only", "--no-renames", "-z", commit, "--"], root)
+    diff = git(["diff", "--name-only", "--no-renames", "-z", commit, "--"], root)
     if diff.returncode != 0:
         raise DfGenError(f"--changed-since: git diff failed: {diff.stderr.strip().splitlines()[-1:]}")
-    untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], root)
+    untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], root)
     names = diff.stdout.split("\0") + (untracked.stdout.split("\0") if untracked.returncode == 0 else [])
     return {name for name in names if name}
 
 
-def _inside(root: Path, path: Path, what: str) -> PurePosixPath:
+def inside(root: Path, path: Path, what: str, option: str = "--changed-since") -> PurePosixPath:
+    """``path`` relative to the repository ``root``, or a one-line error."""
     try:
         return PurePosixPath(path.resolve().relative_to(root).as_posix())
     except ValueError:
-        raise DfGenError(f"--changed-since: {what} {display_path(path)} is outside the git repository {root}") from None
+        raise DfGenError(f"{option}: {what} {display_path(path)} is outside the git repository {root}") from None
 
 
 def _module_file_counts(relative: PurePosixPath) -> bool:
@@ -99,16 +101,16 @@ def changed_stacks(model: Model, ref: str, cwd: Path | None = None) -> set[str]:
     """The stacks of ``model`` whose files changed since ``ref``, with every stack that needs them."""
     root = repository_root(cwd)
     env_dir = Path(model.env_dir)
-    _inside(root, env_dir, "the environment directory")
+    inside(root, env_dir, "the environment directory")
     files = changed_files(root, resolve_ref(root, ref))
     stacks_dir = env_dir / "stacks"
     changed = set()
     for stack in model.stacks:
-        if touched(files, _inside(root, stacks_dir / stack.name, "stack")):
+        if touched(files, inside(root, stacks_dir / stack.name, "stack")):
             changed.add(stack.name)
         elif is_local_source(stack.source):
             module_dir = (stacks_dir / stack.name / stack.source).resolve()
-            if module_dir.is_relative_to(root) and touched(files, _inside(root, module_dir, "module"), module=True):
+            if module_dir.is_relative_to(root) and touched(files, inside(root, module_dir, "module"), module=True):
                 changed.add(stack.name)
     todo = list(changed)
     while todo:

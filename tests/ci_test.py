@@ -1,0 +1,256 @@
+"""df-gen ci: generated workflows (actionlint, GitLab CI and Cloud Build schemas), hand edits, comments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from gitchanges_test import git, init_repo
+from runner_test import copy_demo
+
+from generator.ci.comment import MARKER
+from generator.ci.plankey import plan_key
+from generator.cli import cli
+
+BIN = Path(sys.executable).parent
+FILES = {
+    "github": [".github/workflows/df-gen-apply.yml", ".github/workflows/df-gen-drift.yml",
+               ".github/workflows/df-gen-pull-request.yml"],
+    "gitlab": [".gitlab-ci.yml"],
+    "cloudbuild": ["cloudbuild/df-gen-apply.yaml", "cloudbuild/df-gen-drift.yaml",
+                   "cloudbuild/df-gen-pull-request.yaml"],
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy_demo(tmp_path)
+    shutil.copytree(tmp_path / "environments" / "demo", tmp_path / "environments" / "prod",
+                    ignore=shutil.ignore_patterns(".df-gen"))
+    init_repo(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed in {BIN}: pip install -e '.[dev]'")
+    return str(path)
+
+
+@pytest.mark.parametrize("provider", sorted(FILES))
+def test_generated_files_pass_the_ci_systems_checks(repo: Path, provider: str) -> None:
+    result = run("ci", "environments/demo", "environments/prod", "--provider", provider)
+    assert result.exit_code == 0, result.output
+    assert [line.split()[1] for line in result.output.splitlines()[:-1]] == FILES[provider]
+    paths = [str(repo / name) for name in FILES[provider]]
+    if provider == "github":
+        checked = subprocess.run([tool("actionlint"), "-no-color", *paths], capture_output=True, text=True)
+    else:
+        schema = {"gitlab": "vendor.gitlab-ci", "cloudbuild": "vendor.cloudbuild"}[provider]
+        checked = subprocess.run([tool("check-jsonschema"), "--builtin-schema", schema, *paths],
+                                 capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    text = "\n".join(Path(p).read_text() for p in paths)
+    for env in ("environments/demo", "environments/prod"):
+        assert f"df-gen validate {env}" in text and f"df-gen render {env} --check" in text
+        assert f"df-gen plan {env} --all --detailed-exitcode" in text  # drift
+    assert "--changed-since" in text and "df-gen ci plan-key" in text
+    assert "terraform@acme-seed-prj.iam.gserviceaccount.com" in text
+    assert "credentials_json" not in text and "private_key" not in text  # keyless
+    if provider == "github":
+        assert "df-gen ci comment --provider github" in text and "id-token: write" in text
+        assert "group: df-gen-environments-prod" in text and "environment: prod" in text
+    if provider == "gitlab":
+        assert "resource_group: df-gen-environments-demo" in text and "when: manual" in text
+        assert "GCP_ID_TOKEN" in text
+    if provider == "cloudbuild":
+        assert "secretManager" in text and "$$key" in text and "${_BASE_BRANCH}" in text
+
+
+def test_hand_edited_workflow_is_never_overwritten(repo: Path) -> None:
+    assert run("ci", "environments/demo", "--provider", "gitlab").exit_code == 0
+    again = run("ci", "environments/demo", "--provider", "gitlab")
+    assert again.exit_code == 0 and again.output.endswith("0 created, 0 updated, 1 unchanged\n")
+    path = repo / ".gitlab-ci.yml"
+    path.write_text(path.read_text() + "# our own job\n")
+    result = run("ci", "environments/demo", "environments/prod", "--provider", "gitlab")
+    assert result.exit_code == 1
+    assert result.output == (".gitlab-ci.yml:1:1: error: edited by hand since df-gen wrote it (or not written by "
+                             "df-gen); not overwritten (hint: keep your edit, or re-run df-gen ci with --force)\n")
+    assert path.read_text().endswith("# our own job\n")
+    assert run("ci", "environments/demo", "--provider", "gitlab", "--check").exit_code == 1
+    forced = run("ci", "environments/demo", "environments/prod", "--provider", "gitlab", "--force")
+    assert forced.exit_code == 0 and "plan:environments-prod" in path.read_text()
+    assert run("ci", "environments/demo", "environments/prod", "--provider", "gitlab", "--check").exit_code == 0
+
+
+def test_ci_outside_a_repository_and_outside_environment_are_one_line(repo: Path, tmp_path_factory) -> None:
+    outside = copy_demo(tmp_path_factory.mktemp("outside"))
+    result = run("ci", str(outside), "--provider", "github")
+    assert result.exit_code == 1
+    assert result.output == (f"error: ci: the environment directory {outside} is outside the git repository "
+                             f"{repo.resolve()}\n")
+
+
+def test_plan_key_follows_the_committed_environment_and_modules(repo: Path) -> None:
+    env = repo / "environments" / "demo"
+    first = plan_key(env)
+    assert first == plan_key(env) and len(first) == 20
+    (repo / "environments" / "prod" / "extra.txt").write_text("other environment\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "prod only")
+    assert plan_key(env) == first
+    module = next((repo / "modules" / "pipeline").glob("*.tf"))
+    module.write_text(module.read_text() + "\n# changed\n")
+    git(repo, "commit", "-qam", "module")
+    assert plan_key(env) != first
+    assert run("ci", "plan-key", "environments/demo").output.strip() == plan_key(env)
+
+
+# ------------------------------------------------------------------ the comment, against a local server
+
+
+class Forge:
+    """A tiny GitHub/GitLab: the comment endpoints df-gen uses, in memory, on 127.0.0.1."""
+
+    def __init__(self, token: str, preexisting: int) -> None:
+        self.token = token
+        self.comments: dict[int, str] = {i: f"someone else's comment {i}" for i in range(1, preexisting + 1)}
+        self.requests: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+
+def handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _auth_ok(self) -> bool:
+            return (self.headers.get("Authorization") == f"Bearer {forge.token}"
+                    or self.headers.get("PRIVATE-TOKEN") == forge.token)
+
+        def _answer(self, code: int, document: Any) -> None:
+            data = json.dumps(document).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _route(self, method: str) -> None:
+            path, _, query = self.path.partition("?")
+            with forge.lock:
+                forge.requests.append((method, path))
+            if not self._auth_ok():
+                return self._answer(401, {"message": "Bad credentials"})
+            length = int(self.headers.get("Content-Length") or 0)
+            payload = json.loads(self.rfile.read(length)) if length else {}
+            listing = path in ("/repos/acme/infra/issues/7/comments", "/projects/42/merge_requests/7/notes")
+            with forge.lock:
+                if method == "GET" and listing:
+                    page = int(dict(p.split("=") for p in query.split("&"))["page"])
+                    items = sorted(forge.comments.items())[(page - 1) * 100: page * 100]
+                    return self._answer(200, [{"id": i, "body": b} for i, b in items])
+                if method == "POST" and listing:
+                    new = max(forge.comments, default=0) + 1
+                    forge.comments[new] = payload["body"]
+                    return self._answer(201, {"id": new, "body": payload["body"]})
+                ident = path.rsplit("/", 1)[-1]
+                if method in ("PATCH", "PUT") and ident.isdigit() and int(ident) in forge.comments:
+                    forge.comments[int(ident)] = payload["body"]
+                    return self._answer(200, {"id": int(ident), "body": payload["body"]})
+            return self._answer(404, {"message": "Not Found"})
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._route("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._route("POST")
+
+        def do_PATCH(self) -> None:  # noqa: N802
+            self._route("PATCH")
+
+        def do_PUT(self) -> None:  # noqa: N802
+            self._route("PUT")
+
+    return Handler
+
+
+@pytest.fixture
+def forge() -> Iterator[tuple[Forge, str]]:
+    state = Forge("t0ken", preexisting=130)  # the marker comment lands on the second page
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(state))
+    server.timeout = 5
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def report_file(tmp_path: Path, add: int) -> Path:
+    counts = {"add": add, "change": 0, "replace": 0, "destroy": 0, "import": 0}
+    document = {
+        "version": 1, "command": "plan", "mode": "gcp", "environment": "environments/dev",
+        "selection": {"stacks": [], "only": False, "all": False, "changed_since": "abc123"},
+        "summary": {"stacks": 1, "statuses": {"changes": 1}, "changes": counts, "destructive": 0,
+                    "schema_changes": 0, "has_changes": True, "failed": 0},
+        "stacks": [{"name": "pipeline-x", "kind": "pipeline", "status": "changes", "note": None, "changes": counts,
+                    "resource_types": {"google_bigquery_table": counts}, "destructive": [], "schema_changes": [],
+                    "error": None, "log": None, "plan_file": None}],
+    }
+    path = tmp_path / f"report-{add}.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize("provider, env", [
+    ("github", {"GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "acme/infra"}),
+    ("gitlab", {"DF_GEN_GITLAB_TOKEN": "t0ken", "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}),
+])
+def test_second_push_updates_the_one_comment(forge: tuple[Forge, str], tmp_path: Path, provider: str,
+                                             env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state, url = forge
+    for name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH", "DF_GEN_GITLAB_TOKEN", "CI_PROJECT_ID",
+                 "CI_MERGE_REQUEST_IID", "GITHUB_API_URL", "CI_API_V4_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if provider == "github":
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 7}}))
+        monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    args = ["ci", "comment", "--provider", provider, "--api-url", url, "--run-url", "https://ci.example/run/1"]
+    first = run(*args, "--report", str(report_file(tmp_path, 3)))
+    assert first.exit_code == 0, first.output
+    assert first.output == "created comment 131\n"
+    second = run(*args, "--report", str(report_file(tmp_path, 5)))
+    assert second.output == "updated comment 131\n", second.output
+    ours = [body for body in state.comments.values() if MARKER.format("environments/dev") in body]
+    assert len(ours) == 1 and len(state.comments) == 131
+    assert "5 to add" in ours[0] and "3 to add" not in ours[0] and "https://ci.example/run/1" in ours[0]
+    edit = "PATCH" if provider == "github" else "PUT"
+    assert [m for m, _ in state.requests].count(edit) == 1 and [m for m, _ in state.requests].count("POST") == 1
+
+    monkeypatch.setenv(next(n for n in env if "TOKEN" in n), "wrong")
+    refused = run(*args, "--report", str(report_file(tmp_path, 5)))
+    assert refused.exit_code == 1 and refused.output.startswith(f"error: ci comment: GET {url}/")
+    assert "HTTP 401" in refused.output and len(refused.output.splitlines()) == 1
