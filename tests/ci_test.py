@@ -254,3 +254,81 @@ def test_second_push_updates_the_one_comment(forge: tuple[Forge, str], tmp_path:
     refused = run(*args, "--report", str(report_file(tmp_path, 5)))
     assert refused.exit_code == 1 and refused.output.startswith(f"error: ci comment: GET {url}/")
     assert "HTTP 401" in refused.output and len(refused.output.splitlines()) == 1
+
+
+# ------------------------------------------------------------------ end to end (real Terraform, sandbox)
+
+
+def _pr_steps(repo: Path) -> dict[str, str]:
+    import yaml
+
+    workflow = yaml.safe_load((repo / ".github/workflows/df-gen-pull-request.yml").read_text())
+    steps = workflow["jobs"]["plan-environments-demo"]["steps"]
+    return {step["name"]: step["run"] for step in steps if "run" in step and "name" in step}
+
+
+@pytest.mark.slow
+def test_pull_request_commands_report_exactly_the_changed_stacks(repo: Path, forge: tuple[Forge, str],
+                                                                 tmp_path_factory: pytest.TempPathFactory,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import runner
+
+    env_dir = repo / "environments" / "demo"
+    shutil.rmtree(repo / "environments" / "prod")
+    git(repo, "commit", "-qam", "one environment")
+    report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))
+    assert not report.failed, report.summary_lines()
+    assert run("ci", "environments/demo", "--provider", "github").exit_code == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "ci")
+    base = git(repo, "rev-parse", "HEAD")
+
+    # The head commit: one SQL file and one table schema (a new nullable column) of the retail code.
+    sql = repo / "pipelines" / "retail" / "sql" / "orders.sql.j2"
+    sql.write_text(sql.read_text() + "\n-- reviewed\n")
+    schema_path = repo / "pipelines" / "retail" / "schemas" / "curated" / "customers.json"
+    columns = json.loads(schema_path.read_text())
+    columns.append({"name": "loyalty_tier", "type": "STRING", "mode": "NULLABLE", "description": "Tier"})
+    schema_path.write_text(json.dumps(columns, indent=2) + "\n")
+    CliRunner().invoke(cli, ["render", "environments/demo"])
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "head")
+    touched_stacks = {p.split("/")[3] for p in git(repo, "diff", "--name-only", base, "HEAD").splitlines()
+                      if p.startswith("environments/demo/stacks/") and p.count("/") > 3}
+    assert touched_stacks and "environment" not in touched_stacks
+
+    # The workflow's own commands, df-gen being this checkout, plan against the sandbox.
+    shim = tmp_path_factory.mktemp("bin")
+    (shim / "df-gen").write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from generator.cli import main; main()' "
+                                 "\"$@\"\n")
+    (shim / "df-gen").chmod(0o755)
+    state, url = forge
+    steps = _pr_steps(repo)
+    event = repo.parent / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    shell_env = {**dict(__import__("os").environ), "PATH": f"{shim}:{__import__('os').environ['PATH']}",
+                 "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "BASE": base,
+                 "GITHUB_TOKEN": "t0ken", "GITHUB_REPOSITORY": "acme/infra", "GITHUB_API_URL": url,
+                 "GITHUB_EVENT_PATH": str(event), "RUN_URL": "https://ci.example/run/1"}
+
+    def step(name: str, sandbox: bool = False) -> subprocess.CompletedProcess[str]:
+        script = steps[name]
+        if sandbox:
+            script = script.replace(" --changed-since", " --sandbox --changed-since")
+        return subprocess.run(["bash", "-ceu", script], cwd=repo, env=shell_env, capture_output=True, text=True,
+                              timeout=1200)
+
+    done = step("Validate and check the rendered stacks")
+    assert done.returncode == 0, done.stderr
+    done = step("Plan the changed stacks", sandbox=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads((repo / "df-gen-reports" / "environments-demo.json").read_text())
+    assert {s["name"] for s in document["stacks"]} == touched_stacks
+    assert all(s["status"] == "changes" for s in document["stacks"]), document["stacks"]
+    assert document["selection"]["changed_since"] == base
+    for _ in range(2):  # two pushes: one comment, updated
+        done = step("Post or update the plan comment")
+        assert done.returncode == 0, done.stderr
+    ours = [b for b in state.comments.values() if MARKER.format("environments/demo") in b]
+    assert len(ours) == 1 and all(f"| {name} |" in ours[0] for name in touched_stacks)
+    assert [m for m, _ in state.requests].count("POST") == 1
