@@ -321,7 +321,7 @@ BAD_INPUTS = {
     "composer_2_image": (
         'service_account_id = "df-demo-composer"',
         'service_account_id = "df-demo-composer"\n    image_version = "composer-2.9.7-airflow-2.9.3"',
-        "must be a Cloud Composer 3 / Airflow 2 image",
+        "must be a Cloud Composer 3 image with Airflow 2 or 3",
     ),
     "missing_layer": (
         'exposure      = { project_id = "df-demo-exposure" }',

@@ -96,7 +96,7 @@ variable "shared_vpc" {
 }
 
 variable "composer" {
-  description = "Cloud Composer 3 environment in the orchestration project. service_account_id is the account ID of its own service account; subnet is the key of network.subnets to use (default: the first subnet in var.region). env_variables are merged with the module's AIRFLOW_VAR_DF_* variables (the module's win)."
+  description = "Cloud Composer 3 environment in the orchestration project. image_version is a Composer 3 image with Airflow 2 or 3 (composer-3-airflow-MAJOR[.MINOR[.PATCH[-build.N]]], the rule of the environment descriptor schema). service_account_id is the account ID of its own service account; subnet is the key of network.subnets to use (default: the first subnet in var.region). env_variables are merged with the module's AIRFLOW_VAR_DF_* variables (the module's win)."
   type = object({
     name               = string
     service_account_id = string
@@ -110,8 +110,9 @@ variable "composer" {
   })
   nullable = false
   validation {
-    condition     = can(regex("^composer-3(\\.[0-9]+\\.[0-9]+)?-airflow-2(\\.[0-9]+){0,2}(-build\\.[0-9]+)?$", var.composer.image_version))
-    error_message = "composer.image_version must be a Cloud Composer 3 / Airflow 2 image, e.g. composer-3-airflow-2.10.5."
+    # The environment schema's composer.image_version pattern, kept identical (a test compares them).
+    condition     = can(regex("^composer-3-airflow-[23](\\.[0-9]+(\\.[0-9]+(-build\\.[0-9]+)?)?)?$", var.composer.image_version))
+    error_message = "composer.image_version must be a Cloud Composer 3 image with Airflow 2 or 3, e.g. composer-3-airflow-2.10.5 or composer-3-airflow-3.1.7-build.10."
   }
   validation {
     condition     = contains(["ENVIRONMENT_SIZE_SMALL", "ENVIRONMENT_SIZE_MEDIUM", "ENVIRONMENT_SIZE_LARGE"], var.composer.environment_size)
