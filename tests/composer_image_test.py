@@ -117,3 +117,12 @@ def test_module_accepts_and_refuses_the_same_images(tmp_path: Path) -> None:
             assert result.code != 0, image
             assert "composer.image_version must be a Cloud Composer 3 image" in result.text, image
 
+
+def test_demo_keeps_the_google_provider_of_its_image() -> None:
+    # Composer preinstalls apache-airflow-providers-google in every image, at the version its
+    # build was tested with (https://cloud.google.com/composer/docs/versions-packages).
+    # Listing it in pypi_packages makes Composer reinstall and re-resolve it against the
+    # image's other packages on every update, for nothing.
+    demo = yaml.safe_load((ROOT / "environments" / "demo" / "environment.yaml").read_text())
+    packages = demo["composer"].get("pypi_packages") or {}
+    assert not [name for name in packages if name.lower().startswith("apache-airflow")]

@@ -49,9 +49,6 @@ module "environment" {
     env_variables = {
       DF_ENVIRONMENT = "demo"
     }
-    pypi_packages = {
-      apache-airflow-providers-google = ""
-    }
   }
   service_accounts = {
     load = {

@@ -39,7 +39,7 @@ module "environment" {
     image_version      = "composer-3-airflow-2.10.5"
     environment_size   = "ENVIRONMENT_SIZE_MEDIUM"
     env_variables      = { AIRFLOW_VAR_DF_TEAM = "data-platform" }
-    pypi_packages      = { "apache-airflow-providers-google" = ">=10.0.0", "pandas-gbq" = "" }
+    pypi_packages      = { "pandas-gbq" = "" }
   }
 
   service_accounts = {
