@@ -5,8 +5,10 @@ environment, the context of the contract) into a temporary DAG folder, then chec
 
 - the DAG compiles, and its structure (tasks, dependencies, impersonation) is read by
   running it against a small stand-in of the Airflow API, in every test run;
-- the same DAG is loaded into Airflow's real ``DagBag`` when an interpreter with Airflow
-  and the Google provider is available (this one, or ``DF_GEN_AIRFLOW_PYTHON``);
+- the same DAG is loaded into the real ``DagBag`` of Airflow 2 and of Airflow 3, each with
+  the Google provider Composer ships (the interpreters named by ``DF_GEN_AIRFLOW2_PYTHON``
+  and ``DF_GEN_AIRFLOW3_PYTHON``; ``make test`` installs both), without import errors or
+  deprecation warnings, and ruff's Airflow 3 migration rules find nothing to change;
 - the SQL parses with sqlglot's BigQuery dialect and agrees with the table schemas, and
   its behaviour (deduplication, idempotency, strict typing, checks, the view's totals) is
   exercised on DuckDB over the sample data, transpiled by sqlglot;
@@ -373,8 +375,12 @@ class _Dag:
         return None
 
 
-def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Install fake ``airflow`` and ``pendulum`` modules with the names the DAG imports."""
+def _stub_airflow(monkeypatch: pytest.MonkeyPatch, major: int = 2) -> None:
+    """Install fake ``airflow`` and ``pendulum`` modules with the names the DAG imports.
+
+    ``major`` picks the layout: Airflow 2 has ``airflow.DAG`` and ``airflow.models.Variable``;
+    Airflow 3's DAG authoring interface is ``airflow.sdk`` (the old names only linger).
+    """
     operators = {
         "airflow.providers.google.cloud.operators.bigquery": (
             "BigQueryCheckOperator",
@@ -385,20 +391,26 @@ def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
         "airflow.providers.google.cloud.transfers.gcs_to_bigquery": ("GCSToBigQueryOperator",),
     }
     airflow: Any = types.ModuleType("airflow")
-    airflow.DAG = _Dag
-    # Airflow 3 has `task` in airflow.sdk; the DAG falls back to Airflow 2's decorators.
-    decorators: Any = types.ModuleType("airflow.decorators")
-    decorators.task = _TaskFlow
-    monkeypatch.setitem(sys.modules, "airflow.decorators", decorators)
-    monkeypatch.setitem(sys.modules, "airflow.sdk", None)
     hooks: Any = types.ModuleType("airflow.providers.google.cloud.hooks.gcs")
     hooks.GCSHook = lambda impersonation_chain=None: GCS.hook(impersonation_chain)
     monkeypatch.setitem(sys.modules, hooks.__name__, hooks)
-    models: Any = types.ModuleType("airflow.models")
     # Variable.get of a name the environment does not set fails, as in Composer.
-    models.Variable = types.SimpleNamespace(get=AIRFLOW_VARIABLES.__getitem__)
+    variable = types.SimpleNamespace(get=AIRFLOW_VARIABLES.__getitem__)
     monkeypatch.setitem(sys.modules, "airflow", airflow)
-    monkeypatch.setitem(sys.modules, "airflow.models", models)
+    if major == 2:
+        airflow.DAG = _Dag
+        models: Any = types.ModuleType("airflow.models")
+        models.Variable = variable
+        monkeypatch.setitem(sys.modules, "airflow.models", models)
+        decorators: Any = types.ModuleType("airflow.decorators")
+        decorators.task = _TaskFlow
+        monkeypatch.setitem(sys.modules, "airflow.decorators", decorators)
+        monkeypatch.setitem(sys.modules, "airflow.sdk", None)  # no Task SDK in Airflow 2
+    else:
+        airflow.__path__ = []  # a package, so that airflow.sdk imports
+        sdk: Any = types.ModuleType("airflow.sdk")
+        sdk.DAG, sdk.Variable, sdk.task = _Dag, variable, _TaskFlow
+        monkeypatch.setitem(sys.modules, "airflow.sdk", sdk)
     for module_name, names in operators.items():
         module = types.ModuleType(module_name)
         for name in names:
@@ -412,10 +424,12 @@ def _stub_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
 GCS = _Gcs()
 
 
-@pytest.fixture
-def stub_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Run the rendered DAG file against the stand-in; yield its module globals."""
-    _stub_airflow(monkeypatch)
+@pytest.fixture(params=[2, 3], ids=["airflow2", "airflow3"])
+def stub_dag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[dict[str, Any]]:
+    """Run the rendered DAG file against the stand-in of each Airflow; yield its globals."""
+    _stub_airflow(monkeypatch, request.param)
     monkeypatch.setattr(_Task, "registry", {})
     monkeypatch.setattr(sys.modules[__name__], "GCS", _Gcs())
     dag_file = render_dag_folder(tmp_path / "dags")
@@ -581,12 +595,16 @@ def test_dag_fails_to_import_without_its_sql(
         runpy.run_path(str(dag_file))
 
 
-# --- the DAG in real Airflow, when available -------------------------------------------
+# --- the DAG in real Airflow 2 and Airflow 3 ---------------------------------------------
 
 _DAGBAG_SCRIPT = """
-import json, sys
+import json, sys, warnings
+import airflow
 from airflow.models import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+folder = sys.argv[1]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    bag = DagBag(dag_folder=folder, include_examples=False)
 dags = {}
 for dag_id, dag in bag.dags.items():
     dags[dag_id] = {
@@ -602,25 +620,40 @@ for dag_id, dag in bag.dags.items():
             for t in dag.tasks
         },
     }
-print(json.dumps({"import_errors": bag.import_errors, "dags": dags}))
+# Warnings raised by the DAG files themselves (deprecated imports or arguments), not by
+# Airflow's or the provider's own modules.
+own = [
+    f"{w.category.__name__}: {w.message}"
+    for w in caught
+    if str(w.filename).startswith(folder)
+]
+print(json.dumps({
+    "version": airflow.__version__,
+    "import_errors": bag.import_errors,
+    "warnings": own,
+    "dags": dags,
+}))
 """
 
-
-def _airflow_python() -> str | None:
-    """An interpreter with Airflow and the Google provider, or None."""
-    configured = os.environ.get("DF_GEN_AIRFLOW_PYTHON")
-    if configured:
-        return configured
-    if importlib.util.find_spec("airflow") is not None:
-        return sys.executable
-    return None
+# The two Airflow test environments that make test installs (tests/airflow2-requirements.txt,
+# tests/airflow3-requirements.txt): the Airflow versions Composer 3 runs, each with the Google
+# provider Composer ships.
+AIRFLOWS = {2: "DF_GEN_AIRFLOW2_PYTHON", 3: "DF_GEN_AIRFLOW3_PYTHON"}
 
 
-def dagbag(folder: Path, tmp_path: Path) -> dict[str, Any]:
+@pytest.fixture(params=sorted(AIRFLOWS), ids=[f"airflow{major}" for major in sorted(AIRFLOWS)])
+def airflow_python(request: pytest.FixtureRequest) -> tuple[int, str]:
+    """(major version, interpreter) of one Airflow test environment."""
+    variable = AIRFLOWS[request.param]
+    python = os.environ.get(variable)
+    if not python:
+        pytest.skip(f"{variable} is not set (make test sets it to the venv it installs)")
+    return request.param, python
+
+
+def dagbag(folder: Path, tmp_path: Path, airflow: tuple[int, str]) -> dict[str, Any]:
     """Load a DAG folder into Airflow's DagBag in a child process; return what it found."""
-    python = _airflow_python()
-    if python is None:
-        pytest.skip("Airflow is not installed (set DF_GEN_AIRFLOW_PYTHON to an interpreter)")
+    major, python = airflow
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
         # A throw-away Airflow home, so nothing is written to ~/airflow.
@@ -630,19 +663,21 @@ def dagbag(folder: Path, tmp_path: Path) -> dict[str, Any]:
         **{f"AIRFLOW_VAR_{k.upper()}": v for k, v in AIRFLOW_VARIABLES.items()},
     }
     done = subprocess.run(
-        [python, "-c", _DAGBAG_SCRIPT, str(folder)],
+        [python, "-c", _DAGBAG_SCRIPT, str(folder.resolve())],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["version"].split(".")[0] == str(major), result["version"]
     assert result["import_errors"] == {}
+    assert result["warnings"] == []
     return result["dags"]
 
 
-def test_dag_loads_into_airflow_dagbag(tmp_path: Path) -> None:
+def test_dag_loads_into_airflow_dagbag(tmp_path: Path, airflow_python: tuple[int, str]) -> None:
     dags = tmp_path / "dags"
     render_dag_folder(dags)
-    dag = dagbag(dags, tmp_path)["sales-daily"]
+    dag = dagbag(dags, tmp_path, airflow_python)["sales-daily"]
     assert dag["catchup"] is False
     assert dag["start_date"].startswith("2024-01-01T00:00:00")
     assert dag["max_active_runs"] == 1
@@ -704,14 +739,57 @@ def test_demo_dags_render_compile_and_build_their_tasks(
         assert set(_Task.registry) == _expected_tasks(descriptor)
 
 
-def test_demo_dags_load_into_airflow_dagbag(tmp_path: Path) -> None:
-    dags = dagbag(demo_dag_folder(tmp_path), tmp_path)
+def test_demo_dags_load_into_airflow_dagbag(
+    tmp_path: Path, airflow_python: tuple[int, str]
+) -> None:
+    dags = dagbag(demo_dag_folder(tmp_path), tmp_path, airflow_python)
     descriptors = _demo_descriptors()
     assert set(dags) == set(descriptors)
     for key, dag in dags.items():
         assert dag["catchup"] is False
         assert dag["retries"] == descriptors[key]["dag"]["retries"]
         assert set(dag["tasks"]) == _expected_tasks(descriptors[key])
+
+
+# ruff's rules for the move to Airflow 3 (https://docs.astral.sh/ruff/rules/#airflow-air):
+# AIR301 names and arguments removed in Airflow 3 (schedule_interval, days_ago, ...), AIR302
+# names moved to providers, AIR311/AIR312 names that still work in Airflow 3 but move to
+# airflow.sdk or the standard provider and are to be removed.
+AIRFLOW3_RULES = "AIR301,AIR302,AIR311,AIR312"
+
+
+def ruff_airflow3(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--preview",
+            "--select", AIRFLOW3_RULES, "--output-format", "json", str(path),
+        ],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_dag_uses_no_names_airflow_3_removed_or_deprecated(tmp_path: Path) -> None:
+    done = ruff_airflow3(render_dag_folder(tmp_path / "dags"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_airflow_3_rules_flag_airflow_2_only_dags(tmp_path: Path) -> None:
+    # Guards the check above: the rules see the Airflow 2 spellings they are meant to catch.
+    old = tmp_path / "old_dag.py"
+    old.write_text(
+        "from airflow import DAG\n"
+        "from airflow.models import Variable\n"
+        "from airflow.operators.dummy import DummyOperator\n"
+        "from airflow.utils.dates import days_ago\n"
+        "REGION = Variable.get('df_region')\n"
+        "with DAG(dag_id='x', schedule_interval='@daily', start_date=days_ago(1)) as dag:\n"
+        "    DummyOperator(task_id='t')\n",
+        encoding="utf-8",
+    )
+    done = ruff_airflow3(old)
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = {finding["code"] for finding in json.loads(done.stdout)}
+    assert {"AIR301", "AIR302", "AIR311"} <= found, done.stdout
 
 
 # --- SQL ---------------------------------------------------------------------------------

@@ -32,21 +32,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow import DAG
-from airflow.models import Variable
 from airflow.providers.google.cloud.hooks.gcs import GCSHook
-from airflow.providers.google.cloud.operators.dataplex import DataplexRunDataQualityScanOperator
 from airflow.providers.google.cloud.operators.bigquery import (
     BigQueryCheckOperator,
     BigQueryInsertJobOperator,
 )
+from airflow.providers.google.cloud.operators.dataplex import DataplexRunDataQualityScanOperator
 from airflow.providers.google.cloud.sensors.gcs import GCSObjectsWithPrefixExistenceSensor
 from airflow.providers.google.cloud.transfers.gcs_to_bigquery import GCSToBigQueryOperator
 
-try:  # Airflow 3
-    from airflow.sdk import task
-except ImportError:  # Airflow 2
+try:  # Airflow 3 (composer-3-airflow-3.*): DAGs are written against the Task SDK.
+    from airflow.sdk import DAG, Variable, task
+except ImportError:  # Airflow 2 (composer-3-airflow-2.*)
+    from airflow import DAG
     from airflow.decorators import task
+    from airflow.models import Variable
 
 # Values rendered by df-gen from the environment, data source and pipeline descriptors.
 DAG_ID = "store-daily"
