@@ -2,7 +2,8 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-AIRFLOW ?= .venv-airflow
+# One venv per Airflow major that Cloud Composer 3 runs (see tests/airflow*-requirements.txt).
+AIRFLOW_VENVS := .venv-airflow2 .venv-airflow3
 
 .PHONY: demo test
 
@@ -17,16 +18,22 @@ demo: $(BIN)/python
 	$(BIN)/df-gen apply environments/demo --sandbox --auto-approve
 	$(BIN)/df-gen output environments/demo --sandbox
 
-# Airflow lives in its own venv; the tests load the rendered DAGs into its DagBag.
-# The stamp is written last, so an interrupted install is redone.
-$(AIRFLOW)/.installed: tests/airflow-requirements.txt
-	$(PYTHON) -m venv $(AIRFLOW)
-	$(AIRFLOW)/bin/python -m pip install --quiet --upgrade pip
-	$(AIRFLOW)/bin/pip install --quiet -r tests/airflow-requirements.txt
+# Airflow lives in its own venvs, one per Airflow major; the tests load the rendered DAGs
+# into each one's DagBag. A requirements file is the whole environment, every package pinned
+# (tools/airflow_requirements.py writes it), so pip installs it as is, without resolving.
+# The venv is rebuilt from scratch when its file changes; the stamp is written last, so an
+# interrupted install is redone.
+$(AIRFLOW_VENVS:%=%/.installed): .venv-%/.installed: tests/%-requirements.txt
+	rm -rf $(@D)
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet --upgrade pip
+	$(@D)/bin/pip install --quiet --no-deps -r $<
 	touch $@
 
-test: $(BIN)/python $(AIRFLOW)/.installed
+test: $(BIN)/python $(AIRFLOW_VENVS:%=%/.installed)
 	$(BIN)/pip install --quiet -e '.[embedded,dev]'
 	$(BIN)/ruff check generator tests tools benchmarks
 	$(BIN)/mypy generator
-	DF_GEN_AIRFLOW_PYTHON=$(CURDIR)/$(AIRFLOW)/bin/python $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DF_GEN_AIRFLOW2_PYTHON=$(CURDIR)/.venv-airflow2/bin/python \
+	DF_GEN_AIRFLOW3_PYTHON=$(CURDIR)/.venv-airflow3/bin/python \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
