@@ -78,10 +78,11 @@ ENVIRONMENTS = {
     )
 }
 
-# Requirements of the google provider that importing the retail DAG's operators needs
-# (BigQuery insert-job and check operators, the GCS prefix sensor, GCS to BigQuery and GCS
-# to GCS transfers): their hooks, the OpenLineage helpers the BigQuery operators import
-# (Dataproc), the secrets backend the GCS hook imports (Secret Manager), pandas-gbq.
+# Requirements of the google provider that importing the retail DAG's provider modules
+# needs (the GCS hook, the BigQuery insert-job and check operators, the Dataplex data-quality
+# scan operator, the GCS prefix sensor, the GCS to BigQuery transfer): their client
+# libraries, the OpenLineage helpers the BigQuery operators import (Dataproc), the secrets
+# backend the GCS hook imports (Secret Manager), pandas-gbq.
 IMPORT_PATH = (
     "apache-airflow-providers-common-compat",
     "apache-airflow-providers-common-sql",
@@ -93,6 +94,7 @@ IMPORT_PATH = (
     "google-auth",
     "google-auth-httplib2",
     "google-cloud-bigquery",
+    "google-cloud-dataplex",
     "google-cloud-dataproc",
     "google-cloud-secret-manager",
     "google-cloud-storage",
