@@ -8,14 +8,16 @@ stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
 from generator import __version__
-from generator.errors import DfGenError
+from generator.errors import DfGenError, Terminated
 from generator.loader import display_path
 
 ENV_DIR = click.argument(
@@ -27,6 +29,7 @@ class DfGenGroup(click.Group):
     """A click group that maps DfGenError to exit 1 and Ctrl-C to exit 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = _handle_sigterm()
         try:
             return super().invoke(ctx)
         except DfGenError as exc:
@@ -35,9 +38,27 @@ class DfGenGroup(click.Group):
             for line in exc.lines():
                 click.echo(line, err=True)
             ctx.exit(1)
+        except Terminated:
+            click.echo("terminated", err=True)
+            ctx.exit(143)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _handle_sigterm() -> Any:
+    """Make SIGTERM stop df-gen as Ctrl-C does (once); return the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signal handlers can only be set from the main thread
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one graceful stop, not a second
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 @click.group(cls=DfGenGroup, context_settings={"help_option_names": ["-h", "--help"]})

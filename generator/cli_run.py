@@ -140,10 +140,25 @@ def apply_command(env_dir: Path, reports: tuple[Path, ...], **kwargs: Any) -> No
     def confirm(planned: runner.RunReport) -> bool:
         _print_summary(planned)
         count = sum(1 for r in planned.results if r.status == "changes")
-        return click.confirm(f"Apply the changes of {count} stack(s) ({planned.mode})?", default=False)
+        return _ask(f"Apply the changes of {count} stack(s) ({planned.mode})?")
 
     report = runner.apply(options, confirm if _can_ask() else None)
     _finish(report, options, reports)
+
+
+def _ask(question: str) -> bool:
+    """Ask yes/no on the terminal; no answer (end of input) is no.
+
+    Unlike ``click.confirm``, Ctrl-C is not turned into "Aborted!" with exit 1: it stays an
+    interrupt, so the command exits 130 as the README promises.
+    """
+    click.echo(f"{question} [y/N]: ", nl=False)
+    try:
+        answer = input()
+    except EOFError:
+        click.echo(err=True)
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _common_destroy(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,7 +179,7 @@ def destroy_command(env_dir: Path, **kwargs: Any) -> None:
 
     def confirm(names: list[str], mode: str) -> bool:
         click.echo(f"Destroy every resource of {len(names)} stack(s) ({mode}): {', '.join(names)}")
-        return click.confirm("Really destroy?", default=False)
+        return _ask("Really destroy?")
 
     report = runner.destroy(options, confirm if _can_ask() else None)
     _print_summary(report)

@@ -50,6 +50,10 @@ ENV_TERRAFORM = "DF_GEN_TERRAFORM"
 EMBEDDED = "embedded"
 SHIM_SCRIPT = "df-gen-terraform"
 
+MINIMUM_VERSION = (1, 7, 0)
+"""Oldest Terraform (and OpenTofu) df-gen runs: ``moved`` blocks need Terraform 1.1,
+``import`` blocks 1.5, ``removed`` blocks 1.7 (OpenTofu 1.7 has all three)."""
+
 # A stream callback gets ("stdout" | "stderr", one line without its newline).
 StreamFn = Callable[[str, str], None]
 
@@ -92,6 +96,9 @@ def _py_terraform() -> type:
             kwargs.pop("capture_output", None)
             argv = self.generate_cmd_string(cmd, *args, **kwargs)
             pipe = None if inherit else subprocess.PIPE
+            # A piped Terraform runs in its own process group: a Ctrl-C on the terminal, or a
+            # signal sent to df-gen's whole group, then reaches df-gen only, and df-gen sends
+            # Terraform exactly one interrupt (two make Terraform exit at once, losing state).
             return subprocess.Popen(
                 argv,
                 cwd=self.working_dir or None,
@@ -99,6 +106,7 @@ def _py_terraform() -> type:
                 stdin=None if inherit else subprocess.DEVNULL,
                 stdout=pipe,
                 stderr=pipe,
+                process_group=None if inherit else 0,
             )
 
     return _PyTerraform
@@ -178,9 +186,29 @@ class Engine:
                 raise DfGenError(f"{self.path} version failed: {err.strip() or out.strip()}")
             try:
                 self._version = json.loads(out)
-            except ValueError as exc:
-                raise DfGenError(f"{self.path} version -json printed no JSON: {exc}") from exc
+            except ValueError:
+                raise DfGenError(f"{self.path} is not Terraform or OpenTofu: 'version -json' printed no "
+                                 "JSON document") from None
         return self._version
+
+    def verify(self) -> None:
+        """Refuse an engine that is not Terraform or OpenTofu of a version df-gen supports.
+
+        Evidence is the engine's own ``version -json``: a program that prints nothing (or
+        anything but that document) is not run against any stack, so that it cannot report
+        "no changes" and have df-gen record stacks as applied.
+        """
+        version = self.version()
+        text = str(version.get("terraform_version", "")) if isinstance(version, dict) else ""
+        parts = text.split("-", 1)[0].split(".")
+        if len(parts) < 2 or not all(p.isdigit() for p in parts[:3]):
+            raise DfGenError(f"{self.path} is not Terraform or OpenTofu: its version -json has no "
+                             "terraform_version")
+        found = tuple(int(p) for p in parts[:3])
+        if found < MINIMUM_VERSION:
+            product = "OpenTofu" if self.name == "tofu" else "Terraform"
+            raise DfGenError(f"{self.path} is {product} {text}; df-gen needs Terraform or OpenTofu "
+                             f"{'.'.join(map(str, MINIMUM_VERSION))} or later (moved, import and removed blocks)")
 
     def version_string(self) -> str:
         """The bare version number, e.g. ``1.15.5``."""

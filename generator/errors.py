@@ -53,3 +53,7 @@ class DfGenError(Exception):
         if self.diagnostics:
             return [d.format() for d in self.diagnostics]
         return [f"error: {self.message}"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (one graceful stop), then exit 143."""

@@ -28,7 +28,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from generator.overrides import (
     sandbox_overrides,
 )
 from generator.progress import Progress, make_progress
+from generator.sandbox.store import STORE_FILE
 from generator.scheduler import run_graph
 
 DEFAULT_RETRY_PATTERNS = (
@@ -349,17 +349,6 @@ def _backoff() -> float:
         raise DfGenError(f"{ENV_RETRY_BACKOFF}: not a number of seconds") from None
 
 
-def _terminal_foreground() -> bool:
-    """True when a Ctrl-C from the terminal reaches our children too (same foreground group)."""
-    for stream in (sys.stdin, sys.stderr):
-        try:
-            if stream.isatty() and os.tcgetpgrp(stream.fileno()) == os.getpgrp():
-                return True
-        except (OSError, ValueError, AttributeError):
-            continue
-    return False
-
-
 # ------------------------------------------------------------------ one run
 
 
@@ -455,8 +444,8 @@ class _Run:
         """Ctrl-C: stop starting commands; make running Terraform stop gracefully."""
         self.cancel.set()
         self.progress.note("interrupted: waiting for running Terraform commands to stop")
-        if _terminal_foreground():
-            return  # the terminal sent SIGINT to the whole group; a second one would kill
+        # Terraform runs in its own process group (engine.popen), so this is the one
+        # interrupt it gets, however the signal reached df-gen.
         with self._procs_lock:
             for proc in self._procs:
                 with contextlib.suppress(ProcessLookupError):
@@ -513,13 +502,19 @@ class _Run:
 
     def saved_plan(self, stack: Stack, fp: str) -> PlanSummary | None:
         """The saved plan's summary when it was made at fingerprint ``fp``, else None."""
+        path = self.ws.plan_meta(stack.name)
         try:
-            meta = json.loads(self.ws.plan_meta(stack.name).read_text())
+            meta = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if meta.get("fingerprint") != fp or not self.ws.plan_file(stack.name).is_file():
+        if not isinstance(meta, dict) or meta.get("fingerprint") != fp or not self.ws.plan_file(stack.name).is_file():
             return None
-        return PlanSummary.from_meta(meta)
+        try:
+            return PlanSummary.from_meta(meta)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A damaged record: the plan file cannot be trusted either; plan again.
+            self.progress.note(f"{stack.name}: {display_path(path)} is not a df-gen plan record; planning again")
+            return None
 
     def drop_plan(self, stack: Stack) -> None:
         self.ws.plan_file(stack.name).unlink(missing_ok=True)
@@ -632,11 +627,16 @@ class _Run:
         status = "no-changes"
         if summary.has_changes:
             try:
-                self._apply_plan(stack, fp)
+                replanned = self._apply_plan(stack, fp)
             except StackFailed:
                 self.drop_plan(stack)  # a partial apply changed the state: the plan is spent
                 raise
-            status = "applied"
+            if replanned is not None:  # report what Terraform applied, not the stale plan
+                summary = replanned
+                note = "planned again and applied: the saved plan could not be applied as it was"
+            status = "applied" if summary.has_changes else "no-changes"
+            if not summary.has_changes:
+                note = "planned again: the saved plan could not be applied, and nothing was left to apply"
         else:
             note = "no changes"
         self.drop_plan(stack)
@@ -646,16 +646,20 @@ class _Run:
         return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
                            summary=summary)
 
-    def _apply_plan(self, stack: Stack, fp: str) -> None:
-        # After a transient error the saved plan may be stale: retry by planning again. A
-        # plan made stale by someone else's apply is planned again once, at once.
+    def _apply_plan(self, stack: Stack, fp: str) -> PlanSummary | None:
+        """Apply the saved plan; return the new plan's summary when it had to plan again.
+
+        After a transient error the saved plan may be stale: retry by planning again. A
+        plan made stale by someone else's apply is planned again once, at once.
+        """
         attempt = 1
+        replanned: PlanSummary | None = None
         while True:
             self.progress.step(stack.name, "apply")
             args = ["apply", "-input=false", "-no-color", "-auto-approve", str(self.ws.plan_file(stack.name))]
             code, _, text = self._execute(stack, args)
             if code == 0:
-                return
+                return replanned
             command = "terraform " + " ".join(args)
             stale = "Saved plan is stale" in text and attempt == 1
             if self.cancel.is_set() or code == 130 or attempt >= MAX_ATTEMPTS or not (
@@ -668,12 +672,12 @@ class _Run:
             if self.cancel.wait(delay):
                 raise StackFailed("interrupted", command, code, error_lines(text))
             attempt += 1
-            summary = self.make_plan(stack, fp)
-            if summary.destructive and not self.options.allow_destroy:
+            replanned = self.make_plan(stack, fp)
+            if replanned.destructive and not self.options.allow_destroy:
                 raise StackFailed("the new plan deletes or replaces stateful resources; "
                                   "apply refuses it without --allow-destroy")
-            if not summary.has_changes:
-                return
+            if not replanned.has_changes:
+                return replanned
 
     def destroy_stack(self, stack: Stack) -> StackResult:
         self.init(stack)
@@ -736,6 +740,21 @@ def _pump(proc: subprocess.Popen[bytes], log: IO[str]) -> tuple[str, str]:
 # ------------------------------------------------------------------ session
 
 
+def _check_store(path: Path) -> None:
+    """A damaged sandbox store is one line before Terraform starts, not a provider traceback."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "msg", None) or getattr(exc, "strerror", None) or str(exc)
+        raise DfGenError(f"{display_path(path)}: the sandbox store is damaged ({reason}); restore it from a "
+                         f"copy, or delete {display_path(path.parent)} to start the sandbox afresh") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources", {}), dict):
+        raise DfGenError(f"{display_path(path)}: not a sandbox store; restore it from a copy, or delete "
+                         f"{display_path(path.parent)} to start the sandbox afresh")
+
+
 @contextlib.contextmanager
 def session(options: RunOptions, command: str, reverse: bool = False) -> Iterator[tuple[_Run, list[str]]]:
     """Check, lock, prepare the sandbox; yield the run and the selected stack names."""
@@ -780,10 +799,12 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         for mode_dir in (ws.env_dir / ".df-gen").glob("*/lockfiles"):
             restore_lock_files(ws.stacks_dir, mode_dir)
         engine = resolve_engine(options.terraform_bin, for_sandbox=options.sandbox)
+        engine.verify()
         base_env = dict(os.environ)
         if options.sandbox:
             base_env.update(sandbox_environment(ws.env_dir, ws.root))
             ws.state.mkdir(parents=True, exist_ok=True)
+            _check_store(ws.root / STORE_FILE)
         base_env.pop("TF_WORKSPACE", None)  # one state per stack: the default workspace
         progress: Progress
         if options.quiet:

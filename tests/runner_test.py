@@ -27,6 +27,7 @@ from generator import runner
 from generator.cli import DfGenGroup
 from generator.cli_run import apply_command, destroy_command, output_command, plan_command
 from generator.errors import DfGenError
+from generator.loader import display_path
 from generator.overrides import OVERRIDE_NAME
 from generator.render import MANIFEST, load_model, render
 
@@ -69,6 +70,9 @@ class FakeEngine:
 
     name = "fake"
     path = "fake-terraform"
+
+    def verify(self) -> None:
+        """The stand-in is what the test says it is."""
 
     def __init__(self, script: dict[tuple[str, str], list[tuple[int, str]]] | None = None,
                  on_call: Callable[[str, list[str], Path], None] | None = None) -> None:
@@ -500,6 +504,54 @@ def test_plan_json_document_and_detailed_exitcode(demo: Path, fake, cli: click.G
     result = CliRunner().invoke(cli, ["plan", str(demo), "--detailed-exitcode", "--stack", "environment", "--all"])
     assert result.exit_code == 2, result.output
     assert "environment" in result.stdout and "1 to add, 0 to change, 0 to destroy" in result.stdout
+
+
+def test_stale_saved_plan_reports_what_was_applied(demo: Path, fake) -> None:
+    """'Saved plan is stale': the summary shows the new plan Terraform applied, not the old one."""
+    old = {"resource_changes": [
+        {"address": f"google_storage_bucket.b{i}", "mode": "managed", "type": "google_storage_bucket",
+         "change": {"actions": ["update"]}} for i in range(15)]}
+    new = {"resource_changes": [
+        {"address": "google_storage_bucket.b0", "mode": "managed", "type": "google_storage_bucket",
+         "change": {"actions": ["update"]}}]}
+    fake({("environment", "show"): [(0, json.dumps(old))]})
+    report = runner.plan(opts(demo, stacks=("environment",), only=True))
+    assert report.results[0].changes == {"add": 0, "change": 15, "destroy": 0}
+    engine = fake({("environment", "apply"): [(1, "Error: Saved plan is stale\n"), (0, "Apply complete!\n")],
+                   ("environment", "show"): [(0, json.dumps(new))]})
+    report = runner.apply(opts(demo, stacks=("environment",), only=True, auto_approve=True))
+    [result] = report.results
+    assert (result.status, result.changes) == ("applied", {"add": 0, "change": 1, "destroy": 0})
+    assert result.note == "planned again and applied: the saved plan could not be applied as it was"
+    assert engine.commands("environment").count("apply") == 2
+
+
+def test_damaged_plan_record_is_planned_again(demo: Path, fake) -> None:
+    fake()
+    runner.plan(opts(demo, stacks=("environment",), only=True))
+    meta = demo / ".df-gen" / "gcp" / "plans" / "environment.json"
+    record = json.loads(meta.read_text())
+    record["changes"] = None
+    meta.write_text(json.dumps(record))
+    engine = fake()
+    report = runner.apply(opts(demo, stacks=("environment",), only=True, auto_approve=True))
+    assert [(r.name, r.status) for r in report.results] == [("environment", "applied")]
+    assert report.results[0].note == "re-planned: inputs changed since the saved plan"
+    assert engine.commands("environment").count("plan") == 1
+
+
+@pytest.mark.parametrize("damage", ['{"resources": {"google_project/x": {"ty', "[]"])
+def test_damaged_sandbox_store_is_one_line(demo: Path, fake, cli: click.Group, damage: str) -> None:
+    fake()
+    store = demo / ".df-gen" / "sandbox" / "store.json"
+    store.parent.mkdir(parents=True)
+    store.write_text(damage)
+    result = CliRunner().invoke(cli, ["plan", str(demo), "--sandbox"])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {display_path(store)}: ")
+    assert line.endswith(f"restore it from a copy, or delete {display_path(store.parent)} to start the sandbox "
+                         "afresh")
 
 
 def test_cli_apply_without_terminal_refuses_and_output_prints_values(demo: Path, fake, cli: click.Group) -> None:
