@@ -100,39 +100,57 @@ def _format_option(*choices: str) -> Any:
 @cli.command()
 @ENV_DIR
 @_format_option("text", "json")
-def validate(env_dir: Path, fmt: str, as_json: bool) -> None:
+@click.option("--against", "against", metavar="REF", default=None,
+              help="Also compare every table's schema with the git revision REF: list the changes that "
+                   "lose data; exit 1 for those with no way forward chosen.")
+def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None) -> None:
     """Check every descriptor of ENV_DIR against the schemas and the semantic rules.
 
     Prints one line per problem, `path:line:col: error: message`, and exits 1; exits 0
     with a one-line summary when everything is valid. With --format json, prints
     {"valid": bool, "errors": [{"path", "line", "column", "message", "hint"}],
-    "summary": {"environments", "datasources", "pipelines"}}.
+    "summary": {"environments", "datasources", "pipelines"}}; with --against REF also
+    "schema_changes": [...] (shape in the README, "Changing schemas safely").
     """
+    from generator.schema_changes import against_ref, check_ref, text_line, unresolved
     from generator.validate import validate as run_validate
 
     if as_json:
         fmt = "json"
+    changes: list[dict[str, Any]] = []
     try:
+        if against is not None:
+            check_ref(env_dir, against)
         descriptors = run_validate(env_dir)
+        if against is not None:
+            changes = [item.as_json() for item in against_ref(env_dir, against, descriptors)]
     except DfGenError as exc:
         if fmt != "json":
             raise
         _print_json({"valid": False, "errors": [d.as_dict() for d in exc.diagnostics] or
                      [{"path": str(env_dir), "line": 0, "column": 0, "message": exc.message, "hint": None}],
-                     "summary": None})
+                     "summary": None, **({"schema_changes": []} if against is not None else {})})
         sys.exit(1)
     summary = {
         "environments": 1,
         "datasources": len(descriptors.datasources),
         "pipelines": len(descriptors.pipelines),
     }
+    refused = unresolved(changes)
     if fmt == "json":
-        _print_json({"valid": True, "errors": [], "summary": summary})
+        _print_json({"valid": not refused, "errors": [], "summary": summary,
+                     **({"schema_changes": changes} if against is not None else {})})
     else:
+        for item in changes:
+            click.echo(text_line(item), err=bool(item in refused))
         click.echo(
             f"{env_dir}: valid (1 environment, {_count(summary['datasources'], 'data source')}, "
             f"{_count(summary['pipelines'], 'pipeline')})"
+            + (f"; {len(changes)} schema change(s) lose data since {against}, {len(refused)} without a way "
+               "forward" if changes else "")
         )
+    if refused:
+        sys.exit(1)
 
 
 @cli.command()

@@ -5,30 +5,47 @@ Terraform's human text. Counts follow Terraform's own: a replacement is one add 
 destroy (and is also counted in ``replace``); a resource being imported counts in
 ``import`` (``change.importing``, Terraform 1.5+), whatever else happens to it.
 
-A change is destructive when it deletes or replaces a resource that holds data or
-identity that cannot be recreated as it was (projects, buckets, datasets, tables, KMS keys
-and key rings, Pub/Sub topics); ``apply`` refuses such plans unless ``--allow-destroy`` is
-given. Each destructive item keeps why Terraform deletes or replaces it (its
+A change is destructive when it deletes or replaces a resource of a type in
+:data:`STATEFUL` (data, identity or protection that cannot be recreated as it was), when it
+deletes an object under retention, or when it drops BigQuery columns in place (the provider
+sends that as an update, but the columns' data is gone). ``apply`` refuses such plans unless
+``--allow-destroy`` is given; a table whose replacement or column drop the descriptor
+acknowledges (``accept_loss``, see :mod:`generator.schema_changes`) is let through. Each
+destructive item keeps why Terraform deletes or replaces it (its
 ``action_reason`` and ``replace_paths``), so a report can say so in words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-STATEFUL_TYPES = frozenset(
-    {
-        "google_project",
-        "google_storage_bucket",
-        "google_bigquery_dataset",
-        "google_bigquery_table",
-        "google_kms_crypto_key",
-        "google_kms_key_ring",
-        "google_pubsub_topic",
-    }
-)
+from generator import bqtable
+
+STATEFUL: dict[str, str] = {
+    "google_project": "a project: deleting it deletes everything in it; its ID is reserved for 30 days",
+    "google_storage_bucket": "a bucket: its objects are deleted with it",
+    "google_bigquery_dataset": "a dataset: its tables and their rows are deleted with it",
+    "google_bigquery_table": "a table: its rows are deleted with it",
+    "google_kms_crypto_key": "a CMEK key: data encrypted with it becomes unreadable once it is destroyed",
+    "google_kms_key_ring": "a key ring: its keys are scheduled for destruction",
+    "google_pubsub_topic": "a topic: messages not yet delivered are lost, publishers fail",
+    "google_pubsub_subscription": "a subscription: its unacknowledged messages are lost",
+    "google_composer_environment": "the Composer environment: its Airflow database (DAG run history, "
+                                   "connections, variables) is deleted with it",
+    "google_service_account": "a service account: a new one with the same e-mail is a different "
+                              "principal, so every grant naming the old one stops working",
+    "google_data_catalog_taxonomy": "the policy-tag taxonomy: its tags, and the column protection they "
+                                    "give, are deleted with it",
+    "google_data_catalog_policy_tag": "a policy tag: the columns it protects silently lose their "
+                                      "fine-grained access control",
+}
+"""Every resource type whose deletion or replacement loses something that cannot be recreated as
+it was, with what is lost. Objects (``google_storage_bucket_object``) count only while under
+retention (see :func:`object_under_retention`)."""
+
+STATEFUL_TYPES = frozenset(STATEFUL)
 
 COUNT_KEYS = ("add", "change", "replace", "destroy", "import")
 
@@ -74,6 +91,8 @@ class PlanSummary:
     imports: int = 0
     by_type: tuple[tuple[str, tuple[int, ...]], ...] = ()
     losses: tuple[Loss, ...] = ()
+    # Lossy or incompatible BigQuery schema changes (generator.schema_changes), JSON-shaped.
+    schema_changes: tuple[dict[str, Any], ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -96,7 +115,8 @@ class PlanSummary:
     def to_meta(self) -> dict[str, Any]:
         """Everything, for the saved plan's metadata file."""
         return {"changes": self.counts(), "destructive": list(self.destructive),
-                "resource_types": self.type_counts(), "losses": [loss.as_json() for loss in self.losses]}
+                "resource_types": self.type_counts(), "losses": [loss.as_json() for loss in self.losses],
+                "schema_changes": list(self.schema_changes)}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> PlanSummary:
@@ -106,7 +126,8 @@ class PlanSummary:
                    changes.get("replace", 0), changes.get("import", 0),
                    tuple((kind, tuple(counts[k] for k in COUNT_KEYS))
                          for kind, counts in sorted(meta.get("resource_types", {}).items())),
-                   tuple(Loss(**loss) for loss in meta.get("losses", ())))
+                   tuple(Loss(**loss) for loss in meta.get("losses", ())),
+                   tuple(meta.get("schema_changes", ())))
 
 
 def loss_reason(item: Mapping[str, Any], action: str) -> str:
@@ -119,8 +140,14 @@ def loss_reason(item: Mapping[str, Any], action: str) -> str:
     return f"{reason}; a {item.get('type')} holds data or identity that is lost with it"
 
 
-def summarize(plan: Mapping[str, Any]) -> PlanSummary:
-    """Summarise a ``show -json`` plan document."""
+def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSummary:
+    """Summarise a ``show -json`` plan document.
+
+    ``accepted`` holds addresses whose loss the descriptors acknowledge: they still count
+    as changes but are not destructive.
+    """
+    skip = set(accepted)
+    retained = _buckets_under_retention(plan)
     totals = dict.fromkeys(COUNT_KEYS, 0)
     by_type: dict[str, dict[str, int]] = {}
     destructive: list[str] = []
@@ -143,13 +170,70 @@ def summarize(plan: Mapping[str, Any]) -> PlanSummary:
                 totals[key] += 1
                 counts = by_type.setdefault(kind, dict.fromkeys(COUNT_KEYS, 0))
                 counts[key] += 1
-        if "delete" in actions and kind in STATEFUL_TYPES:
+        address = str(item.get("address"))
+        if address in skip:
+            continue
+        stateful = kind in STATEFUL_TYPES or (kind == "google_storage_bucket_object"
+                                              and object_under_retention(change.get("before"), retained))
+        if "delete" in actions and stateful:
             action = "replace" if hits["replace"] else "delete"
-            destructive.append(str(item.get("address")))
-            losses.append(Loss(str(item.get("address")), kind, action, loss_reason(item, action)))
+            destructive.append(address)
+            losses.append(Loss(address, kind, action, loss_reason(item, action)))
+        elif "update" in actions:
+            dropped = dropped_columns(item)
+            if dropped:
+                destructive.append(address)
+                losses.append(Loss(address, kind, "update", f"columns {', '.join(dropped)} dropped in place: "
+                                                            "BigQuery deletes their data"))
     return PlanSummary(
         totals["add"], totals["change"], totals["destroy"], tuple(sorted(destructive)),
         totals["replace"], totals["import"],
         tuple((kind, tuple(counts[k] for k in COUNT_KEYS)) for kind, counts in sorted(by_type.items())),
         tuple(sorted(losses, key=lambda loss: loss.address)),
     )
+def dropped_columns(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """Columns a ``google_bigquery_table`` update drops in place (their data is deleted).
+
+    Terraform shows the change as an update: the provider removes top-level columns with a
+    table patch when nothing else forces a replacement (``resourceBigQueryTableSchemaIsChangeable``
+    in google/services/bigquery/resource_bigquery_table.go of the provider).
+    """
+    if item.get("type") != "google_bigquery_table":
+        return ()
+    body = item.get("change") or {}
+    before, after = body.get("before") or {}, body.get("after") or {}
+    old, new = bqtable.parse_schema(before.get("schema")), bqtable.parse_schema(after.get("schema"))
+    if not isinstance(old, list) or not isinstance(new, list):
+        return ()
+    try:
+        changes = bqtable.classify_schema_change(old, new, external=bool(before.get("external_data_configuration")))
+    except bqtable.SchemaShapeError:
+        return ()
+    return tuple(c.column_name for c in changes if c.kind == bqtable.LOSSY_IN_PLACE)
+
+
+def object_under_retention(before: Any, retained_buckets: Iterable[str] = ()) -> bool:
+    """True when deleting this bucket object (its prior state) would delete retained data: an
+    object retention, an event-based or temporary hold, or a bucket retention policy
+    (https://cloud.google.com/storage/docs/bucket-lock, .../object-holds, .../object-lock)."""
+    if not isinstance(before, Mapping):
+        return False
+    if before.get("retention") or before.get("event_based_hold") or before.get("temporary_hold"):
+        return True
+    return before.get("bucket") in set(retained_buckets)
+
+
+def _buckets_under_retention(plan: Mapping[str, Any]) -> set[str]:
+    """Names of the buckets in the plan's prior state that have a retention policy."""
+    names: set[str] = set()
+
+    def walk(module: Mapping[str, Any]) -> None:
+        for resource in module.get("resources") or ():
+            values = resource.get("values") or {}
+            if resource.get("type") == "google_storage_bucket" and values.get("retention_policy"):
+                names.add(str(values.get("name")))
+        for child in module.get("child_modules") or ():
+            walk(child)
+
+    walk(((plan.get("prior_state") or {}).get("values") or {}).get("root_module") or {})
+    return names

@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from generator import schema_changes
 from generator.engine import Engine, resolve_engine, sandbox_environment
 from generator.errors import DfGenError
 from generator.fingerprint import Records, fingerprint, outputs_digest
-from generator.guard import PlanSummary, summarize
+from generator.guard import PlanSummary
 from generator.loader import display_path
 from generator.lock import env_lock
 from generator.model import Backend, Model, Stack
@@ -108,6 +109,11 @@ class StackResult:
     summary: PlanSummary | None = None  # what Terraform planned (counts per type, losses)
 
     @property
+    def schema_changes(self) -> tuple[dict[str, Any], ...]:
+        """Schema changes that lose data (generator.schema_changes), JSON-shaped."""
+        return self.summary.schema_changes if self.summary else ()
+
+    @property
     def ok(self) -> bool:
         """True when the stacks that need this one may go on."""
         return self.waiting or self.status not in (FAILED, BLOCKED)
@@ -121,6 +127,7 @@ class StackResult:
             "changes": self.changes,
             "destructive": list(self.destructive),
             "resource_types": self.summary.type_counts() if self.summary and self.changes is not None else {},
+            "schema_changes": list(self.schema_changes),
         }
         if self.status == FAILED:
             document["error"] = {
@@ -181,6 +188,7 @@ class RunReport:
             lines.append(f"  {r.name:<{width}}  {r.status:<10} {detail}".rstrip())
             if r.destructive:
                 lines.append(f"  {'':<{width}}  DATA LOSS: deletes or replaces {', '.join(r.destructive)}")
+            lines += [f"  {'':<{width}}  {schema_changes.text_line(item)}" for item in r.schema_changes]
             if r.status == FAILED:
                 if r.command:
                     lines.append(f"  {'':<{width}}  $ {r.command}  (exit code {r.exit_code})")
@@ -495,8 +503,8 @@ class _Run:
         )
         summary = PlanSummary()
         if code == 2:
-            summary = summarize(self._show(stack, planfile))
-        meta = {"fingerprint": fp, **summary.to_meta()}
+            summary = schema_changes.review_plan(self.model.env_dir, stack.name, self._show(stack, planfile))
+        meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack)}
         self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
         return summary
 
@@ -509,6 +517,8 @@ class _Run:
             return None
         if not isinstance(meta, dict) or meta.get("fingerprint") != fp or not self.ws.plan_file(stack.name).is_file():
             return None
+        if meta.get("choices") != schema_changes.choices_key(stack):
+            return None  # a way forward chosen or withdrawn since: the schema changes must be judged again
         try:
             return PlanSummary.from_meta(meta)
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -619,6 +629,12 @@ class _Run:
             summary = self.make_plan(stack, fp)
         else:
             self.init(stack)
+        refused = schema_changes.unresolved(summary.schema_changes)
+        if refused:
+            raise StackFailed(
+                f"{len(refused)} schema change(s) lose data and no way forward is chosen; apply refuses them "
+                "even with --allow-destroy (choose one in the descriptor)",
+                error=[schema_changes.text_line(item) for item in refused])
         if summary.destructive and not self.options.allow_destroy:
             raise StackFailed(
                 f"the plan deletes or replaces stateful resources ({', '.join(summary.destructive)}); "
@@ -673,6 +689,8 @@ class _Run:
                 raise StackFailed("interrupted", command, code, error_lines(text))
             attempt += 1
             replanned = self.make_plan(stack, fp)
+            if schema_changes.unresolved(replanned.schema_changes):
+                raise StackFailed("the new plan has schema changes that lose data and no way forward is chosen")
             if replanned.destructive and not self.options.allow_destroy:
                 raise StackFailed("the new plan deletes or replaces stateful resources; "
                                   "apply refuses it without --allow-destroy")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from generator.guard import STATEFUL_TYPES, PlanSummary, summarize
+from generator.guard import STATEFUL, STATEFUL_TYPES, PlanSummary, summarize
 
 DATA = Path(__file__).parent / "data" / "runner"
 
@@ -77,7 +77,51 @@ def test_empty_plan_has_no_changes() -> None:
     assert not summarize({"resource_changes": [change("google_project.p", "google_project", "no-op")]}).has_changes
 
 
-def test_the_stateful_types_are_the_ones_that_hold_data_or_identity() -> None:
+def test_the_stateful_types_are_one_documented_list() -> None:
     assert STATEFUL_TYPES == {
         "google_project", "google_storage_bucket", "google_bigquery_dataset", "google_bigquery_table",
-        "google_kms_crypto_key", "google_kms_key_ring", "google_pubsub_topic"}
+        "google_kms_crypto_key", "google_kms_key_ring", "google_pubsub_topic", "google_pubsub_subscription",
+        "google_composer_environment", "google_service_account", "google_data_catalog_taxonomy",
+        "google_data_catalog_policy_tag"}
+    assert all(STATEFUL[kind] for kind in STATEFUL_TYPES)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for kind in (*STATEFUL_TYPES, "google_storage_bucket_object"):
+        assert f"`{kind}`" in readme, kind
+
+
+def test_composer_accounts_tags_and_subscriptions_are_destructive() -> None:
+    kinds = ["google_composer_environment", "google_service_account", "google_data_catalog_policy_tag",
+             "google_data_catalog_taxonomy", "google_pubsub_subscription"]
+    plan = {"resource_changes": [change(f"{k}.x", k, "delete") for k in kinds]}
+    assert summarize(plan).destructive == tuple(sorted(f"{k}.x" for k in kinds))
+
+
+def obj(address: str, **before: object) -> dict:
+    item = change(address, "google_storage_bucket_object", "delete")
+    item["change"]["before"] = {"bucket": "b1", "retention": [], "event_based_hold": False,
+                                "temporary_hold": False, **before}
+    return item
+
+
+def test_objects_count_only_under_retention() -> None:
+    plan = {"resource_changes": [
+        obj("google_storage_bucket_object.plain"),
+        obj("google_storage_bucket_object.held", temporary_hold=True),
+        obj("google_storage_bucket_object.locked", retention=[{"mode": "Locked", "retain_until_time": "x"}]),
+    ]}
+    assert summarize(plan).destructive == ("google_storage_bucket_object.held",
+                                           "google_storage_bucket_object.locked")
+    plan["prior_state"] = {"values": {"root_module": {"child_modules": [{"resources": [
+        {"type": "google_storage_bucket", "values": {"name": "b1", "retention_policy": [{"retention_period": 60}]}},
+    ]}]}}}
+    assert len(summarize(plan).destructive) == 3
+
+
+def test_columns_dropped_in_place_are_destructive_and_accepted_addresses_are_not() -> None:
+    table = change("t.orders", "google_bigquery_table", "update")
+    old = [{"name": "a", "type": "STRING"}, {"name": "b", "type": "STRING"}]
+    table["change"].update(before={"schema": json.dumps(old)}, after={"schema": json.dumps(old[:1])})
+    assert summarize({"resource_changes": [table]}).destructive == ("t.orders",)
+    assert summarize({"resource_changes": [table]}, accepted=["t.orders"]).destructive == ()
+    table["change"]["after"] = {"schema": json.dumps([*old, {"name": "c", "type": "STRING"}])}
+    assert summarize({"resource_changes": [table]}).destructive == ()
