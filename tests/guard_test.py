@@ -121,7 +121,11 @@ def test_columns_dropped_in_place_are_destructive_and_accepted_addresses_are_not
     table = change("t.orders", "google_bigquery_table", "update")
     old = [{"name": "a", "type": "STRING"}, {"name": "b", "type": "STRING"}]
     table["change"].update(before={"schema": json.dumps(old)}, after={"schema": json.dumps(old[:1])})
-    assert summarize({"resource_changes": [table]}).destructive == ("t.orders",)
+    summary = summarize({"resource_changes": [table]})
+    assert summary.destructive == ("t.orders",)
+    assert [loss.as_json() for loss in summary.losses] == [{
+        "address": "t.orders", "type": "google_bigquery_table", "action": "update",
+        "reason": "columns b dropped in place: BigQuery deletes their data"}]
     assert summarize({"resource_changes": [table]}, accepted=["t.orders"]).destructive == ()
     table["change"]["after"] = {"schema": json.dumps([*old, {"name": "c", "type": "STRING"}])}
     assert summarize({"resource_changes": [table]}).destructive == ()
