@@ -122,9 +122,21 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         writes[relative] = text
     rendered_stacks = {relative.split("/", 1)[0] for relative in files}
     removals: list[str] = []
+    deployed = {stack: _deployed(Path(env_dir), stack)
+                for stack in {r.split("/", 1)[0] for r in manifest} - rendered_stacks} if prune else {}
+    for stack, where in sorted(deployed.items()):
+        if where:
+            conflicts.append(Diagnostic(
+                display_path(stacks_dir / stack), 0, 0,
+                f"not pruned: df-gen applied this stack and has not destroyed it ({', '.join(where)}); "
+                "its files are the only way to reach its resources",
+                f"destroy it first: df-gen destroy {display_path(Path(env_dir))} --stack {stack} "
+                "(with --sandbox for the sandbox), then prune"))
     for relative in sorted(set(manifest) - set(files)):
         stack = relative.split("/", 1)[0]
-        if stack in rendered_stacks or prune:
+        if deployed.get(stack):
+            report.orphaned.setdefault(stack, []).append(relative)
+        elif stack in rendered_stacks or prune:
             if _file_digest(stacks_dir / relative) not in (manifest[relative], None) and not force:
                 conflicts.append(
                     Diagnostic(
@@ -166,6 +178,31 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
             new_manifest[relative] = manifest[relative]
     _write_manifest(stacks_dir, new_manifest)
     return report
+
+
+def _deployed(env_dir: Path, stack: str) -> list[str]:
+    """Where df-gen's own records say ``stack`` was applied and not destroyed since.
+
+    A successful apply records the stack in ``.df-gen/<mode>/fingerprints.json`` and a
+    destroy removes it; a sandbox state file that still lists resources counts too. These
+    are local records: a stack applied from another machine is not known here.
+    """
+    found = []
+    for records in sorted((env_dir / ".df-gen").glob("*/fingerprints.json")):
+        try:
+            stacks = json.loads(records.read_text()).get("stacks", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(stacks, dict) and stack in stacks:
+            found.append(f"recorded in {display_path(records)}")
+    state = env_dir / ".df-gen" / "sandbox" / "state" / f"{stack}.tfstate"
+    try:
+        resources = json.loads(state.read_text()).get("resources") if state.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        resources = None
+    if resources:
+        found.append(f"{display_path(state)} lists {len(resources)} resources")
+    return found
 
 
 def _digest(data: bytes) -> str:

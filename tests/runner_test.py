@@ -410,6 +410,43 @@ def test_stack_without_descriptor_must_be_destroyed_before_other_runs(demo: Path
     assert statuses(runner.plan(opts(demo))) == {name: "skipped" for name in ALL if name != "pipeline-store-daily"}
 
 
+def test_orphaned_stacks_keep_their_dependency_order_and_prune_waits_for_destroy(demo: Path, fake) -> None:
+    fake()
+    runner.apply(opts(demo, auto_approve=True))
+    (demo / "datasources" / "store.yaml").unlink()
+    (demo / "pipelines" / "store-daily.yaml").unlink()
+    render(demo)
+    assert runner.orphan_stack(demo / "stacks" / "pipeline-store-daily").needs == ("environment", "datasource-store")
+    # Prune refuses: df-gen applied these stacks and has not destroyed them.
+    with pytest.raises(DfGenError) as raised:
+        render(demo, prune=True)
+    records = display_path(demo / ".df-gen" / "gcp" / "fingerprints.json")
+    assert raised.value.lines() == [
+        f"{display_path(demo / 'stacks' / name)}: error: not pruned: df-gen applied this stack and has not "
+        f"destroyed it (recorded in {records}); its files are the only way to reach its resources (hint: destroy "
+        f"it first: df-gen destroy {display_path(demo)} --stack {name} (with --sandbox for the sandbox), then prune)"
+        for name in ("datasource-store", "pipeline-store-daily")]
+    assert (demo / "stacks" / "datasource-store" / "main.tf").is_file()
+    # Destroying the data source takes its orphaned pipeline along, pipeline first.
+    order: list[str] = []
+    engine = fake(on_call=lambda stack, args, cwd: order.append(stack) if args[0] == "destroy" else None)
+    report = runner.destroy(opts(demo, auto_approve=True, stacks=("datasource-store",), parallelism=4))
+    assert statuses(report) == {"pipeline-store-daily": "destroyed", "datasource-store": "destroyed"}
+    assert order == ["pipeline-store-daily", "datasource-store"]
+    assert engine.commands("environment") == []
+    pruned = render(demo, prune=True)
+    assert "datasource-store/main.tf" in pruned.deleted and "pipeline-store-daily/main.tf" in pruned.deleted
+
+
+def test_cleanup_after_a_killed_run_is_reported(demo: Path, fake, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = demo / "stacks" / "environment" / OVERRIDE_NAME
+    stale.write_text("# left by a run that was killed\n")
+    fake()
+    runner.plan(opts(demo))
+    assert not stale.exists()
+    assert capsys.readouterr().err == f"{display_path(stale)}: removed, left behind by an interrupted or killed run\n"
+
+
 def test_second_run_is_refused_while_the_lock_is_held(demo: Path, fake) -> None:
     fake()
     holder = subprocess.Popen(
