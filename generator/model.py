@@ -364,6 +364,7 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
                 "versioning": spec.get("versioning", retention is None),
                 "retention_days": retention,
                 "lifecycle": lifecycle or None,
+                "labels": spec.get("labels") or None,
             }
         )
     args: dict[str, Any] = {
@@ -415,9 +416,15 @@ def _datasource_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             f'"service-${{{REMOTE}.projects["landing"].number}}@gcp-sa-pubsub.iam.gserviceaccount.com"'
         )
     args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
+    # A created writer account carries the descriptor's description; an existing member has
+    # nothing df-gen could describe, so there it only documents the descriptor.
     externals = {
         name: (
-            {"member": ident["member"]} if "member" in ident else {"account_id": naming.external_account_id(key, name)}
+            {"member": ident["member"]}
+            if "member" in ident
+            else _drop_none(
+                {"account_id": naming.external_account_id(key, name), "description": ident.get("description")}
+            )
         )
         for name, ident in data.get("external_identities", {}).items()
     }

@@ -187,6 +187,10 @@ MAX_LABELS = 64
 """Google Cloud allows at most 64 labels per resource:
 https://cloud.google.com/resource-manager/docs/labels-overview#requirements"""
 
+MAX_SERVICE_ACCOUNT_DESCRIPTION = 256
+"""A service account's description is at most 256 UTF-8 bytes:
+https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts"""
+
 MODULE_LABELS = {
     "environment": ("layer",),
     "datasource": ("df_datasource", "df_bucket_role"),

@@ -367,8 +367,12 @@ def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnos
                             ("the environment", env_labels), ("the bucket", set(bucket.get("labels", {}))))
     for key in sorted(clean["datasource"]):
         doc = d.datasources[key]
+        source_labels = set(doc.data.get("labels", {}))
         yield from too_many(doc, ("labels",), "datasource", ("the environment", env_labels),
-                            ("the data source", set(doc.data.get("labels", {}))))
+                            ("the data source", source_labels))
+        for role, bucket in sorted(doc.data.get("buckets", {}).items()):
+            yield from too_many(doc, ("buckets", role, "labels"), "datasource", ("the environment", env_labels),
+                                ("the data source", source_labels), ("the bucket", set(bucket.get("labels", {}))))
     for key in sorted(clean["pipeline"]):
         doc = d.pipelines[key]
         source = doc.data["datasource"]
@@ -456,6 +460,14 @@ def _datasource_rules(doc: Document, key: str, prefix: str) -> Iterator[Diagnost
         if "member" not in ident:
             yield from _name_rule(doc, ("external_identities", name), "service_account",
                                   naming.external_account_id(key, name), "external service-account ID")
+            # https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts:
+            # "The maximum length is 256 UTF-8 bytes" (the description of the created account).
+            size = len(ident.get("description", "").encode("utf-8"))
+            if size > naming.MAX_SERVICE_ACCOUNT_DESCRIPTION:
+                yield doc.error(("external_identities", name, "description"),
+                                f"external_identities.{name}.description is {size} bytes; it becomes the "
+                                f"description of the writer's service account, which Google limits to "
+                                f"{naming.MAX_SERVICE_ACCOUNT_DESCRIPTION} bytes")
     for topic in sorted(data.get("pubsub", {}).get("topics", {})):
         yield from _name_rule(doc, ("pubsub", "topics", topic), "topic", naming.topic(key, topic), "topic name")
     for role, bucket in sorted(data.get("buckets", {}).items()):

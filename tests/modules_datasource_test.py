@@ -137,6 +137,17 @@ def test_example_sandbox_cycle(example, tmp_path):
             ["acme-dev-sales-orders", "acme-dev-sales-orders-dlq"],
             [{"allowed_persistence_regions": ["europe-west1", "europe-west4"], "enforce_in_transit": None}],
         )
+        # A bucket's own labels join the module's; a created writer carries its description.
+        labels = {r["values"]["name"]: r["values"]["labels"] for r in cycle.state
+                  if r["type"] == "google_storage_bucket"}
+        module_labels = {"env": "dev", "team": "sales", "df_datasource": "sales"}
+        assert labels["acme-dev-sales-archive"] == {
+            **module_labels, "cost_center": "sales-archive", "df_bucket_role": "archive",
+        }
+        assert labels["acme-dev-sales-landing"] == {**module_labels, "df_bucket_role": "landing"}
+        (erp,) = [r["values"] for r in cycle.state
+                  if r["type"] == "google_service_account" and r["values"]["account_id"] == "sales-erp-writer"]
+        assert erp["description"] == "The ERP's nightly export job"
 
 
 BASE_ARGUMENTS = """

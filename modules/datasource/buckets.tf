@@ -9,7 +9,7 @@ resource "google_storage_bucket" "default" {
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   force_destroy               = each.value.force_destroy
-  labels                      = merge(local.labels, { df_bucket_role = each.key })
+  labels                      = merge(local.labels, each.value.labels, { df_bucket_role = each.key })
 
   versioning {
     enabled = each.value.versioning

@@ -13,5 +13,5 @@ resource "google_service_account" "external" {
   project      = lookup(local.project_ids, each.value.project, each.value.project)
   account_id   = each.value.account_id
   display_name = coalesce(each.value.display_name, "${var.name} writer ${each.key}")
-  description  = "External writer ${each.key} of data source ${var.name}: may only create objects in the landing bucket and publish to its topics."
+  description  = coalesce(each.value.description, "External writer ${each.key} of data source ${var.name}: may only create objects in the landing bucket and publish to its topics.")
 }

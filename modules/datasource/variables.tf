@@ -38,7 +38,7 @@ variable "kms_keys" {
 }
 
 variable "buckets" {
-  description = "Buckets keyed by role (landing, archive). project is a layer key or a project ID. GCS forbids versioning together with a retention policy: versioning defaults to on only when retention_days is unset."
+  description = "Buckets keyed by role (landing, archive). project is a layer key or a project ID. GCS forbids versioning together with a retention policy: versioning defaults to on only when retention_days is unset. labels are added to the module's labels."
   type = map(object({
     name           = string
     project        = optional(string, "landing")
@@ -46,6 +46,7 @@ variable "buckets" {
     versioning     = optional(bool)
     retention_days = optional(number)
     force_destroy  = optional(bool, false)
+    labels         = optional(map(string), {})
     lifecycle = optional(object({
       archive_after_days           = optional(number)
       delete_after_days            = optional(number)
@@ -193,11 +194,12 @@ variable "internal_identity" {
 }
 
 variable "external_identities" {
-  description = "External writers keyed by name: either account_id (a service account created here) or member (an existing IAM member such as serviceAccount:x@y or group:z)."
+  description = "External writers keyed by name: either account_id (a service account created here) or member (an existing IAM member such as serviceAccount:x@y or group:z). description describes a created account (Google allows 256 bytes)."
   type = map(object({
     account_id   = optional(string)
     project      = optional(string, "landing")
     display_name = optional(string)
+    description  = optional(string)
     member       = optional(string)
   }))
   default  = {}

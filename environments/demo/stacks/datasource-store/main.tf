@@ -41,7 +41,8 @@ module "datasource" {
   }
   external_identities = {
     pos-export = {
-      account_id = "store-pos-export"
+      account_id  = "store-pos-export"
+      description = "The POS vendor's export job writes files to the landing bucket"
     }
   }
   task_service_accounts = {

@@ -43,6 +43,7 @@ module "datasource" {
       project        = "landing"
       storage_class  = "NEARLINE"
       retention_days = 365
+      labels         = { cost_center = "sales-archive" }
       lifecycle = {
         archive_after_days = 90
         delete_after_days  = 2555
@@ -76,7 +77,10 @@ module "datasource" {
     display_name = "Sales processing"
   }
   external_identities = {
-    erp = { account_id = "sales-erp-writer" }
+    erp = {
+      account_id  = "sales-erp-writer"
+      description = "The ERP's nightly export job"
+    }
     partner = {
       member = "serviceAccount:uploader@partner-project.iam.gserviceaccount.com"
     }
