@@ -370,7 +370,10 @@ def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnos
         source_labels = set(doc.data.get("labels", {}))
         yield from too_many(doc, ("labels",), "datasource", ("the environment", env_labels),
                             ("the data source", source_labels))
+        # A bucket without labels of its own has the data source's count, reported above.
         for role, bucket in sorted(doc.data.get("buckets", {}).items()):
+            if not bucket.get("labels"):
+                continue
             yield from too_many(doc, ("buckets", role, "labels"), "datasource", ("the environment", env_labels),
                                 ("the data source", source_labels), ("the bucket", set(bucket.get("labels", {}))))
     for key in sorted(clean["pipeline"]):

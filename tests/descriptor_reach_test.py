@@ -143,6 +143,9 @@ STEERS: dict[str, str] = {
     "pipeline:kind": "which descriptor this is",
     "pipeline:description": "documents the descriptor; a pipeline is no Google resource",
     "pipeline:code": "which pipeline code directory df-gen renders the DAG, SQL and schemas from",
+    **{f"pipeline:tables.{layer}.<name>.accept_loss":
+       "lets df-gen's apply guard pass a data-losing schema change of the table; Terraform plans the same"
+       for layer in ("landing", "curated", "exposure")},
 }
 
 _REACHES: list[tuple[str, Reach]] = [
