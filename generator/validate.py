@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Descriptors:
     datasources: dict[str, Document]
     pipelines: dict[str, Document]
 
-    @property
+    @cached_property
     def pipelines_dir(self) -> Path:
         """Where pipeline code lives (``pipelines_dir`` relative to the environment)."""
         relative = self.environment.data.get("pipelines_dir", "../../pipelines")
@@ -639,6 +639,17 @@ def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
     return {str(f["name"]) for f in schema.data}
 
 
+def _load_cached(path: Path) -> Document:
+    """``load(path)``, once per file version: many tables share one schema file."""
+    info = path.stat()
+    return _load_version(path, info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _load_version(path: Path, mtime_ns: int, size: int) -> Document:
+    return load(path)
+
+
 def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
                  relative: str) -> Document | Diagnostic | None:
     """The table's schema JSON with the position of every value (JSON is YAML, so the
@@ -653,7 +664,7 @@ def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return doc.error(path, f"{_dotted(path)}: {relative} is not a BigQuery JSON schema ({exc})")
     try:
-        schema = load(schema_file)
+        schema = _load_cached(schema_file)
     except DfGenError as exc:  # valid JSON that YAML reads otherwise (tabs, odd escapes)
         return exc.diagnostics[0] if exc.diagnostics else doc.error(path, f"{_dotted(path)}: {exc}")
     if not isinstance(schema.data, list) or not all(isinstance(f, dict) and "name" in f for f in schema.data):

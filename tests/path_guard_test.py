@@ -194,3 +194,21 @@ def test_include_of_a_link_leaving_the_code_directory(env_dir, tmp_path):
         load_model(env_dir)
     [line] = raised.value.lines()
     assert line.startswith("code/sales-daily/dag.py.j2:1:1: error: template not found: part.txt (a link leaving ")
+
+
+def test_within_follows_links_below_the_root(tmp_path):
+    from generator.fsutil import within
+
+    root = tmp_path / "root"
+    (root / "a" / "x" / "a").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (root / "a" / "out").symlink_to(tmp_path / "outside")
+    (root / "a" / "in").symlink_to(root / "a" / "x")
+    (tmp_path / "link-to-root").symlink_to(root)
+    assert within(root, root / "a" / "x" / "a" / "f.json")
+    assert within(root, root / "a" / "in" / "a" / "f.json")
+    assert not within(root, root / "a" / "out" / "f.json")
+    assert not within(root, root / ".." / "outside" / "f.json")
+    assert within(root, root / "a" / ".." / "a" / "f.json")
+    assert within(tmp_path / "link-to-root", root / "a" / "f.json")
+    assert within(root, tmp_path / "link-to-root" / "a")
