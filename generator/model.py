@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from generator import access, naming, tasks
+from generator import access, migrations, naming, tasks
 from generator.access import TASK_PROJECT
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem, special_file_problem
@@ -491,6 +491,20 @@ def _watched(ctx: _Context, monitoring: dict[str, Any]) -> dict[str, list[str]]:
 # --- pipeline ------------------------------------------------------------------------------
 
 
+def _migration(ctx: _Context, dataset: dict[str, str], layer: str, table: str, migrate: dict[str, Any],
+               fields: Any) -> tuple[str, dict[str, Any]]:
+    """The rendered DDL file of a table's ``migrate`` and its module entry (the job runs it)."""
+    query = migrations.script(migrations.statements(dataset["project"], dataset["dataset_id"], table, migrate, fields))
+    path = f"migrations/{layer}.{table}.sql"
+    return path, {
+        "layer": layer,
+        "location": ctx.location,
+        "job_id": migrations.job_id(table, query),
+        "query": Raw(f'file("${{path.module}}/{path}")'),
+        "sql": query,
+    }
+
+
 def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     prefix = ctx.prefix
     source_key = data["datasource"]
@@ -505,6 +519,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     tables_spec = data.get("tables", {})
     files: dict[str, str] = {}
     tables: dict[str, Any] = {}
+    jobs: dict[str, Any] = {}  # in-place migrations (generator.migrations), by table key
     for layer in naming.DATA_LAYERS:
         for table_name, table in sorted(tables_spec.get(layer, {}).items()):
             schema_file = f"schemas/{layer}.{table_name}.json"
@@ -532,6 +547,10 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
                     "deletion_protection": table.get("deletion_protection", True),
                 }
             )
+            if table.get("migrate"):
+                migration_file, job = _migration(ctx, datasets[layer], layer, table_name, table["migrate"], fields)
+                files[migration_file] = job.pop("sql")
+                jobs[f"{layer}-{table_name}"] = job
     scans = _quality_scans(ctx, key, data)
     context = {
         "dag_id": key,
@@ -612,6 +631,8 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         args["kms_key"] = ctx.kms_keys["bigquery"]
     if tables:
         args["tables"] = tables
+    if jobs:
+        args["migrations"] = jobs
     if views:
         args["views"] = views
     if uploads:

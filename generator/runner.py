@@ -643,6 +643,9 @@ class _Run:
                 f"{len(refused)} schema change(s) lose data and no way forward is chosen; apply refuses them "
                 "even with --allow-destroy (choose one in the descriptor)",
                 error=[schema_changes.text_line(item) for item in refused])
+        migrations = schema_changes.migration_targets(summary.schema_changes)
+        if migrations:
+            summary = self._migrate_first(stack, fp, migrations)
         if summary.destructive and not self.options.allow_destroy:
             raise StackFailed(
                 f"the plan deletes or replaces stateful resources ({', '.join(summary.destructive)}); "
@@ -669,6 +672,23 @@ class _Run:
         self.progress.done(stack.name, "apply", summary.text() if summary.has_changes else "no changes")
         return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
                            summary=summary)
+
+    def _migrate_first(self, stack: Stack, fp: str, targets: Sequence[str]) -> PlanSummary:
+        """Apply the chosen in-place migration jobs alone, then plan afresh: the tables' schemas
+        on BigQuery are then the new ones, so no table is replaced (generator.migrations)."""
+        self.progress.step(stack.name, "migrate")
+        self.terraform(stack, "migrate", ["apply", "-input=false", "-no-color", "-auto-approve",
+                                          *(f"-target={target}" for target in targets)])
+        self.drop_plan(stack)
+        summary = self.make_plan(stack, fp)
+        left = [item for item in summary.schema_changes if item.get("chosen") == schema_changes.MIGRATE]
+        if left:
+            raise StackFailed(
+                f"{len(left)} schema change(s) chose migrate, but the table is still planned to lose data after "
+                "its migration job ran: the job failed or has not finished (see the job's status.error_result "
+                "in the state); nothing else was applied",
+                error=[schema_changes.text_line(item) for item in left])
+        return summary
 
     def _apply_plan(self, stack: Stack, fp: str) -> PlanSummary | None:
         """Apply the saved plan; return the new plan's summary when it had to plan again.

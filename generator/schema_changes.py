@@ -12,7 +12,7 @@ happens on Google Cloud, the ways forward and the one the descriptor chose.
 Ways forward (keys of a pipeline table in the descriptor):
 
 - ``new_version`` (``version: N``): a new table ``<name>_vN`` beside the old one;
-- ``migrate`` (``migrate: {set_data_type: [...], drop_columns: [...]}``): BigQuery DDL run
+- ``migrate`` (``migrate: {set_data_type: [...], drop_not_null: [...], drop_columns: [...]}``): BigQuery DDL run
   by Terraform before the table is planned again (:mod:`generator.migrations`);
 - ``accept_loss`` (``accept_loss: true``): the replacement goes through; the data is reloaded.
 """
@@ -107,6 +107,16 @@ def text_line(item: Mapping[str, Any]) -> str:
     note = f"; {item['note']}" if item.get("note") else ""
     return (f"{item['file']}:{item['line']}:{item['col']}: {item['kind']}: table "
             f"{item['table']['table_id']}{column}: {item['reason']}; {item['on_google_cloud']}; {chosen}{note}")
+
+
+def migration_targets(items: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The migration jobs (``google_bigquery_job.migrations``) of the tables whose changes chose
+    ``migrate``. ``apply`` runs them alone first (``-target``) and plans again: Terraform plans
+    every resource before it applies any, so in one apply the table would still be replaced
+    for the schema it had before its migration ran."""
+    return sorted({str(item["table"]["address"]).replace("google_bigquery_table.tables[",
+                                                          "google_bigquery_job.migrations[")
+                   for item in items if item.get("chosen") == MIGRATE})
 
 
 def unresolved(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

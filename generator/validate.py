@@ -19,7 +19,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from generator import bqtable, naming
+from generator import bqtable, migrations, naming
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
@@ -606,6 +606,8 @@ def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], co
                             f"{where}.policy_tags: no column '{column}' in {table['schema']}", key=True)
     if schema is not None:
         yield from _definition_rules(doc, path, table, schema)
+        for where_in, message in migrations.problems(table.get("migrate") or {}, schema.data):
+            yield doc.error((*path, "migrate", *where_in), f"{where}.{message}")
 
 
 def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any],

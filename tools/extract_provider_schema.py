@@ -64,6 +64,7 @@ DEFAULT_RESOURCES: tuple[str, ...] = (
     "google_bigquery_dataset_access",
     "google_bigquery_dataset_iam_binding",
     "google_bigquery_dataset_iam_member",
+    "google_bigquery_job",
     "google_bigquery_routine",
     "google_bigquery_table",
     "google_bigquery_table_iam_binding",

@@ -154,6 +154,12 @@ TYPE_VALUES: dict[str, dict[str, F]] = {
         "type": lambda s, c: "VIEW" if s.get("view") else "TABLE",
         "schema": lambda s, c: "[]",
     },
+    # resourceBigQueryJobCreate: id "projects/{{project}}/jobs/{{job_id}}"
+    # (google/services/bigquery/resource_bigquery_job.go).
+    "google_bigquery_job": {
+        "id": lambda s, c: f"projects/{_p(s, c)}/jobs/{s['job_id']}",
+        "job_type": lambda s, c: "QUERY" if s.get("query") else "LOAD" if s.get("load") else "COPY",
+    },
     "google_pubsub_topic": {
         "id": lambda s, c: f"projects/{_p(s, c)}/topics/{s['name']}",
     },

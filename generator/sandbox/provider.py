@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable
-from generator.sandbox import agents, computed, forcenew, rules
+from generator.sandbox import agents, computed, forcenew, jobs, rules
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.store import key as store_key
@@ -161,6 +161,8 @@ class SandboxProvider:
                         "GCS bucket names are global).",
                     )
                 ]
+            if creating and type_name == "google_bigquery_job":
+                jobs.run(resources, state)  # DDL changes the stored tables it names
             if prior is not None and prior.get("id") not in (None, rid):
                 resources.pop(store_key(type_name, str(prior.get("id")), prior), None)
             resources[skey] = {"type": type_name, "id": rid, "state": state}
@@ -188,8 +190,13 @@ class SandboxProvider:
         if current is None:
             return None
         rid = current.get("id")
-        if isinstance(rid, str) and self.store.get(type_name, rid, current) is None:
+        stored = self.store.get(type_name, rid, current) if isinstance(rid, str) else current
+        if stored is None:
             return None
+        if type_name == "google_bigquery_table" and "schema" in stored:
+            # The schema as BigQuery has it now: DDL (a query job, sandbox/jobs.py) may have
+            # changed it since the last apply, and the provider's refresh reads it back.
+            return {**current, "schema": stored["schema"]}
         return current
 
     def import_state(self, type_name: str, rid: str) -> tuple[Any, list[Diag]]:

@@ -26,6 +26,9 @@ resource "google_bigquery_table" "tables" {
     }
   }
 
+  # A table's migration job (migrations.tf) runs before the table is changed.
+  depends_on = [google_bigquery_job.migrations]
+
   lifecycle {
     precondition {
       condition     = contains(keys(var.datasets), each.value.layer)

@@ -87,6 +87,18 @@ variable "tables" {
   }
 }
 
+variable "migrations" {
+  description = "In-place schema migrations keyed by table key (as in tables): the BigQuery DDL script to run as a query job before the table is changed, its job_id (unique for good; a new script needs a new id) and the job's location (the dataset's)."
+  type = map(object({
+    layer    = string
+    job_id   = string
+    location = string
+    query    = string
+  }))
+  default  = {}
+  nullable = false
+}
+
 variable "views" {
   description = "BigQuery views keyed by view name, in standard SQL; authorized_on lists the layer keys of the datasets the view is authorized to read."
   type = map(object({
