@@ -95,8 +95,8 @@ def test_migration_sql_runs_on_duckdb_over_the_sample_data(demo: Path) -> None:
         con.execute(statement.sql("duckdb"))
         ran += 1
     assert ran == 2
-    columns = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                               f"WHERE table_name = 'orders'").fetchall())
+    columns = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                               "WHERE table_name = 'orders'").fetchall())
     assert "channel" not in columns and columns["quantity"].startswith("DECIMAL")
     after = con.execute(f"SELECT order_id, quantity, amount FROM {table} ORDER BY order_id").fetchall()
     assert [(o, int(q), a) for o, q, a in after] == before  # every row and value kept
