@@ -272,11 +272,12 @@ def lineage(env_dir: Path, fmt: str, as_json: bool) -> None:
 
 def _register() -> None:
     from generator.cli_ci import ci_group
+    from generator.cli_dags import dags_group
     from generator.cli_run import apply_command, destroy_command, output_command, plan_command
     from generator.cli_terraform import terraform_command, version_command
 
     for command in (plan_command, apply_command, destroy_command, output_command,
-                    terraform_command, version_command, ci_group):
+                    terraform_command, version_command, ci_group, dags_group):
         cli.add_command(command)
 
 
