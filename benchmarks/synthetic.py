@@ -42,9 +42,17 @@ network:
 composer:
   image_version: composer-3-airflow-2.10.5
   size: medium
+principals:
+  data_engineers:
+    - group:data-engineers@example.com
+  analysts:
+    - group:analysts@example.com
 policy_tags:
   tags:
-    high: {}
+    high:
+      readers:
+        - group:pii-readers@example.com
+      masking: SHA256
     low: {}
 terraform:
   state_bucket: synth-tfstate
@@ -67,7 +75,8 @@ external_identities:
   writer: {{}}
 datasets:
   landing: {{}}
-  curated:
+  curated: {{}}
+  exposure:
     iam:
       roles/bigquery.dataViewer:
         - group:analysts@example.com
@@ -89,12 +98,19 @@ tables:
       schema: schemas/events.json
       partitioning:
         field: event_date
+      policy_tags:
+        email: high
   curated:
     t{index}:
       schema: schemas/events.json
       clustering: [event_id]
       policy_tags:
         email: high
+views:
+  daily{index}:
+    layer: exposure
+    sql: sql/views/daily.sql.j2
+    authorized_on: [curated]
 data_quality:
   curated.t{index}:
     not_null: [event_id]
@@ -110,7 +126,44 @@ SCHEMA = """[
 
 DAG = '''"""{{ dag_id }} (synthetic)."""
 TABLES = {{ tables | tojson }}
+TASKS = {{ tasks | tojson }}
 '''
+
+# The tasks the DAG runs (see pipelines/retail/tasks.yaml): df-gen access checks each.
+TASKS = """\
+tasks:
+  - {id: "wait_{table}", each: landing_tables, kind: wait_for_files, identity: load}
+  - {id: "load_{table}", each: landing_tables, kind: load_files, identity: load, project: landing}
+  - {id: "transform_{table}", each: curated_tables, kind: query, identity: transformation,
+     project: processing, sql: sql/merge.sql.j2}
+  - {id: "check_{name}", each: "files:sql/checks/*.sql.j2", kind: check_query, identity: transformation,
+     project: processing, sql: "sql/checks/{name}.sql.j2"}
+  - {id: "archive_{table}", each: landing_tables, kind: archive_files, identity: load}
+"""
+
+# Every pipeline has one landing and one curated table of the same name.
+MERGE = """\
+MERGE `{{ datasets.curated.project }}.{{ datasets.curated.dataset_id }}.{{ tables[0].name }}` AS target
+USING (
+  SELECT event_id, event_date, LOWER(email) AS email
+  FROM `{{ datasets.landing.project }}.{{ datasets.landing.dataset_id }}.{{ tables[0].name }}`
+  WHERE event_id IS NOT NULL
+) AS source
+ON target.event_id = source.event_id
+WHEN MATCHED THEN UPDATE SET email = source.email
+WHEN NOT MATCHED THEN INSERT (event_id, event_date, email) VALUES (source.event_id, source.event_date, source.email)
+"""
+
+CHECK = """\
+SELECT COUNT(*) > 0 AS has_rows
+FROM `{{ datasets.curated.project }}.{{ datasets.curated.dataset_id }}.{{ tables[0].name }}`
+"""
+
+VIEW = """\
+SELECT event_date, COUNT(DISTINCT event_id) AS events
+FROM `{{ datasets.curated.project }}.{{ datasets.curated.dataset_id }}.{{ tables[0].name }}`
+GROUP BY event_date
+"""
 
 
 def write(out: Path, datasources: int, pipelines: int) -> None:
@@ -123,6 +176,12 @@ def write(out: Path, datasources: int, pipelines: int) -> None:
     (out / "environment.yaml").write_text(ENVIRONMENT)
     (out / "code" / "generic" / "schemas" / "events.json").write_text(SCHEMA)
     (out / "code" / "generic" / "dag.py.j2").write_text(DAG)
+    (out / "code" / "generic" / "tasks.yaml").write_text(TASKS)
+    (out / "code" / "generic" / "sql" / "checks").mkdir(parents=True)
+    (out / "code" / "generic" / "sql" / "views").mkdir()
+    (out / "code" / "generic" / "sql" / "merge.sql.j2").write_text(MERGE)
+    (out / "code" / "generic" / "sql" / "checks" / "not_empty.sql.j2").write_text(CHECK)
+    (out / "code" / "generic" / "sql" / "views" / "daily.sql.j2").write_text(VIEW)
     for index in range(datasources):
         (out / "datasources" / f"ds{index}.yaml").write_text(DATASOURCE.format(index=index))
     for index in range(pipelines):

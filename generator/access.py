@@ -7,7 +7,7 @@ policy-tag readers) is read here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from generator import naming
@@ -17,11 +17,12 @@ TASK_PROJECT = naming.TASK_PROJECT
 # How long exported audit logs are kept unless the descriptor says (logging.sink.retention_days).
 LOG_RETENTION_DAYS = 365
 
-# Layers whose pipeline tables each task reads in a way BigQuery checks against policy tags.
-# The transformation tasks MERGE landing tables into curated ones and check curated tables:
-# MERGE, UPDATE and DELETE need fine-grained read on every column they scan, source and
-# target (https://cloud.google.com/bigquery/docs/column-level-security-writes). The load
-# tasks only load files into landing tables, which BigQuery does not check.
+# Layers whose pipeline tables each task reads in a way BigQuery checks against policy tags,
+# for pipelines whose tasks df-gen cannot read (see tag_readers). The transformation tasks
+# MERGE landing tables into curated ones and check curated tables: MERGE, UPDATE and DELETE
+# need fine-grained read on every column they scan, source and target
+# (https://cloud.google.com/bigquery/docs/column-level-security-writes). The load tasks only
+# load files into landing tables, which BigQuery does not check.
 TASK_READS: Mapping[str, tuple[str, ...]] = {
     "load": (),
     "transformation": ("landing", "processing", "curated"),
@@ -100,10 +101,24 @@ def impersonators(env: Mapping[str, Any]) -> dict[str, list[str]]:
     return {task: ["composer", *chosen.get(task, [])] for task in naming.TASKS}
 
 
-def tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Task accounts that read each policy tag, from the pipelines' tables' ``policy_tags``."""
+def tag_readers(pipelines: Mapping[str, Mapping[str, Any]],
+                task_reads: Mapping[str, Mapping[str, Iterable[str]] | None]) -> dict[str, list[str]]:
+    """Task accounts that read each policy tag.
+
+    For a pipeline whose code declares its tasks (``tasks.yaml``), ``task_reads[key]`` holds
+    the tags of the columns each task identity's SQL reads, as sqlglot resolves them
+    (``generator/analysis``): a task account reads exactly those. For a pipeline whose tasks
+    cannot be read (no ``tasks.yaml``, or SQL sqlglot cannot analyse: ``validate`` reports
+    it), every tag of its tables in the layers ``TASK_READS`` gives each task, so its DAG
+    keeps working."""
     readers: dict[str, set[str]] = {}
-    for data in pipelines.values():
+    for key, data in pipelines.items():
+        declared = task_reads.get(key)
+        if declared is not None:
+            for task, tags in declared.items():
+                for tag in tags:
+                    readers.setdefault(tag, set()).add(task)
+            continue
         for layer, tables in data.get("tables", {}).items():
             for table in tables.values():
                 for tag in table.get("policy_tags", {}).values():

@@ -103,8 +103,13 @@ def _format_option(*choices: str) -> Any:
 @click.option("--against", "against", metavar="REF", default=None,
               help="Also compare every table's schema with the git revision REF: list the changes that "
                    "lose data; exit 1 for those with no way forward chosen.")
-def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None) -> None:
-    """Check every descriptor of ENV_DIR against the schemas and the semantic rules.
+@click.option("--skip-access", is_flag=True,
+              help="Skip the access check (df-gen access), e.g. for SQL sqlglot cannot parse.")
+def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_access: bool) -> None:
+    """Check every descriptor of ENV_DIR against the schemas and the semantic rules, then
+    the access check of `df-gen access` (every task can do what its SQL needs, no persona
+    reads a tagged column its tag does not list; SQL analyses are cached in
+    ENV_DIR/.df-gen/cache/).
 
     Prints one line per problem, `path:line:col: error: message`, and exits 1; exits 0
     with a one-line summary when everything is valid. With --format json, prints
@@ -122,6 +127,12 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None) -> Non
         if against is not None:
             check_ref(env_dir, against)
         descriptors = run_validate(env_dir)
+        if not skip_access:
+            from generator.analysis.diagnostics import access_diagnostics
+
+            problems = access_diagnostics(descriptors)
+            if problems:
+                raise DfGenError(diagnostics=problems)
         if against is not None:
             changes = [item.as_json() for item in against_ref(env_dir, against, descriptors)]
     except DfGenError as exc:

@@ -20,6 +20,7 @@ from typing import Any
 
 from generator import access, migrations, naming, tasks
 from generator.access import TASK_PROJECT
+from generator.analysis.inventory import analyser_for, task_tag_reads
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem, special_file_problem
 from generator.hcl import Raw
@@ -87,12 +88,14 @@ def build(descriptors: Descriptors) -> Model:
     """Build the model of every stack of a validated environment."""
     env = descriptors.environment.data
     ctx = _Context(descriptors)
-    stacks = [_environment_stack(ctx)]
+    # Pipelines first: the environment grants each task account the policy tags its
+    # pipelines' rendered SQL reads.
+    pipelines = [_pipeline_stack(ctx, key, descriptors.pipelines[key].data) for key in sorted(descriptors.pipelines)]
+    task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
+    stacks = [_environment_stack(ctx, task_reads)]
     for key in sorted(descriptors.datasources):
         stacks.append(_datasource_stack(ctx, key, descriptors.datasources[key].data))
-    for key in sorted(descriptors.pipelines):
-        stacks.append(_pipeline_stack(ctx, key, descriptors.pipelines[key].data))
-    return Model(descriptors.env_dir, env["prefix"], tuple(stacks))
+    return Model(descriptors.env_dir, env["prefix"], (*stacks, *pipelines))
 
 
 class _Context:
@@ -102,6 +105,8 @@ class _Context:
         env = descriptors.environment.data
         self.descriptors = descriptors
         self.env = env
+        # SQL analyses (cached across runs under ENV_DIR/.df-gen/cache/).
+        self.analyser = analyser_for(descriptors)
         self.prefix: str = env["prefix"]
         self.region: str = env["region"]
         self.location: str = env["location"]
@@ -150,7 +155,8 @@ def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
 # --- environment ---------------------------------------------------------------------------
 
 
-def _environment_stack(ctx: _Context) -> Stack:
+def _environment_stack(ctx: _Context, task_reads: Mapping[str, Mapping[str, set[str]] | None]) -> Stack:
+    """The environment stack; ``task_reads``: per pipeline, the tags each task identity's SQL reads."""
     env = ctx.env
     prefix = ctx.prefix
     projects = {
@@ -230,7 +236,8 @@ def _environment_stack(ctx: _Context) -> Stack:
         }
     if "policy_tags" in env:
         taxonomy = env["policy_tags"]
-        task_readers = access.tag_readers({k: d.data for k, d in ctx.descriptors.pipelines.items()})
+        pipelines = {k: d.data for k, d in ctx.descriptors.pipelines.items()}
+        task_readers = access.tag_readers(pipelines, task_reads)
         args["policy_taxonomy"] = {
             "name": taxonomy.get("taxonomy", naming.taxonomy_name(prefix)),
             "tags": {
@@ -610,7 +617,8 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
             if view["sql"].endswith(".j2")
             else (code_dir / view["sql"]).read_text()
         )
-        if view["sql"].endswith(".j2"):  # plain SQL files were checked by validate
+        # Plain SQL files were checked by validate; a text analysed before is one query.
+        if view["sql"].endswith(".j2") and not ctx.analyser.known_query(text):
             _check_view(code_dir / view["sql"], ctx.descriptors.pipelines[key].display, key, view_name, text)
         files[f"views/{view_name}.sql"] = text
         views[view_name] = _drop_none(

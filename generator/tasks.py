@@ -16,9 +16,11 @@ of the code directory, ``{name}`` being the file name without ``.sql``/``.j2``);
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -82,7 +84,7 @@ def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
     """The tasks of one pipeline (its descriptor's data) from its code's ``tasks.yaml``."""
     if not declared(code_dir):
         return ()
-    doc = load(code_dir / FILE)
+    doc = _load(code_dir / FILE)
     problems: list[Diagnostic] = []
     entries = doc.data.get("tasks") if isinstance(doc.data, dict) else None
     if not isinstance(entries, list):
@@ -98,6 +100,17 @@ def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
     if problems:
         raise DfGenError(diagnostics=problems)
     return tuple(tasks)
+
+
+def _load(path: Path) -> Document:
+    """The declaration, parsed once per run: every pipeline of a code directory shares it."""
+    stat = path.stat()
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size, os.getcwd())
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, _mtime: int, _size: int, _cwd: str) -> Document:
+    return load(path)  # read-only to its callers
 
 
 def _entry(doc: Document, index: int, entry: Any, code_dir: Path, pipeline: Mapping[str, Any],

@@ -239,3 +239,166 @@ def test_datasource_grant_tables_mirror_the_module() -> None:
     expected = {("bucket", b, r, who) for b, r, who in access_model.DATASOURCE_BUCKET_GRANTS}
     expected |= {("layer", lyr, r, who) for lyr, r, who in access_model.DATASOURCE_DATASET_GRANTS}
     assert len(found) == 11 and found == expected
+
+
+# ------------------------------------------------------------------ task tag grants from the SQL
+
+
+def _tag_readers(env_dir: Path) -> dict[str, list[str]]:
+    tags = build(validate(env_dir)).stack("environment").arguments["policy_taxonomy"]["tags"]
+    return {tag: list(spec["readers"]) for tag, spec in tags.items()}
+
+
+def test_the_demo_merge_gets_exactly_the_tags_its_sql_reads() -> None:
+    readers = _tag_readers(DEMO)
+    # The customers MERGE reads e-mail and phone (high), names and birth dates (medium).
+    assert "transformation" in readers["high"] and "transformation" in readers["medium"]
+    # No task's SQL reads a column tagged low.
+    assert readers["low"] == ["security"]
+
+
+def test_a_task_that_stops_reading_a_tagged_column_loses_exactly_that_tag(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    merge = tmp_path / "pipelines" / "retail" / "sql" / "customers.sql.j2"
+    text = merge.read_text()
+    for gone in ("      LOWER(NULLIF(TRIM(email), '')) AS email,\n", "      NULLIF(TRIM(phone), '') AS phone,\n",
+                 "  email = source.email,\n", "  phone = source.phone,\n", "email, phone, ",
+                 "source.email, source.phone, "):
+        assert gone in text
+        text = text.replace(gone, "")
+    merge.write_text(text)
+    before, after = _tag_readers(DEMO), _tag_readers(env_dir)
+    assert after["high"] == [r for r in before["high"] if r != "transformation"]
+    assert after["medium"] == before["medium"] and after["low"] == before["low"]
+    # Both pipelines still have every grant their tasks need.
+    assert problems(env_dir) == []
+
+
+def test_a_pipeline_whose_tasks_df_gen_cannot_read_keeps_the_layer_grants(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    merge = tmp_path / "pipelines" / "retail" / "sql" / "customers.sql.j2"
+    merge.write_text("MERGE INTO (\n")  # sqlglot cannot parse it: validate says so
+    readers = _tag_readers(env_dir)
+    assert "transformation" in readers["high"] and "transformation" in readers["medium"]
+    assert "transformation" not in readers["low"]
+    result = run("validate", str(env_dir))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith(f"{merge}:1:") or "customers.sql.j2:1:" in result.output
+    assert "--skip-access" in result.output
+    assert run("validate", str(env_dir), "--skip-access").exit_code == 0
+
+
+# ------------------------------------------------------------------ validate runs the check
+
+
+def test_validate_reports_access_problems_at_the_grant_that_causes_them(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    edit_yaml(env_dir / "datasources" / "store.yaml", lambda d: d["datasets"]["curated"].setdefault("iam", {})
+              .setdefault("roles/bigquery.dataViewer", []).append("group:analysts@acme.example"))
+    result = run("validate", str(env_dir))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    store = env_dir / "datasources" / "store.yaml"
+    line = next(n for n, text in enumerate(store.read_text().splitlines(), 1) if "roles/bigquery.dataViewer" in text)
+    assert len(lines) == 4  # full_name, email, phone, birth_date
+    assert all(text.startswith(f"{store}:{line}:7: error:") and ": error: access: analysts reads table " in text
+               for text in lines), lines
+    assert run("validate", str(env_dir), "--skip-access").exit_code == 0
+    document = json.loads(run("validate", str(env_dir), "--json").stdout)
+    assert document["valid"] is False and len(document["errors"]) == 4
+
+
+def test_validate_places_a_task_problem_in_its_sql(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    check = tmp_path / "pipelines" / "retail" / "sql" / "checks" / "foreign.sql.j2"
+    check.write_text("-- reads another data source's table\nSELECT COUNT(email) > 0 AS has_mail\n"
+                     "FROM `acme-demo-lnd.acme_demo_ecommerce_landing.customers`\n")
+    result = run("validate", str(env_dir))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"{check}:3:49: error: access: store-daily: task check_foreign reads it, but the transformation account "
+        "(serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com) lacks bigquery.tables.getData "
+        "on projects/acme-demo-lnd/datasets/acme_demo_ecommerce_landing/tables/customers: missing "
+        "roles/bigquery.dataViewer (granted only for data source 'ecommerce' by stack datasource-ecommerce) "
+        "(hint: df-gen access explains it; df-gen validate --skip-access skips the access check)"]
+
+
+# ------------------------------------------------------------------ the SQL cache
+
+
+def _cache(env_dir: Path) -> Path:
+    return env_dir / ".df-gen" / "cache" / "sql.json"
+
+
+def test_a_deleted_cache_changes_only_time(tmp_path: Path) -> None:
+    from generator.analysis import cache
+
+    env_dir = copy_demo(tmp_path)
+    first = run("access", str(env_dir), "--json").stdout
+    entries = json.loads(_cache(env_dir).read_text())["entries"]
+    assert len(entries) == 10  # per pipeline: three MERGEs, one check, one view
+    warm = cache.Analyser(env_dir, {})
+    assert warm.entries.keys() == entries.keys()
+    _cache(env_dir).unlink()
+    assert run("access", str(env_dir), "--json").stdout == first
+    assert json.loads(_cache(env_dir).read_text())["entries"] == entries
+
+
+def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    env_dir = copy_demo(tmp_path)
+    first = run("access", str(env_dir), "--json").stdout
+    good = json.loads(_cache(env_dir).read_text())
+    for damage in ("{not json", json.dumps({"version": good["version"], "entries": {
+            key: {"tables": {}, "analysis": {"kind": "query"}} for key in good["entries"]}}), "[]"):
+        _cache(env_dir).write_text(damage)
+        assert run("access", str(env_dir), "--json").stdout == first
+        assert run("validate", str(env_dir)).exit_code == 0
+        assert json.loads(_cache(env_dir).read_text()) == good
+
+
+def test_a_cached_analysis_follows_the_schemas_of_the_tables_it_names(tmp_path: Path) -> None:
+    from generator.analysis import cache
+
+    text = "SELECT * FROM `p.d.t`"
+    schema: dict[str, Any] = {"p": {"d": {"t": {"id": "STRING"}, "other": {"x": "STRING"}}}}
+    first = cache.Analyser(tmp_path, schema)
+    assert first.analyse(text).reads == {("p.d.t", "id")} and first.misses == 1
+    first.save()
+    again = cache.Analyser(tmp_path, schema)
+    assert again.analyse(text).reads == {("p.d.t", "id")} and (again.hits, again.misses) == (1, 0)
+    schema["p"]["d"]["other"]["y"] = "STRING"  # a table the statement does not name
+    unrelated = cache.Analyser(tmp_path, schema)
+    assert unrelated.analyse(text).reads == {("p.d.t", "id")} and unrelated.misses == 0
+    schema["p"]["d"]["t"]["email"] = "STRING"  # the table it reads gains a column: SELECT * reads it
+    changed = cache.Analyser(tmp_path, schema)
+    assert changed.analyse(text).reads == {("p.d.t", "id"), ("p.d.t", "email")} and changed.misses == 1
+
+
+# ------------------------------------------------------------------ masked readers
+
+
+def test_a_masked_reader_sees_masked_values_and_is_not_reported_as_reading_raw() -> None:
+    descriptors = validate(DEMO)
+    model = build(descriptors)
+    # The access model reads the masking policy's grant as the environment module makes it.
+    catalog = (ROOT / "modules" / "environment" / "catalog.tf").read_text()
+    assert f'role           = "{access_model.MASKED_READER}"' in catalog
+    masking = model.stack("environment").arguments["policy_taxonomy"]["tags"]["high"]["masking"]
+    assert "data_engineers" in masking["masked_readers"]
+    report = access_report.report_for(descriptors, model)
+    engineers = next(p for p in report.personas if p.persona == "data_engineers")
+    customers = next(r for r in engineers.reach if r.table == STORE_CUSTOMERS)
+    assert set(customers.masked) == {"full_name", "email", "phone", "birth_date"}
+    assert customers.raw == () and customers.denied == ()
+    assert report.problems == ()
+
+    def unmask(arguments: dict[str, Any]) -> None:
+        for spec in arguments["policy_taxonomy"]["tags"].values():
+            if "masking" in spec:
+                spec["masking"]["masked_readers"] = []
+
+    # Without Masked Reader the same columns are denied, never raw.
+    unmasked = access_report.report_for(descriptors, _replace_argument(model, "environment", unmask))
+    engineers = next(p for p in unmasked.personas if p.persona == "data_engineers")
+    customers = next(r for r in engineers.reach if r.table == STORE_CUSTOMERS)
+    assert set(customers.denied) == {"full_name", "email", "phone", "birth_date"} and customers.raw == ()

@@ -68,9 +68,12 @@ def render() -> str:
     lines += ["", "Policy tags (`roles/datacatalog.categoryFineGrainedReader`):", ""]
     personas = ", ".join(f"`{p}`" for p in access.TAG_READER_PERSONAS)
     lines.append(f"- every tag: the persona {personas}, and the tag's own `readers`;")
+    lines.append("- each task account: the tags of the columns its tasks' SQL reads (declared in the pipeline "
+                 "code's `tasks.yaml`, read with sqlglot; `df-gen access` lists them);")
     for task, layers in access.TASK_READS.items():
         if layers:
-            lines.append(f"- task account `{task}`: each tag used by a pipeline table in {', '.join(layers)};")
+            lines.append(f"- for a pipeline whose tasks df-gen cannot read (no `tasks.yaml`, or SQL sqlglot cannot "
+                         f"parse), task account `{task}`: each tag used by its tables in {', '.join(layers)};")
     lines[-1] = lines[-1][:-1] + "."
     lines += ["", "Masked policy tags (`roles/bigquerydatapolicy.maskedReader` on the tag's data masking policy):", ""]
     masked = _env({})

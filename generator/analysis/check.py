@@ -47,6 +47,8 @@ class Problem:
     pipeline: str = ""
     task: str = ""
     persona: str = ""
+    stack: str = ""
+    """The stack that makes the grant a ``direct-tagged-read`` goes through."""
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) or None for k in ("kind", "pipeline", "task", "persona", "resource", "column",
@@ -120,9 +122,10 @@ def check(access: AccessModel, inventory: Inventory, prefix: str) -> AccessRepor
         task_results.append(TaskResult(item, identity.members[0], tuple(results)))
     origins = _origins(inventory)
     persona_results = []
+    view_sources = {fqn: {t for t, _ in analysis.reads} for fqn, analysis in inventory.views.items()}
     for _key, identity in sorted(access.identities.items()):
         if identity.kind == "persona":
-            persona_results.append(_persona(access, identity, origins, problems))
+            persona_results.append(_persona(access, identity, origins, view_sources, problems))
     return AccessReport(tuple(task_results), tuple(persona_results), tuple(problems), inventory.undeclared,
                         access.tables)
 
@@ -179,7 +182,8 @@ def _origins(inventory: Inventory) -> dict[tuple[str, str], frozenset[tuple[str,
     return {node: resolve(node, frozenset()) for node in nodes}
 
 
-def _persona(access: AccessModel, persona: Identity, origins: Origins, problems: list[Problem]) -> PersonaResult:
+def _persona(access: AccessModel, persona: Identity, origins: Origins, view_sources: Mapping[str, set[str]],
+             problems: list[Problem]) -> PersonaResult:
     name = persona.key.split(":", 1)[1]
 
     def level(tag: str) -> str:
@@ -199,7 +203,7 @@ def _persona(access: AccessModel, persona: Identity, origins: Origins, problems:
         if not grants_read:
             continue
         if table.view_sql:
-            blocked = _view_blocked(access, persona, table, reads)
+            blocked = _view_blocked(access, table, view_sources.get(fqn, set()), reads)
             if blocked:
                 continue  # the view fails for the persona on a source it may not read
         raw: list[str] = []
@@ -244,7 +248,8 @@ def _persona(access: AccessModel, persona: Identity, origins: Origins, problems:
                     f"tagged {table.tags.get(column)}, which does not list {name}: missing "
                     f"{access_model.FINE_GRAINED_READER} on {table.tags.get(column)}, or read through an "
                     f"authorized view",
-                    table.resource, f"{fqn}.{column}", access_model.FINE_GRAINED_READER, persona=name))
+                    table.resource, f"{fqn}.{column}", access_model.FINE_GRAINED_READER, persona=name,
+                    stack=grant.stack))
         reach.append(Reach(fqn, "view" if table.view_sql else "direct", tuple(raw), tuple(masked), tuple(denied),
                            untagged))
     return PersonaResult(name, persona.members, tuple(reach))
@@ -255,10 +260,9 @@ def _designed(grant: Grant) -> bool:
     return grant.stack == "environment" and grant.resource.count("/") == 1
 
 
-def _view_blocked(access: AccessModel, persona: Identity, view: Table, reads: Any) -> bool:
-    """Whether querying the view fails for the persona: a source it may not read itself
-    and that the view is not authorized on."""
-    sources = {t for t, _ in _view_sources(access, view)}
+def _view_blocked(access: AccessModel, view: Table, sources: set[str], reads: Any) -> bool:
+    """Whether querying the view fails for the persona: a source (``sources``, the tables its
+    SQL reads) it may not read itself and that the view is not authorized on."""
     for fqn in sources:
         source = access.tables.get(fqn)
         if source is None:
@@ -268,14 +272,3 @@ def _view_blocked(access: AccessModel, persona: Identity, view: Table, reads: An
         if not reads(source):
             return True
     return False
-
-
-def _view_sources(access: AccessModel, view: Table) -> set[tuple[str, str]]:
-    from generator.analysis import sql
-
-    schema: dict[str, Any] = {}
-    for fqn, table in access.tables.items():
-        if not table.view_sql:
-            project, dataset, name = fqn.split(".")
-            schema.setdefault(project, {}).setdefault(dataset, {})[name] = dict(table.columns)
-    return set(sql.analyse(view.view_sql, schema).reads)

@@ -11,17 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import naming
 from generator import tasks as task_decl
 from generator.analysis import sql
+from generator.analysis.cache import Analyser
 from generator.analysis.grants import Table
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import display_path
-from generator.model import Model
 from generator.validate import Descriptors
+
+if TYPE_CHECKING:
+    from generator.model import Model
 
 
 @dataclass(frozen=True)
@@ -50,24 +54,9 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
     """Analyse every table, view and task of the environment."""
     env = descriptors.environment.data
     prefix = env["prefix"]
-    projects = {layer: naming.project_id(prefix, layer, env["projects"][layer].get("existing"))
-                for layer in naming.LAYERS}
-    tables: dict[str, Table] = {}
-    for key, doc in sorted(descriptors.pipelines.items()):
-        data = doc.data
-        code_dir = descriptors.pipelines_dir / data["code"]
-        for layer, by_name in data.get("tables", {}).items():
-            dataset = naming.datasource_dataset(prefix, data["datasource"], layer)
-            for name, spec in by_name.items():
-                fields = json.loads((code_dir / spec["schema"]).read_text(encoding="utf-8"))
-                fqn = f"{projects[layer]}.{dataset}.{name}"
-                tables[fqn] = Table(fqn, layer, data["datasource"], key,
-                                    {f["name"]: str(f.get("type", "STRING")) for f in fields},
-                                    dict(spec.get("policy_tags", {})))
-    schema: dict[str, Any] = {}
-    for fqn, table in tables.items():
-        project, dataset, name = fqn.split(".")
-        schema.setdefault(project, {}).setdefault(dataset, {})[name] = dict(table.columns)
+    projects = _projects(env)
+    tables = stored_tables(descriptors)
+    analyser = Analyser(descriptors.env_dir, schema_of(tables))
     views: dict[str, sql.Analysis] = {}
     pipeline_tasks: list[PipelineTask] = []
     undeclared = []
@@ -80,7 +69,7 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
             fqn = f"{projects[layer]}.{naming.datasource_dataset(prefix, data['datasource'], layer)}.{name}"
             text = stack.files[f"views/{name}.sql"]
             where = display_path(code_dir / view["sql"])
-            analysis = _analyse(text, schema, where, f"view '{name}' of pipeline '{key}'")
+            analysis = _analyse(analyser, text, where, f"view '{name}' of pipeline '{key}'")
             views[fqn] = analysis
             authorized = tuple(
                 f"projects/{projects[a]}/datasets/{naming.datasource_dataset(prefix, data['datasource'], a)}"
@@ -88,27 +77,119 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
             )
             tables[fqn] = Table(fqn, layer, data["datasource"], key, dict.fromkeys(analysis.lineage, "VIEW"),
                                 view_sql=text, view_file=where, authorized_on=authorized)
-        if not task_decl.declared(code_dir):
+        found = pipeline_tasks_of(descriptors, key, stack.files, analyser)
+        if found is None:
             undeclared.append(key)
-            continue
-        for task in task_decl.expand(code_dir, data):
-            task_sql: sql.Analysis | None = None
-            where = ""
-            if task.sql:
-                where = display_path(code_dir / task.sql)
-                text = stack.files[f"sql/{task.dag_entry()['sql']}"]
-                task_sql = _analyse(text, schema, where, f"task '{task.id}' of pipeline '{key}'")
-            pipeline_tasks.append(PipelineTask(key, data["datasource"], task, where, task_sql))
+        else:
+            pipeline_tasks += found
+    analyser.save()
     return Inventory(tables, tuple(pipeline_tasks), views, tuple(undeclared))
 
 
-def _analyse(text: str, schema: Mapping[str, Any], where: str, what: str) -> sql.Analysis:
+def _projects(env: Mapping[str, Any]) -> dict[str, str]:
+    return {layer: naming.project_id(env["prefix"], layer, env["projects"][layer].get("existing"))
+            for layer in naming.LAYERS}
+
+
+def stored_tables(descriptors: Descriptors) -> dict[str, Table]:
+    """Every table the pipelines declare (``project.dataset.table`` -> columns and tags)."""
+    env = descriptors.environment.data
+    projects = _projects(env)
+    tables: dict[str, Table] = {}
+    for key, doc in sorted(descriptors.pipelines.items()):
+        data = doc.data
+        code_dir = descriptors.pipelines_dir / data["code"]
+        for layer, by_name in data.get("tables", {}).items():
+            dataset = naming.datasource_dataset(env["prefix"], data["datasource"], layer)
+            for name, spec in by_name.items():
+                fqn = f"{projects[layer]}.{dataset}.{name}"
+                tables[fqn] = Table(fqn, layer, data["datasource"], key, _columns(code_dir / spec["schema"]),
+                                    dict(spec.get("policy_tags", {})))
+    return tables
+
+
+def _columns(path: Path) -> dict[str, str]:
+    """Column -> type of a schema file (many pipelines share one: read once per run)."""
+    stat = path.stat()
+    return dict(_read_columns(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=256)
+def _read_columns(path: Path, _mtime: int, _size: int) -> tuple[tuple[str, str], ...]:
+    fields = json.loads(path.read_text(encoding="utf-8"))
+    return tuple((f["name"], str(f.get("type", "STRING"))) for f in fields)
+
+
+def schema_of(tables: Mapping[str, Table]) -> dict[str, Any]:
+    """project -> dataset -> table -> column -> type, for sqlglot."""
+    schema: dict[str, Any] = {}
+    for fqn, table in tables.items():
+        if not table.view_sql:
+            project, dataset, name = fqn.split(".")
+            schema.setdefault(project, {}).setdefault(dataset, {})[name] = dict(table.columns)
+    return schema
+
+
+def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, str],
+                      analyser: Analyser) -> list[PipelineTask] | None:
+    """The declared tasks of one pipeline with their SQL (as rendered in ``files``) analysed;
+    None when its code declares no tasks."""
+    data = descriptors.pipelines[key].data
+    code_dir = descriptors.pipelines_dir / data["code"]
+    if not task_decl.declared(code_dir):
+        return None
+    found = []
+    for task in task_decl.expand(code_dir, data):
+        task_sql: sql.Analysis | None = None
+        where = ""
+        if task.sql:
+            where = display_path(code_dir / task.sql)
+            text = files[f"sql/{task.dag_entry()['sql']}"]
+            task_sql = _analyse(analyser, text, where, f"task '{task.id}' of pipeline '{key}'")
+        found.append(PipelineTask(key, data["datasource"], task, where, task_sql))
+    return found
+
+
+def analyser_for(descriptors: Descriptors) -> Analyser:
+    """An analyser of the environment's SQL against its tables' schemas."""
+    return Analyser(descriptors.env_dir, schema_of(stored_tables(descriptors)))
+
+
+def task_tag_reads(descriptors: Descriptors, files: Mapping[str, Mapping[str, str]],
+                   analyser: Analyser | None = None) -> dict[str, dict[str, set[str]] | None]:
+    """Per pipeline, the policy tags each task identity's SQL reads (``files``: each
+    pipeline's rendered files, by pipeline key). None for a pipeline whose tasks cannot be
+    read: its code declares none, or sqlglot cannot analyse its SQL (``validate`` says so)."""
+    tables = stored_tables(descriptors)
+    analyser = analyser or Analyser(descriptors.env_dir, schema_of(tables))
+    reads: dict[str, dict[str, set[str]] | None] = {}
+    for key in sorted(descriptors.pipelines):
+        try:
+            found = pipeline_tasks_of(descriptors, key, files[key], analyser)
+        except DfGenError:
+            found = None
+        if found is None:
+            reads[key] = None
+            continue
+        by_identity: dict[str, set[str]] = {}
+        for item in found:
+            for table, column in item.analysis.reads if item.analysis else ():
+                tag = tables[table].tags.get(column) if table in tables else None
+                if tag:
+                    by_identity.setdefault(item.task.identity, set()).add(tag)
+        reads[key] = by_identity
+    analyser.save()
+    return reads
+
+
+def _analyse(analyser: Analyser, text: str, where: str, what: str) -> sql.Analysis:
     try:
-        return sql.analyse(text, schema)
+        return analyser.analyse(text)
     except sql.SqlError as exc:
         raise DfGenError(diagnostics=[Diagnostic(
             where, exc.line, exc.col, f"{what}: {exc.why}",
-            hint="df-gen access and lineage read the SQL with sqlglot's BigQuery dialect",
+            hint="df-gen access and lineage read the SQL with sqlglot's BigQuery dialect; "
+                 "'df-gen validate --skip-access' skips the check",
         )]) from None
 
 

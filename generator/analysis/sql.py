@@ -13,15 +13,14 @@ by scope (sqlglot's scope module, which its ``lineage`` is built on):
 - ``lineage``: for every output column (of a query or view) or assigned column (of DML),
   the stored columns its value is computed from.
 
-Results are cached by text and schema, so a SQL file shared by many pipelines is analysed
-once per environment.
+Each statement is qualified against the schemas of the tables it names only; ``cache.py``
+keeps results per statement across runs, keyed by the text and those schemas.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 Column = tuple[str, str]
@@ -59,28 +58,15 @@ Schema = Mapping[str, Mapping[str, Mapping[str, Mapping[str, str]]]]
 
 def analyse(text: str, schema: Schema) -> Analysis:
     """Analyse one statement; raise :class:`SqlError` when it cannot be parsed or resolved."""
-    return _analyse(text, _freeze(schema))
+    tree = parse(text)
+    return analyse_tree(tree, subschema(schema, referenced(tree)))
 
 
-def _freeze(schema: Schema) -> tuple[Any, ...]:
-    return tuple(
-        (p, tuple((d, tuple((t, tuple(cols.items())) for t, cols in sorted(ts.items())))
-                  for d, ts in sorted(ds.items())))
-        for p, ds in sorted(schema.items())
-    )
-
-
-def _thaw(frozen: tuple[Any, ...]) -> dict[str, Any]:
-    return {p: {d: {t: dict(cols) for t, cols in ts} for d, ts in ds} for p, ds in frozen}
-
-
-@lru_cache(maxsize=1024)
-def _analyse(text: str, frozen: tuple[Any, ...]) -> Analysis:
-    import sqlglot  # lazy: commands that analyse no SQL do not pay for the import
-    from sqlglot import exp
+def parse(text: str) -> Any:
+    """The one statement of ``text`` as a sqlglot tree."""
+    import sqlglot  # lazy: commands that analyse no SQL (or find it cached) do not pay for the import
     from sqlglot.errors import ParseError, TokenError
 
-    schema = _thaw(frozen)
     try:
         statements = [s for s in sqlglot.parse(text, read="bigquery") if s is not None]
     except ParseError as exc:
@@ -91,7 +77,34 @@ def _analyse(text: str, frozen: tuple[Any, ...]) -> Analysis:
         raise SqlError(1, 1, f"not BigQuery SQL: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1:
         raise SqlError(1, 1, f"expected one statement, found {len(statements)}")
-    tree = statements[0]
+    return statements[0]
+
+
+def referenced(tree: Any) -> frozenset[str]:
+    """Every ``project.dataset.table`` the statement names: the only schemas its analysis
+    depends on (a CTE or alias has no dataset)."""
+    from sqlglot import exp
+
+    return frozenset(name for name in (table_name(t) for t in tree.find_all(exp.Table)) if name.count(".") == 2)
+
+
+def subschema(schema: Schema, names: frozenset[str]) -> dict[str, Any]:
+    """The part of ``schema`` that describes ``names``. Qualifying against it, not the whole
+    environment's schema, keeps each statement's cost independent of the environment's size
+    (sqlglot normalises every table of the schema it is given)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        project, dataset, table = name.split(".")
+        columns = schema.get(project, {}).get(dataset, {}).get(table)
+        if columns is not None:
+            out.setdefault(project, {}).setdefault(dataset, {})[table] = dict(columns)
+    return out
+
+
+def analyse_tree(tree: Any, schema: dict[str, Any]) -> Analysis:
+    """Analyse a parsed statement against the schemas of the tables it names."""
+    from sqlglot import exp
+
     if isinstance(tree, exp.Query):
         return _query(tree, schema)
     if isinstance(tree, exp.Merge):

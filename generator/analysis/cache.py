@@ -1,0 +1,175 @@
+"""SQL analyses kept across runs, so ``validate`` and ``render`` do not parse unchanged SQL again.
+
+``ENV_DIR/.df-gen/cache/sql.json`` maps the SHA-256 of each statement's text to its
+analysis and to the schema hash of every table the statement names (``None`` for a name
+no schema describes). An entry is used only while every one of those tables still has that
+schema: qualifying a statement depends on nothing else (``sql.subschema``). The file also
+records a hash of the analysing code (``sql.py``) and sqlglot's version; when either
+changes, every entry is dropped.
+
+A missing, unreadable or corrupt file is an empty cache: it is rebuilt, and the results are
+the same, only slower. A run that analysed something writes the file back (atomically). A
+cache that cannot be written (read-only checkout) is not an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from generator.analysis import sql
+
+CACHE_FILE = Path(".df-gen") / "cache" / "sql.json"
+
+# Entries loaded per cache file, kept for the process: validate and the access check that
+# follows share them. Keyed by the file's (mtime, size), so a file changed under us is read again.
+_LOADED: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+@cache
+def code_version() -> str:
+    """What the cached results depend on besides the SQL and the schemas."""
+    digest = hashlib.sha256(Path(sql.__file__).read_bytes())
+    try:
+        digest.update(metadata.version("sqlglot").encode())
+    except metadata.PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
+        pass
+    return digest.hexdigest()[:16]
+
+
+class Analyser:
+    """Analyses statements against one environment's schema, through the cache."""
+
+    def __init__(self, env_dir: Path | None, schema: sql.Schema) -> None:
+        self.schema = schema
+        self.path = Path(env_dir) / CACHE_FILE if env_dir is not None else None
+        self.entries = self._load()
+        self.used: dict[str, Any] = {}
+        self.dirty = False
+        self.hits = self.misses = 0
+        self._table_hashes: dict[str, str | None] = {}
+        self._memo: dict[str, sql.Analysis] = {}
+
+    def analyse(self, text: str) -> sql.Analysis:
+        """The analysis of one statement; :class:`sql.SqlError` when it cannot be analysed."""
+        key = hashlib.sha256(text.encode()).hexdigest()
+        if key in self._memo:
+            return self._memo[key]
+        entry = self.entries.get(key)
+        analysis = self._decode(entry) if entry is not None else None
+        if analysis is not None:
+            self.hits += 1
+        else:
+            self.misses += 1
+            tree = sql.parse(text)
+            names = sql.referenced(tree)
+            analysis = sql.analyse_tree(tree, sql.subschema(self.schema, names))
+            entry = {"tables": {name: self._table_hash(name) for name in sorted(names)},
+                     "analysis": _encode(analysis)}
+            self.dirty = True
+        self.used[key] = entry
+        self._memo[key] = analysis
+        return analysis
+
+    def known_query(self, text: str) -> bool:
+        """Whether ``text`` was analysed before as one query (so it parses as one), without
+        parsing it: the model's view check asks."""
+        entry = self.entries.get(hashlib.sha256(text.encode()).hexdigest())
+        return isinstance(entry, dict) and isinstance(entry.get("analysis"), dict) and \
+            entry["analysis"].get("kind") == "query"
+
+    def save(self) -> None:
+        """Write the cache back when this run analysed something new.
+
+        Entries this run did not use are kept (the model analyses the tasks' SQL, ``df-gen
+        access`` the views' too) until they outnumber the used ones: then they are dropped,
+        so the SQL of removed pipelines does not pile up."""
+        if self.path is None or not self.dirty:
+            return
+        unused = {k: v for k, v in self.entries.items() if k not in self.used}
+        kept = {**unused, **self.used} if len(unused) <= len(self.used) else dict(self.used)
+        document = {"version": code_version(), "entries": kept}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".sql.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, separators=(",", ":"))
+            os.replace(temporary, self.path)  # atomic: a concurrent run reads the old or the new file
+            stat = self.path.stat()
+            _LOADED[self.path] = ((stat.st_mtime_ns, stat.st_size), kept)
+        except OSError:
+            return  # only time is lost
+        self.entries, self.dirty = kept, False
+
+    def _load(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return {}
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        loaded = _LOADED.get(self.path)
+        if loaded is not None and loaded[0] == stamp:
+            return loaded[1]
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            entries = document["entries"] if document["version"] == code_version() else {}
+            if not isinstance(entries, dict):
+                raise TypeError("entries")
+        except (OSError, ValueError, KeyError, TypeError):
+            entries = {}  # corrupt or foreign: rebuilt by this run
+        _LOADED[self.path] = (stamp, entries)
+        return entries
+
+    def _table_hash(self, name: str) -> str | None:
+        if name not in self._table_hashes:
+            project, dataset, table = name.split(".")
+            columns = self.schema.get(project, {}).get(dataset, {}).get(table)
+            self._table_hashes[name] = None if columns is None else hashlib.sha256(
+                json.dumps(list(columns.items())).encode()).hexdigest()[:16]
+        return self._table_hashes[name]
+
+    def _decode(self, entry: Any) -> sql.Analysis | None:
+        """The entry's analysis, or None when it is stale or damaged."""
+        try:
+            tables = entry["tables"]
+            if any(self._table_hash(name) != digest for name, digest in tables.items()):
+                return None
+            return _decode(entry["analysis"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+
+def _encode(analysis: sql.Analysis) -> dict[str, Any]:
+    return {
+        "kind": analysis.kind,
+        "reads": sorted(analysis.reads),
+        "tables": sorted(analysis.tables),
+        "target": analysis.target,
+        "writes": sorted(analysis.writes),
+        "lineage": {column: sorted(sources) for column, sources in analysis.lineage.items()},
+        "unknown": sorted(analysis.unknown),
+    }
+
+
+def _decode(data: Mapping[str, Any]) -> sql.Analysis:
+    def columns(pairs: Any) -> frozenset[sql.Column]:
+        return frozenset((str(t), str(c)) for t, c in pairs)
+
+    return sql.Analysis(
+        kind=str(data["kind"]),
+        reads=columns(data["reads"]),
+        tables=frozenset(map(str, data["tables"])),
+        target=data["target"],
+        writes=frozenset(map(str, data["writes"])),
+        lineage={str(k): columns(v) for k, v in data["lineage"].items()},
+        unknown=frozenset(map(str, data["unknown"])),
+    )
