@@ -7,6 +7,7 @@ stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its 
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
@@ -18,15 +19,41 @@ import click
 
 from generator import __version__
 from generator.errors import DfGenError, Terminated
-from generator.loader import display_path
+from generator.fsutil import display_path
 
 ENV_DIR = click.argument(
     "env_dir", type=click.Path(file_okay=False, path_type=Path), metavar="ENV_DIR"
 )
 
 
+LAZY_COMMANDS = {
+    "plan": ("generator.cli_run", "plan_command"),
+    "apply": ("generator.cli_run", "apply_command"),
+    "destroy": ("generator.cli_run", "destroy_command"),
+    "output": ("generator.cli_run", "output_command"),
+    "terraform": ("generator.cli_terraform", "terraform_command"),
+    "version": ("generator.cli_terraform", "version_command"),
+    "ci": ("generator.cli_ci", "ci_group"),
+    "dags": ("generator.cli_dags", "dags_group"),
+}
+"""Commands whose modules are imported when the command runs (or help lists it): the runner
+and engine take longer to import than a no-op render takes (issue 13)."""
+
+
 class DfGenGroup(click.Group):
     """A click group that maps DfGenError to exit 1 and Ctrl-C to exit 130."""
+
+    lazy: dict[str, tuple[str, str]] = {}
+    """Command name -> (module, attribute), imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         previous = _handle_sigterm()
@@ -117,12 +144,19 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_a
     "summary": {"environments", "datasources", "pipelines"}}; with --against REF also
     "schema_changes": [...] (shape in the README, "Changing schemas safely").
     """
-    from generator.schema_changes import against_ref, check_ref, text_line, unresolved
-    from generator.validate import validate as run_validate
+    from generator import cache
 
     if as_json:
         fmt = "json"
+    known = cache.validated(env_dir) if against is None else None
+    if known is not None:  # nothing changed since the last good validate
+        _print_valid(env_dir, fmt, known)
+        return
+    from generator.schema_changes import against_ref, check_ref, text_line, unresolved
+    from generator.validate import validate as run_validate
+
     changes: list[dict[str, Any]] = []
+    since = cache.now()
     try:
         if against is not None:
             check_ref(env_dir, against)
@@ -147,6 +181,8 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_a
         "datasources": len(descriptors.datasources),
         "pipelines": len(descriptors.pipelines),
     }
+    if against is None:
+        cache.record_validate(env_dir, since, descriptors.pipelines_dir, summary)
     refused = unresolved(changes)
     if fmt == "json":
         _print_json({"valid": not refused, "errors": [], "summary": summary,
@@ -154,14 +190,19 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_a
     else:
         for item in changes:
             click.echo(text_line(item), err=bool(item in refused))
-        click.echo(
-            f"{env_dir}: valid (1 environment, {_count(summary['datasources'], 'data source')}, "
-            f"{_count(summary['pipelines'], 'pipeline')})"
-            + (f"; {len(changes)} schema change(s) lose data since {against}, {len(refused)} without a way "
-               "forward" if changes else "")
-        )
+        _print_valid(env_dir, fmt, summary,
+                     f"; {len(changes)} schema change(s) lose data since {against}, {len(refused)} without a way "
+                     "forward" if changes else "")
     if refused:
         sys.exit(1)
+
+
+def _print_valid(env_dir: Path, fmt: str, summary: dict[str, int], extra: str = "") -> None:
+    if fmt == "json":
+        _print_json({"valid": True, "errors": [], "summary": summary})
+        return
+    click.echo(f"{env_dir}: valid (1 environment, {_count(summary['datasources'], 'data source')}, "
+               f"{_count(summary['pipelines'], 'pipeline')}){extra}")
 
 
 @cli.command()
@@ -197,6 +238,14 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
     hand stops the render (exit 1) unless --force; a stack whose descriptor was removed is
     reported, since it may still hold resources, and deleted only with --prune.
     """
+    from generator import cache
+
+    unchanged = cache.rendered(env_dir)
+    if unchanged is not None:  # neither the inputs nor stacks/ changed since the last render
+        where = display_path(Path(env_dir) / "stacks")
+        click.echo(f"{where}: up to date" if check else
+                   f"{where}: 0 created, 0 updated, 0 deleted, {unchanged} unchanged")
+        return
     from generator.render import render as run_render
 
     report = run_render(env_dir, check=check, force=force, prune=prune)
@@ -281,18 +330,7 @@ def lineage(env_dir: Path, fmt: str, as_json: bool) -> None:
     click.echo(format_lineage(lineage_of(env_dir), "json" if as_json else fmt), nl=False)
 
 
-def _register() -> None:
-    from generator.cli_ci import ci_group
-    from generator.cli_dags import dags_group
-    from generator.cli_run import apply_command, destroy_command, output_command, plan_command
-    from generator.cli_terraform import terraform_command, version_command
-
-    for command in (plan_command, apply_command, destroy_command, output_command,
-                    terraform_command, version_command, ci_group, dags_group):
-        cli.add_command(command)
-
-
-_register()
+cli.lazy = LAZY_COMMANDS
 
 
 def _count(number: int, noun: str) -> str:

@@ -82,3 +82,32 @@ def relative_entry_problem(entry: str) -> str | None:
     if any(part in ("..", "") for part in entry.split("/")):
         return "leaves its directory ('..' or an empty part)"
     return None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Readers see the old file or the new one, never a part. There is no fsync per file:
+    the rename protects against a crashed or interrupted df-gen, and a machine crash is
+    covered by re-running render (the manifest is written last).
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def display_path(path: Path) -> str:
+    """The path as the user should read it: relative to the working directory if inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # a different drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

@@ -8,7 +8,6 @@ unbounded memory or raise anything but :class:`DfGenError`.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import yaml
 
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import special_file_problem
+from generator.fsutil import display_path, special_file_problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Descriptors are small; anything larger is a mistake, not a descriptor."""
@@ -78,15 +77,6 @@ class Document:
         """A diagnostic pointing at ``path`` in this document."""
         line, col = self.where(path, key=key)
         return Diagnostic(self.display, line, col, message, hint)
-
-
-def display_path(path: Path) -> str:
-    """The path as the user should read it: relative to the working directory if inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # a different drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def load(path: Path) -> Document:

@@ -18,16 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import __version__, hcl
+from generator import __version__, cache, hcl
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import outside_problem, relative_entry_problem
+from generator.fsutil import atomic_write, outside_problem, relative_entry_problem
 from generator.jinja import environment
 from generator.jinja import render as render_template
 from generator.loader import display_path
 from generator.model import Model, Stack, build
 from generator.overrides import OVERRIDE_NAME
 from generator.resources import data_dir
-from generator.validate import validate
+from generator.validate import Descriptors, validate
 
 MANIFEST = ".df-gen-manifest.json"
 STACK_FILES = ("versions.tf", "backend.tf", "providers.tf", "main.tf", "outputs.tf")
@@ -93,8 +93,9 @@ def _relative(path: Path, start: Path) -> str:
 
 def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bool = False) -> Report:
     """Bring ``env_dir/stacks`` up to date with the descriptors (or, with ``check``, compare)."""
-    model = load_model(env_dir)
-    files = render_files(model)
+    since = cache.now()
+    descriptors = validate(env_dir)
+    files = render_files(build(descriptors))
     stacks_dir = Path(env_dir) / "stacks"
     manifest = _read_manifest(stacks_dir)
     report = Report(stacks_dir)
@@ -159,6 +160,8 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         raise DfGenError(diagnostics=conflicts)
     if check:
         report.conflicts = conflicts
+        if not report.changed and manifest == {r: _digest(t.encode()) for r, t in files.items()}:
+            _remember(env_dir, since, descriptors, files)
         return report
     for relative in [*writes, *removals]:
         _guard(stacks_dir, relative)
@@ -177,6 +180,8 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         for relative in files_of_orphan:
             new_manifest[relative] = manifest[relative]
     _write_manifest(stacks_dir, new_manifest)
+    if not report.orphaned and not report.unknown:
+        _remember(env_dir, since, descriptors, files)
     return report
 
 
@@ -203,6 +208,18 @@ def _deployed(env_dir: Path, stack: str) -> list[str]:
     if resources:
         found.append(f"{display_path(state)} lists {len(resources)} resources")
     return found
+
+
+def _remember(env_dir: Path, since: int, descriptors: Descriptors, files: dict[str, str]) -> None:
+    """Record that ``stacks/`` answers these inputs, so that the next no-op render and
+    ``--check`` are decided from the record (generator/cache.py)."""
+    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors),
+                        {relative: _digest(text.encode()) for relative, text in files.items()})
+
+
+def summary(descriptors: Descriptors) -> dict[str, int]:
+    """The counts ``validate`` prints."""
+    return {"environments": 1, "datasources": len(descriptors.datasources), "pipelines": len(descriptors.pipelines)}
 
 
 def _digest(data: bytes) -> str:
@@ -291,26 +308,6 @@ def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
             continue
         found.append(path.relative_to(stacks_dir).as_posix())
     return found
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Readers see the old file or the new one, never a part. There is no fsync per file:
-    the rename protects against a crashed or interrupted df-gen, and a machine crash is
-    covered by re-running render (the manifest is written last).
-    """
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:

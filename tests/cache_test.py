@@ -1,0 +1,219 @@
+"""The record of the last good validate and render (generator/cache.py): a hit answers as
+the full command would, every kind of input change is a miss, and the cache is disposable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import generator.render
+import generator.validate
+from generator import cache
+from generator.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    """A copy of the demo (descriptors, stacks and pipeline code) with no cache."""
+    target = tmp_path / "environments" / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*"))
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    return target
+
+
+@pytest.fixture
+def full_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often the full validate and render ran (they still run, only counted)."""
+    counts = {"validate": 0, "render": 0}
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(generator.validate, "validate", counted("validate", generator.validate.validate))
+    monkeypatch.setattr(generator.render, "render", counted("render", generator.render.render))
+    return counts
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [*args])
+    return result.exit_code, result.output
+
+
+def record(env_dir: Path) -> dict[str, Any]:
+    return json.loads((env_dir / cache.RECORD).read_text())
+
+
+def age(env_dir: Path) -> None:
+    """Make the record old enough that stat alone is trusted (no racy-file hashing)."""
+    data = record(env_dir)
+    data["written"] -= 10 * cache.RACY_NS
+    (env_dir / cache.RECORD).write_text(json.dumps(data))
+
+
+def test_second_validate_and_render_come_from_the_record_with_the_same_output(
+        env_dir: Path, full_runs: dict[str, int]) -> None:
+    first = run("validate", str(env_dir))
+    assert first[0] == 0 and full_runs["validate"] == 1
+    assert run("validate", str(env_dir)) == first
+    assert full_runs["validate"] == 1
+    assert run("validate", "--json", str(env_dir))[1] == CliRunner().invoke(
+        cli, ["validate", "--json", str(env_dir)]).output
+    assert json.loads(run("validate", "--json", str(env_dir))[1])["summary"] == {
+        "environments": 1, "datasources": 2, "pipelines": 2}
+    full = run("render", str(env_dir))
+    assert full[0] == 0 and full_runs["render"] == 1
+    age(env_dir)
+    assert run("render", str(env_dir)) == full  # "... 0 created, 0 updated, 0 deleted, N unchanged"
+    assert run("render", "--check", str(env_dir))[1].endswith(": up to date\n")
+    assert full_runs["render"] == 1
+
+
+@pytest.mark.parametrize("change", ["descriptor", "new descriptor", "schema", "sql", "dag"])
+def test_each_kind_of_input_change_reaches_the_output(env_dir: Path, change: str,
+                                                      full_runs: dict[str, int]) -> None:
+    assert run("render", str(env_dir))[0] == 0
+    age(env_dir)
+    code = env_dir.parent.parent / "pipelines" / "retail"
+    if change == "descriptor":
+        path = env_dir / "pipelines" / "store-daily.yaml"
+        path.write_text(path.read_text().replace('schedule: "0 3 * * *"', 'schedule: "0 4 * * *"'))
+    elif change == "new descriptor":
+        shutil.copy(env_dir / "datasources" / "store.yaml", env_dir / "datasources" / "outlet.yaml")
+    elif change == "schema":
+        path = code / "schemas" / "curated" / "products.json"
+        fields = json.loads(path.read_text())
+        path.write_text(json.dumps([*fields, {"name": "colour", "type": "STRING", "mode": "NULLABLE"}]))
+    elif change == "sql":
+        path = code / "sql" / "products.sql.j2"
+        path.write_text(path.read_text() + "\n-- reviewed\n")
+    else:
+        path = code / "dag.py.j2"
+        path.write_text(path.read_text() + "\n# reviewed\n")
+    code_, output = run("render", "--check", str(env_dir))
+    assert code_ == 1 and "out of date" in output
+    assert run("render", str(env_dir))[0] == 0
+    assert run("render", "--check", str(env_dir)) == (0, f"{env_dir / 'stacks'}: up to date\n")
+    assert full_runs["render"] == 3  # first, after the change (twice: --check, render); then a hit
+
+
+def test_an_invalid_change_is_reported_not_answered_from_the_record(env_dir: Path) -> None:
+    assert run("validate", str(env_dir))[0] == 0
+    age(env_dir)
+    path = env_dir / "datasources" / "store.yaml"
+    path.write_text(path.read_text() + "\nunknown_key: 1\n")
+    code, output = run("validate", str(env_dir))
+    assert code == 1 and "unknown key 'unknown_key'" in output
+
+
+def test_touched_but_unchanged_files_still_hit_and_the_record_follows(env_dir: Path,
+                                                                      full_runs: dict[str, int]) -> None:
+    assert run("validate", str(env_dir))[0] == 0
+    age(env_dir)
+    path = env_dir / "pipelines" / "store-daily.yaml"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+    assert run("validate", str(env_dir))[0] == 0
+    assert full_runs["validate"] == 1
+    assert record(env_dir)["inputs"][str(path)][0] == path.stat().st_mtime_ns
+
+
+def test_a_change_to_df_gen_itself_is_a_miss(env_dir: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = tmp_path / "tool" / "generator"
+    (tool / "schemas").mkdir(parents=True)
+    (tool / "schemas" / "pipeline.schema.json").write_text("{}")
+    (tool.parent / "templates").mkdir()
+    (tool.parent / "templates" / "main.tf.j2").write_text("a")
+    for path in tool.parent.rglob("*"):  # written before the command starts, as df-gen's files are
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", tool)
+    assert run("validate", str(env_dir))[0] == 0
+    age(env_dir)
+    assert cache.validated(env_dir) is not None
+    (tool.parent / "templates" / "main.tf.j2").write_text("b")
+    assert cache.validated(env_dir) is None
+    assert run("validate", str(env_dir))[0] == 0
+    age(env_dir)
+    (tool / "schemas" / "pipeline.schema.json").write_text("{} ")
+    assert cache.validated(env_dir) is None
+
+
+def test_hand_edits_and_strange_files_in_stacks_are_still_reported(env_dir: Path) -> None:
+    assert run("render", str(env_dir))[0] == 0
+    age(env_dir)
+    stray = env_dir / "stacks" / "environment" / "extra.tf"
+    stray.write_text("# mine\n")
+    code, output = run("render", str(env_dir))
+    assert code == 0 and "extra.tf: warning: not written by df-gen" in output
+    stray.unlink()
+    assert run("render", str(env_dir))[0] == 0
+    age(env_dir)
+    main_tf = env_dir / "stacks" / "environment" / "main.tf"
+    main_tf.write_text(main_tf.read_text().replace("module", "modulx", 1))
+    code, output = run("render", str(env_dir))
+    assert code == 1 and "edited by hand" in output
+
+
+def test_a_file_changed_while_the_command_ran_is_never_trusted(env_dir: Path) -> None:
+    since = cache.now()
+    path = env_dir / "pipelines" / "store-daily.yaml"
+    path.write_text(path.read_text() + "\n")  # after the command began reading
+    cache.record_validate(env_dir, since, env_dir.parent.parent / "pipelines", {"datasources": 2})
+    age(env_dir)
+    assert record(env_dir)["inputs"][str(path)][3] is None
+    assert cache.validated(env_dir) is None
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong types", "other format", "deleted"])
+def test_a_damaged_or_deleted_cache_changes_nothing_but_time(env_dir: Path, damage: str) -> None:
+    first = run("render", str(env_dir))
+    stacks = {p: p.read_bytes() for p in (env_dir / "stacks").rglob("*") if p.is_file()}
+    path = env_dir / cache.RECORD
+    text = path.read_text()
+    if damage == "garbage":
+        path.write_bytes(b"\x00\xff not json")
+    elif damage == "truncated":
+        path.write_text(text[: len(text) // 2])
+    elif damage == "wrong types":
+        data = json.loads(text)
+        data["inputs"] = {key: "x" for key in data["inputs"]}
+        data["render"]["files"] = [1, 2]
+        path.write_text(json.dumps(data))
+    elif damage == "other format":
+        path.write_text(json.dumps({**json.loads(text), "format": cache.FORMAT + 1}))
+    else:
+        shutil.rmtree(path.parent)
+    again = run("render", str(env_dir))
+    assert again[0] == 0 and again[1].replace("0 created", "") == first[1].replace("0 created", "")
+    assert {p: p.read_bytes() for p in (env_dir / "stacks").rglob("*") if p.is_file()} == stacks
+    assert record(env_dir)["format"] == cache.FORMAT  # rebuilt
+    assert run("validate", str(env_dir))[0] == 0
+
+
+def test_the_answer_from_the_record_imports_no_parser(env_dir: Path) -> None:
+    assert run("render", str(env_dir))[0] == 0
+    script = (
+        "import sys\nfrom generator.cli import cli\n"
+        "for args in (['validate', sys.argv[1]], ['render', sys.argv[1]], ['render', '--check', sys.argv[1]]):\n"
+        "    cli.main(args, standalone_mode=False)\n"
+        "heavy = ('yaml', 'jsonschema', 'jinja2', 'sqlglot', 'generator.validate', 'generator.runner')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(env_dir)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert done.stdout.splitlines()[-2].endswith("up to date")
