@@ -213,11 +213,12 @@ def _inputs_match(env_dir: Path, record: dict[str, Any]) -> bool | None:
 # --- the questions the commands ask ----------------------------------------------------------
 
 
-def validated(env_dir: Path) -> dict[str, int] | None:
-    """The summary of the last good validate when no input changed since, else None."""
+def validated(env_dir: Path, access: bool = True) -> dict[str, int] | None:
+    """The summary of the last good validate when no input changed since, else None.
+    ``access``: the answer must include the access check (a render does not run it)."""
     record = _read(env_dir)
     try:
-        if record is None or "summary" not in record:
+        if record is None or "summary" not in record or (access and record.get("access") is not True):
             return None
         match = _inputs_match(env_dir, record)
         if match is False:
@@ -252,17 +253,21 @@ def rendered(env_dir: Path) -> int | None:
         return None
 
 
-def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int]) -> None:
-    """Record a validate that succeeded; ``since``: :func:`now` before it read anything."""
+def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
+                    access: bool) -> None:
+    """Record a validate that succeeded (``access``: with the access check); ``since``:
+    :func:`now` before it read anything."""
     inputs = _entries(input_files(env_dir, pipelines_dir), since)
     if inputs is None:
         return
     previous = _read(env_dir) or {}
+    same = previous.get("inputs") == inputs
     record: dict[str, Any] = {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
+        "access": access or (same and previous.get("access") is True),
     }
-    if previous.get("inputs") == inputs and "render" in previous:
+    if same and "render" in previous:
         record["render"] = previous["render"]  # the stacks still answer these inputs
     _write(env_dir, record)
 
@@ -281,8 +286,11 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
     generated = _entries(paths, known=known)
     if generated is None:
         return
+    previous = _read(env_dir) or {}
     _write(env_dir, {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
+        # render runs no access check: a validate's earlier one still holds for the same inputs
+        "access": previous.get("inputs") == inputs and previous.get("access") is True,
         "render": {"stacks": stacks, "files": generated, "count": len(files)},
     })

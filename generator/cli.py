@@ -148,7 +148,7 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_a
 
     if as_json:
         fmt = "json"
-    known = cache.validated(env_dir) if against is None else None
+    known = cache.validated(env_dir, access=not skip_access) if against is None else None
     if known is not None:  # nothing changed since the last good validate
         _print_valid(env_dir, fmt, known)
         return
@@ -182,7 +182,7 @@ def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_a
         "pipelines": len(descriptors.pipelines),
     }
     if against is None:
-        cache.record_validate(env_dir, since, descriptors.pipelines_dir, summary)
+        cache.record_validate(env_dir, since, descriptors.pipelines_dir, summary, access=not skip_access)
     refused = unresolved(changes)
     if fmt == "json":
         _print_json({"valid": not refused, "errors": [], "summary": summary,

@@ -120,6 +120,24 @@ def test_an_invalid_change_is_reported_not_answered_from_the_record(env_dir: Pat
     assert code == 1 and "unknown key 'unknown_key'" in output
 
 
+def test_validate_without_the_access_check_or_a_render_never_answers_a_full_validate(
+        env_dir: Path, full_runs: dict[str, int]) -> None:
+    assert run("validate", "--skip-access", str(env_dir))[0] == 0
+    assert run("validate", "--skip-access", str(env_dir))[0] == 0
+    assert full_runs["validate"] == 1
+    assert run("validate", str(env_dir))[0] == 0  # the access check has not run yet
+    assert full_runs["validate"] == 2
+    assert run("render", str(env_dir))[0] == 0
+    assert run("validate", str(env_dir))[0] == 0  # same inputs: the access check still holds
+    assert full_runs["validate"] == 2
+    path = env_dir / "pipelines" / "store-daily.yaml"
+    path.write_text(path.read_text() + "\n")
+    os.utime(path, ns=(0, path.stat().st_mtime_ns - 10 * cache.RACY_NS))
+    assert run("render", str(env_dir))[0] == 0
+    assert cache.validated(env_dir) is None  # inputs changed and only render checked them
+    assert cache.validated(env_dir, access=False) is not None
+
+
 def test_touched_but_unchanged_files_still_hit_and_the_record_follows(env_dir: Path,
                                                                       full_runs: dict[str, int]) -> None:
     assert run("validate", str(env_dir))[0] == 0
@@ -172,7 +190,7 @@ def test_a_file_changed_while_the_command_ran_is_never_trusted(env_dir: Path) ->
     since = cache.now()
     path = env_dir / "pipelines" / "store-daily.yaml"
     path.write_text(path.read_text() + "\n")  # after the command began reading
-    cache.record_validate(env_dir, since, env_dir.parent.parent / "pipelines", {"datasources": 2})
+    cache.record_validate(env_dir, since, env_dir.parent.parent / "pipelines", {"datasources": 2}, access=True)
     age(env_dir)
     assert record(env_dir)["inputs"][str(path)][3] is None
     assert cache.validated(env_dir) is None
@@ -206,6 +224,7 @@ def test_a_damaged_or_deleted_cache_changes_nothing_but_time(env_dir: Path, dama
 
 def test_the_answer_from_the_record_imports_no_parser(env_dir: Path) -> None:
     assert run("render", str(env_dir))[0] == 0
+    assert run("validate", str(env_dir))[0] == 0
     script = (
         "import sys\nfrom generator.cli import cli\n"
         "for args in (['validate', sys.argv[1]], ['render', sys.argv[1]], ['render', '--check', sys.argv[1]]):\n"
