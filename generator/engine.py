@@ -477,6 +477,28 @@ def sandbox_environment(
     return env
 
 
+def check_sandbox_store(root: Path) -> None:
+    """A damaged sandbox store in ``root`` is one line before Terraform starts, not a provider traceback.
+
+    Used by plan/apply/destroy/output and by the ``df-gen terraform --sandbox`` passthrough.
+    """
+    from generator.loader import display_path
+    from generator.sandbox.store import STORE_FILE
+
+    path = Path(root) / STORE_FILE
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "msg", None) or getattr(exc, "strerror", None) or str(exc)
+        raise DfGenError(f"{display_path(path)}: the sandbox store is damaged ({reason}); restore it from a "
+                         f"copy, or delete {display_path(path.parent)} to start the sandbox afresh") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources", {}), dict):
+        raise DfGenError(f"{display_path(path)}: not a sandbox store; restore it from a copy, or delete "
+                         f"{display_path(path.parent)} to start the sandbox afresh")
+
+
 def run_terraform(
     args: Sequence[str],
     sandbox: bool = False,
@@ -491,6 +513,10 @@ def run_terraform(
     """
     if not args:
         raise DfGenError("no Terraform command given (usage: df-gen terraform -- ARGS...)")
+    if sandbox:
+        from generator.sandbox.run import sandbox_dir as resolve_dir
+
+        check_sandbox_store(resolve_dir(cwd, sandbox_dir))
     engine = resolve_engine(terraform_bin, for_sandbox=sandbox)
     env = dict(os.environ)
     if sandbox:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from generator import schema_changes
-from generator.engine import Engine, resolve_engine, sandbox_environment
+from generator.engine import Engine, check_sandbox_store, resolve_engine, sandbox_environment
 from generator.errors import DfGenError
 from generator.fingerprint import Records, fingerprint, outputs_digest
 from generator.guard import PlanSummary
@@ -51,7 +51,6 @@ from generator.overrides import (
     sandbox_overrides,
 )
 from generator.progress import Progress, make_progress
-from generator.sandbox.store import STORE_FILE
 from generator.scheduler import run_graph
 
 DEFAULT_RETRY_PATTERNS = (
@@ -786,21 +785,6 @@ def _pump(proc: subprocess.Popen[bytes], log: IO[str]) -> tuple[str, str]:
 # ------------------------------------------------------------------ session
 
 
-def _check_store(path: Path) -> None:
-    """A damaged sandbox store is one line before Terraform starts, not a provider traceback."""
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        return
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "msg", None) or getattr(exc, "strerror", None) or str(exc)
-        raise DfGenError(f"{display_path(path)}: the sandbox store is damaged ({reason}); restore it from a "
-                         f"copy, or delete {display_path(path.parent)} to start the sandbox afresh") from None
-    if not isinstance(document, dict) or not isinstance(document.get("resources", {}), dict):
-        raise DfGenError(f"{display_path(path)}: not a sandbox store; restore it from a copy, or delete "
-                         f"{display_path(path.parent)} to start the sandbox afresh")
-
-
 @contextlib.contextmanager
 def session(options: RunOptions, command: str, reverse: bool = False) -> Iterator[tuple[_Run, list[str]]]:
     """Check, lock, prepare the sandbox; yield the run and the selected stack names."""
@@ -855,7 +839,7 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         if options.sandbox:
             base_env.update(sandbox_environment(ws.env_dir, ws.root))
             ws.state.mkdir(parents=True, exist_ok=True)
-            _check_store(ws.root / STORE_FILE)
+            check_sandbox_store(ws.root)
         base_env.pop("TF_WORKSPACE", None)  # one state per stack: the default workspace
         progress: Progress
         if options.quiet:

@@ -592,6 +592,23 @@ def test_damaged_sandbox_store_is_one_line(demo: Path, fake, cli: click.Group, d
                          "afresh")
 
 
+@pytest.mark.parametrize("damage", ['{"resources": {"google_project/x": {"ty', "[]"])
+def test_damaged_sandbox_store_is_one_line_in_the_passthrough(tmp_path: Path, cli: click.Group, damage: str) -> None:
+    """df-gen terraform --sandbox checks the store as plan and apply do (no provider traceback)."""
+    store = tmp_path / "box" / "store.json"
+    store.parent.mkdir()
+    store.write_text(damage)
+    from generator.cli_terraform import terraform_command
+
+    cli.add_command(terraform_command)
+    result = CliRunner().invoke(cli, ["terraform", "--sandbox", "--sandbox-dir", str(store.parent), "--", "plan"])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {display_path(store)}: ")
+    assert line.endswith(f"restore it from a copy, or delete {display_path(store.parent)} to start the sandbox "
+                         "afresh")
+
+
 def test_cli_apply_without_terminal_refuses_and_output_prints_values(demo: Path, fake, cli: click.Group) -> None:
     fake()
     result = CliRunner().invoke(cli, ["apply", str(demo)])
