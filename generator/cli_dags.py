@@ -46,3 +46,42 @@ def check_command(env_dir: Path, pythons: tuple[str, ...], stacks: tuple[str, ..
                    f"{len(result.files)} DAG file(s), {len(result.problems)} problem(s)")
     if result.problems:
         sys.exit(1)
+
+
+@dags_group.command("run")
+@ENV_DIR
+@click.option("--pipeline", "key", required=True, metavar="KEY", help="The pipeline whose DAG to run.")
+@click.option("--wait/--no-wait", default=False, help="Follow the run to its end (exit 0 success, 1 failed, "
+              "124 timeout); without it, exit once triggered.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
+              help="For the parse of the uploaded DAG version and the run together.")
+@click.option("--airflow-url", default=None, metavar="URL",
+              help="The Airflow web server (default: the environment stack's composer.airflow_uri output).")
+@click.option("--token", envvar="DF_GEN_AIRFLOW_TOKEN", default=None,
+              help="A bearer token ($DF_GEN_AIRFLOW_TOKEN; default: Google credentials).")
+@click.option("--username", envvar="DF_GEN_AIRFLOW_USERNAME", default=None,
+              help="A user of a plain Airflow; the password comes from $DF_GEN_AIRFLOW_PASSWORD.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def run_command(env_dir: Path, key: str, wait: bool, timeout: float, airflow_url: str | None, token: str | None,
+                username: str | None, as_json: bool) -> None:
+    """Run pipeline KEY's DAG through Composer's Airflow REST API, once the uploaded version is parsed."""
+    import os
+
+    from generator.dags.api import AirflowApi
+    from generator.dags.run import airflow_url as environment_airflow_url
+    from generator.dags.run import make_auth, pipeline_dag, run_dag
+    from generator.render import load_model
+
+    dag_id, dag_file = pipeline_dag(load_model(env_dir), key)
+    api = AirflowApi(airflow_url or environment_airflow_url(env_dir),
+                     make_auth(token, username, os.environ.get("DF_GEN_AIRFLOW_PASSWORD")))
+    outcome = run_dag(api, dag_id, dag_file, timeout, wait=wait, say=lambda line: click.echo(line, err=True))
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), indent=2))
+    else:
+        for task in outcome.tasks:
+            click.echo(f"  {task.task_id}: {task.state}")
+        for note in outcome.notes:
+            click.echo(f"{dag_id}: {note}", err=True)
+        click.echo(f"{dag_id}: run {outcome.run_id or '-'}: {outcome.state}")
+    sys.exit(outcome.exit_code)

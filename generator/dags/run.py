@@ -1,0 +1,189 @@
+"""``df-gen dags run``: trigger a pipeline's DAG on Composer and wait for the outcome.
+
+The one place where df-gen acts on Google Cloud other than through Terraform (DESIGN's
+exception, see the README): Airflow's REST API on the Composer environment's web server.
+
+Before triggering, the run waits until Airflow has parsed the DAG version that Terraform
+uploaded: the DAG's source as Airflow stored it when parsing (``dagSources``) must equal
+the rendered ``stacks/pipeline-KEY/dag.py``. Content, not times: Composer's bucket sync and
+the DAG processor's own clock make ``last_parsed_time`` against an upload time unreliable,
+and equal content proves the very version runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from generator.dags.api import AirflowApi, Auth, NotFound
+from generator.errors import DfGenError
+from generator.model import Model
+from generator.naming import stack_name
+
+EXIT_FAILED = 1
+EXIT_TIMEOUT = 124  # as timeout(1)
+FINISHED = {"success": 0, "failed": EXIT_FAILED}
+POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One task of the run: its state, or its mapped instances' states counted."""
+
+    task_id: str
+    state: str
+
+
+@dataclass
+class RunOutcome:
+    """How ``dags run`` ended."""
+
+    dag_id: str
+    run_id: str | None
+    state: str
+    exit_code: int
+    tasks: list[TaskState] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {"dag_id": self.dag_id, "run_id": self.run_id, "state": self.state,
+                "exit_code": self.exit_code, "notes": self.notes,
+                "tasks": [{"task_id": t.task_id, "state": t.state} for t in self.tasks]}
+
+
+def pipeline_dag(model: Model, key: str) -> tuple[str, Path]:
+    """(DAG ID, rendered DAG file) of pipeline ``key``."""
+    names = [s.key for s in model.stacks if s.kind == "pipeline"]
+    if key not in names:
+        raise DfGenError(f"{model.env_dir}: no pipeline {key!r} (pipelines: {', '.join(sorted(names)) or 'none'})")
+    dag_file = model.env_dir / "stacks" / stack_name("pipeline", key) / "dag.py"
+    if not dag_file.is_file():
+        raise DfGenError(f"{dag_file}: not rendered (run df-gen render)")
+    return key, dag_file  # the retail template's DAG ID is the pipeline key (model.py: dag_id)
+
+
+def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:
+    """One line per task; mapped tasks as counts of their instances' states."""
+    by_task: dict[str, Counter[str]] = {}
+    for instance in instances:
+        by_task.setdefault(str(instance["task_id"]), Counter())[str(instance.get("state") or "none")] += 1
+    states = []
+    for task_id, counts in sorted(by_task.items()):
+        if sum(counts.values()) == 1:
+            states.append(TaskState(task_id, next(iter(counts))))
+        else:
+            states.append(TaskState(task_id, ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))))
+    return states
+
+
+def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, timeout: float, wait: bool = True,
+            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+            say: Callable[[str], None] = lambda line: None, poll: float = POLL_SECONDS) -> RunOutcome:
+    """Wait for the uploaded version to be parsed, trigger a run, and (with wait) follow it."""
+    deadline = clock() + timeout
+    expected = dag_file.read_text(encoding="utf-8")
+    outcome = RunOutcome(dag_id, None, "waiting for parse", EXIT_TIMEOUT)
+    dag = _parsed(api, dag_id, expected, deadline, clock, sleep, say, poll)
+    if dag is None:
+        outcome.notes.append(f"Airflow did not parse the rendered {dag_file.name} within {timeout:g} s")
+        return outcome
+    if dag.get("is_paused"):
+        api.unpause(dag_id)
+        outcome.notes.append("unpaused the DAG (a paused DAG's runs never start)")
+        say(f"{dag_id}: unpaused")
+    now = datetime.now(UTC)
+    outcome.run_id = f"df-gen__{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    run = api.trigger(dag_id, outcome.run_id, now.isoformat().replace("+00:00", "Z"))
+    outcome.state = str(run.get("state") or "queued")
+    say(f"{dag_id}: triggered run {outcome.run_id}")
+    if not wait:
+        outcome.exit_code = 0
+        return outcome
+    while outcome.state not in FINISHED:
+        if clock() >= deadline:
+            outcome.notes.append(f"the run did not finish within {timeout:g} s")
+            break
+        sleep(poll)
+        state = str(api.run(dag_id, outcome.run_id).get("state"))
+        if state != outcome.state:
+            say(f"{dag_id}: run {state}")
+        outcome.state = state
+    outcome.exit_code = FINISHED.get(outcome.state, EXIT_TIMEOUT)
+    outcome.tasks = task_states(api.task_instances(dag_id, outcome.run_id))
+    return outcome
+
+
+def _parsed(api: AirflowApi, dag_id: str, expected: str, deadline: float, clock: Callable[[], float],
+            sleep: Callable[[float], None], say: Callable[[str], None], poll: float) -> dict[str, Any] | None:
+    """The DAG once Airflow's stored source equals the rendered file; None at the deadline."""
+    last = ""
+    while True:
+        try:
+            dag = api.dag(dag_id)
+            current = api.source(dag) == expected
+            status = "parsed the rendered version" if current else "has an older version"
+        except NotFound:
+            dag, current, status = {}, False, "does not know the DAG yet"
+        if status != last:
+            say(f"{dag_id}: Airflow {status}")
+            last = status
+        if current:
+            return dag
+        if clock() >= deadline:
+            return None
+        sleep(poll)
+
+
+def google_token() -> Callable[[], str]:
+    """Google credentials (Application Default Credentials) as a bearer token source.
+
+    Composer's Airflow web server accepts the caller's Google OAuth access token with the
+    cloud-platform scope ("Access the Airflow REST API", Composer documentation:
+    https://cloud.google.com/composer/docs/composer-3/access-airflow-api). google-auth is an
+    optional dependency (``pip install 'df-gen[google]'``).
+    """
+    try:
+        import google.auth
+        import google.auth.transport.requests
+    except ImportError as exc:
+        raise DfGenError("Google credentials need google-auth (pip install 'df-gen[google]'); "
+                         "or pass --token, or --username with DF_GEN_AIRFLOW_PASSWORD") from exc
+    try:
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except google.auth.exceptions.DefaultCredentialsError as exc:
+        raise DfGenError(f"no Google credentials: {exc}") from exc
+
+    def token() -> str:
+        if not credentials.valid:
+            credentials.refresh(google.auth.transport.requests.Request())
+        return str(credentials.token)
+
+    return token
+
+
+def airflow_url(env_dir: Path) -> str:
+    """The Composer environment's Airflow web server (the environment stack's outputs)."""
+    from generator import runner
+
+    report = runner.output(runner.RunOptions(env_dir, stacks=("environment",), only=True, quiet=True, plain=True))
+    outputs = runner.outputs_document(report).get("environment", {})
+    url = (outputs.get("composer") or {}).get("airflow_uri")
+    if not url:
+        raise DfGenError(f"{env_dir}: the environment stack has no composer.airflow_uri output "
+                         "(apply it first, or pass --airflow-url)")
+    return str(url)
+
+
+def make_auth(token: str | None, username: str | None, password: str | None) -> Auth:
+    """--token, then --username with its password, then Google credentials."""
+    if token:
+        return Auth(token=token)
+    if username:
+        return Auth(username=username, password=password)
+    return Auth(token=google_token())
