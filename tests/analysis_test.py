@@ -10,6 +10,8 @@ import copy
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -402,3 +404,32 @@ def test_a_masked_reader_sees_masked_values_and_is_not_reported_as_reading_raw()
     engineers = next(p for p in unmasked.personas if p.persona == "data_engineers")
     customers = next(r for r in engineers.reach if r.table == STORE_CUSTOMERS)
     assert set(customers.denied) == {"full_name", "email", "phone", "birth_date"} and customers.raw == ()
+
+
+# ------------------------------------------------------------------ the README's demo output
+
+
+def test_readme_shows_the_demos_current_access_and_lineage_output() -> None:
+    result = subprocess.run([sys.executable, "tools/demodoc.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("<!-- BEGIN DEMOACCESS -->"):readme.index("<!-- END DEMOACCESS -->")]
+    assert "| store-daily | `transform_customers` | transformation |" in section
+    assert "```mermaid\nflowchart LR" in section and 'email [high]' in section
+
+
+def test_demodoc_check_fails_on_a_stale_snippet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demodoc", ROOT / "tools" / "demodoc.py")
+    assert spec is not None and spec.loader is not None
+    demodoc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demodoc)
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text().replace("| store-daily | `transform_customers` |",
+                                                                "| store-daily | `transform_clients` |"))
+    monkeypatch.setattr(demodoc, "README", readme)
+    monkeypatch.setattr(sys, "argv", ["demodoc.py", "--check"])
+    assert demodoc.main() == 1
+    monkeypatch.setattr(sys, "argv", ["demodoc.py"])
+    assert demodoc.main() == 0 and readme.read_text() == (ROOT / "README.md").read_text()
