@@ -349,6 +349,10 @@ _REACHES: list[tuple[str, Reach]] = [
           ("clustering", ["channel", "status"], '["channel", "status"]'),
           ("policy_tags", {"channel": "low"}, "policy_tags.low"),
           ("deletion_protection", True, "deletion_protection = true"),
+          # In-place migrations: the rendered DDL run by the table's migration job.
+          ("migrate.set_data_type", ["amount"], "ALTER COLUMN amount SET DATA TYPE NUMERIC"),
+          ("migrate.drop_not_null", ["order_id"], "ALTER COLUMN order_id DROP NOT NULL"),
+          ("migrate.drop_columns", ["zeta_gone"], "DROP COLUMN IF EXISTS zeta_gone"),
       )),
     ("pipeline:views.<name>.layer",
      reach(PL, "views.sales_by_product_day.layer", "curated", 'sales_by_product_day = { layer = "curated"',
