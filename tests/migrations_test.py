@@ -13,7 +13,16 @@ import pytest
 import sqlglot
 from click.testing import CliRunner
 from runner_test import copy_demo, opts, statuses
-from schema_changes_test import ORDERS, STACK, descriptor, entry, schema_file, set_table_option
+from schema_changes_test import (
+    ORDERS,
+    STACK,
+    descriptor,
+    entry,
+    git,
+    schema_file,
+    set_table_option,
+    validate_against,
+)
 
 from generator import runner
 from generator.cli import cli
@@ -116,6 +125,34 @@ def test_a_migrate_bigquery_cannot_run_is_one_line_at_its_place(demo: Path, opti
     row = next(n for n, text in enumerate(lines, 1) if text.strip() == option)
     assert line.startswith(f"pipelines/store-daily.yaml:{row}:") or f"store-daily.yaml:{row}:" in line, line
     assert f"tables.curated.orders.{message}" in line, line
+
+
+@pytest.fixture
+def repo(demo: Path) -> Path:
+    """The demo copy committed in a git repository of its own."""
+    base = demo.parent.parent
+    git(base, "init", "-q", "-b", "main")
+    git(base, "add", "-A")
+    git(base, "commit", "-q", "-m", "demo")
+    return demo
+
+
+def test_validate_against_a_ref_accepts_migrate_only_where_bigquery_ddl_can_do_it(repo: Path) -> None:
+    widen(repo)
+    other = repo / "pipelines" / "ecommerce-hourly.yaml"  # the same retail schema files
+    anchor = "      schema: schemas/curated/orders.json\n"
+    other.write_text(other.read_text().replace(anchor, anchor + f"      {MIGRATE}\n"))
+    code, document = validate_against(repo)
+    assert code == 0, document
+    assert {(i["column"], i["chosen"]) for i in document["schema_changes"]} == {
+        ("quantity", "migrate"), ("amount", "migrate"), ("channel", "migrate")}
+    # NUMERIC -> STRING is no widening: validation refuses the migrate that names it.
+    schema = json.loads(schema_file(repo).read_text())
+    schema_file(repo).write_text(json.dumps([dict(f, type="STRING") if f["name"] == "amount" else f
+                                             for f in schema], indent=2) + "\n")
+    code, document = validate_against(repo)
+    assert code == 1 and document["valid"] is False
+    assert "migrate.set_data_type: column amount has type STRING" in json.dumps(document)
 
 
 # ------------------------------------------------------------------ sandbox
