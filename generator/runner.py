@@ -665,6 +665,8 @@ class _Run:
                 note = "planned again: the saved plan could not be applied, and nothing was left to apply"
         else:
             note = "no changes"
+        if migrations:  # the jobs were applied on their own before this plan
+            status, note = "applied", f"ran {len(migrations)} migration job(s) first, then {note}"
         self.drop_plan(stack)
         outputs = self.read_outputs(stack)
         self.records.record(stack.name, fp, outputs_digest(outputs))
