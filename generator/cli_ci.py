@@ -39,15 +39,19 @@ def ci_group() -> None:
               help="How the runs install df-gen (default: pip install of this version with the embedded engine).")
 @click.option("--default-branch", default="main", show_default=True,
               help="The branch merges land on (GitHub; GitLab and Cloud Build know it themselves).")
+@click.option("--promote", default=None, metavar="ENV,ENV...",
+              help="Promotion order on merge (e.g. dev,prod): apply the first, run the changed pipelines' "
+              "DAGs there, then apply the next behind its approval.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file would change or appear.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 def generate_command(env_dirs: tuple[Path, ...], provider: str, install: str | None, default_branch: str,
-                     check: bool, force: bool) -> None:
+                     promote: str | None, check: bool, force: bool) -> None:
     """Write the workflow files for ENV_DIR... at the repository root (never over a hand edit)."""
     from generator.ci.generate import generate
 
+    order = [name.strip() for name in (promote or "").split(",") if name.strip()]
     root, written = generate(env_dirs, provider, install=install, force=force, check=check,
-                             branch=default_branch)
+                             branch=default_branch, promote=order)
     for verb, paths in (("create", written.created), ("update", written.updated)):
         for relative in paths:
             click.echo(f"{'would ' if check else ''}{verb} {relative}")

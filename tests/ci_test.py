@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from gitchanges_test import git, init_repo
 from runner_test import copy_demo
@@ -320,6 +321,16 @@ def test_pull_request_commands_report_exactly_the_changed_stacks(repo: Path, for
 
     done = step("Validate and check the rendered stacks")
     assert done.returncode == 0, done.stderr
+    # The DAG check, its Airflow install replaced by the pinned test venv of the demo's image.
+    airflow2 = __import__("os").environ.get("DF_GEN_AIRFLOW2_PYTHON")
+    if airflow2:
+        name = "Check the DAGs in the environment's Airflow (when pipeline code changed)"
+        steps[name] = "\n".join(
+            line.replace("/tmp/airflow-environments-demo/bin/python", airflow2) for line in steps[name].splitlines()
+            if "python3 -m venv" not in line and "pip install" not in line) + "\n"
+        done = step(name)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "environments/demo/stacks/pipeline-store-daily/dag.py: store-daily: ok" in done.stdout
     done = step("Plan the changed stacks", sandbox=True)
     assert done.returncode == 0, done.stdout + done.stderr
     document = json.loads((repo / "df-gen-reports" / "environments-demo.json").read_text())
@@ -332,3 +343,58 @@ def test_pull_request_commands_report_exactly_the_changed_stacks(repo: Path, for
     ours = [b for b in state.comments.values() if MARKER.format("environments/demo") in b]
     assert len(ours) == 1 and all(f"| {name} |" in ours[0] for name in touched_stacks)
     assert [m for m, _ in state.requests].count("POST") == 1
+
+
+@pytest.mark.parametrize("provider", sorted(FILES))
+def test_promotion_chain_and_dag_checks_pass_the_ci_systems_checks(repo: Path, provider: str) -> None:
+    result = run("ci", "environments/demo", "environments/prod", "--provider", provider, "--promote", "demo,prod")
+    assert result.exit_code == 0, result.output
+    names = [line.split()[1] for line in result.output.splitlines()[:-1]]
+    extra = ["cloudbuild/df-gen-apply-environments-prod.yaml"] if provider == "cloudbuild" else []
+    assert names == sorted(FILES[provider] + extra)
+    paths = [str(repo / name) for name in names]
+    if provider == "github":
+        checked = subprocess.run([tool("actionlint"), "-no-color", *paths], capture_output=True, text=True)
+    else:
+        schema = {"gitlab": "vendor.gitlab-ci", "cloudbuild": "vendor.cloudbuild"}[provider]
+        checked = subprocess.run([tool("check-jsonschema"), "--builtin-schema", schema, *paths],
+                                 capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    files = {name: (repo / name).read_text() for name in names}
+    text = "\n".join(files.values())
+    # Pull requests: the DAG check in the Airflow of the demo's Composer image, when pipeline code changed.
+    for env in ("environments/demo", "environments/prod"):
+        assert f"df-gen dags check {env} --airflow-python /tmp/airflow-{env.replace('/', '-')}/bin/python" in text
+        assert "git diff --quiet" in text and f"'{env}/stacks/pipeline-*'" in text
+    assert '"apache-airflow==2.10.5" apache-airflow-providers-google --constraint' in text
+    # Merge: the changed DAGs run in demo only, and prod waits for demo.
+    assert text.count("df-gen dags run environments/demo --pipeline") == 1
+    assert "df-gen dags run environments/prod" not in text
+    if provider == "github":
+        apply = yaml.safe_load(files[".github/workflows/df-gen-apply.yml"])["jobs"]
+        assert apply["apply-environments-prod"]["needs"] == "apply-environments-demo"
+        assert "needs" not in apply["apply-environments-demo"]
+        assert apply["apply-environments-prod"]["environment"] == "prod"
+        last = apply["apply-environments-demo"]["steps"][-1]
+        assert "df-gen dags run" in last["run"] and last["name"].endswith("before prod")
+    if provider == "gitlab":
+        document = yaml.safe_load(files[".gitlab-ci.yml"])
+        assert document["apply:environments-prod"]["needs"] == ["apply:environments-demo"]
+        assert "df-gen dags run" in document["apply:environments-demo"]["script"][-1]
+    if provider == "cloudbuild":
+        first = yaml.safe_load(files["cloudbuild/df-gen-apply.yaml"])["steps"]
+        second = yaml.safe_load(files["cloudbuild/df-gen-apply-environments-prod.yaml"])["steps"]
+        assert [s["id"] for s in first][-2:] == ["dags-run-environments-demo", "promote-environments-prod"]
+        assert "gcloud builds triggers run df-gen-apply-environments-prod" in first[-1]["args"][-1]
+        assert "apply-environments-prod" in [s["id"] for s in second]
+        assert not any(s["id"].startswith("apply-environments-prod") for s in first)
+
+
+def test_promote_names_known_environments(repo: Path) -> None:
+    result = run("ci", "environments/demo", "environments/prod", "--provider", "github", "--promote", "demo,staging")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: ci: --promote names 'staging', which is not one of the environments (demo, prod)"]
+    result = run("ci", "environments/demo", "--provider", "github", "--promote", "demo")
+    assert result.exit_code == 1
+    assert "at least two environments" in result.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 from generator import __version__
 from generator.ci.files import Written, write_files
 from generator.ci.workflows import BUILDERS, Env
+from generator.dags.check import image_version
 from generator.errors import DfGenError
 from generator.gitchanges import inside, repository_root
 from generator.render import load_model
@@ -23,11 +24,13 @@ def environment(root: Path, env_dir: Path) -> Env:
     model = load_model(env_dir)
     path = inside(root, env_dir, "the environment directory", "ci").as_posix()
     backend = model.stacks[0].backend
-    return Env(path=path, name=Path(path).name, automation=backend.impersonate, bucket=backend.bucket)
+    return Env(path=path, name=Path(path).name, automation=backend.impersonate, bucket=backend.bucket,
+               image=image_version(model))
 
 
 def generate(env_dirs: Sequence[Path], provider: str, *, install: str | None = None, force: bool = False,
-             check: bool = False, cwd: Path | None = None, branch: str = "main") -> tuple[Path, Written]:
+             check: bool = False, cwd: Path | None = None, branch: str = "main",
+             promote: Sequence[str] = ()) -> tuple[Path, Written]:
     """Write (or, with ``check``, compare) the workflow files for ``env_dirs``."""
     if provider not in BUILDERS:
         raise DfGenError(f"ci: unknown provider '{provider}'; one of {', '.join(BUILDERS)}")
@@ -39,6 +42,24 @@ def generate(env_dirs: Sequence[Path], provider: str, *, install: str | None = N
             raise DfGenError(f"ci: {env.path} and {seen.get(env.name, env.path)} would share the CI "
                              f"environment '{env.name}'; give environments distinct directory names")
         seen[env.name] = env.path
-    args = " ".join([*(e.path for e in envs), "--provider", provider])
-    files = BUILDERS[provider](envs, install or default_install(), args, branch)
+    chain = promotion(envs, promote)
+    args = " ".join([*(e.path for e in envs), "--provider", provider,
+                     *(["--promote", ",".join(promote)] if promote else [])])
+    files = BUILDERS[provider](envs, install or default_install(), args, branch, chain)
     return root, write_files(root, files, force=force, check=check)
+
+
+def promotion(envs: Sequence[Env], names: Sequence[str]) -> list[Env]:
+    """The environments of ``--promote`` in its order (each named by directory name or path)."""
+    chain: list[Env] = []
+    for name in names:
+        found = [e for e in envs if name in (e.name, e.path, e.path.rstrip("/"))]
+        if not found:
+            known = ", ".join(e.name for e in envs)
+            raise DfGenError(f"ci: --promote names '{name}', which is not one of the environments ({known})")
+        if found[0] in chain:
+            raise DfGenError(f"ci: --promote names '{name}' twice")
+        chain.append(found[0])
+    if len(chain) == 1:
+        raise DfGenError("ci: --promote needs at least two environments, in order (e.g. dev,prod)")
+    return chain

@@ -15,8 +15,12 @@ Credentials are keyless: GitHub's and GitLab's OIDC tokens exchanged through Wor
 Identity Federation (direct resource access, no service-account key), Cloud Build's own
 service account; the rendered stacks impersonate the environment's automation account
 themselves. One run per environment at a time: a concurrency group (GitHub) or resource
-group (GitLab) named after the environment. Where a later stage belongs (``dags check``,
-``dags run`` and promotion, issue 15 part 4), the builders leave a marked place.
+group (GitLab) named after the environment.
+
+Pipeline code: a pull request that changes an environment's rendered pipeline stacks runs
+``dags check`` in the Airflow of its Composer image. Promotion (``--promote dev,prod``): on
+merge the first environment is applied, each changed pipeline's DAG is run there to its end
+(``dags run --wait``), and only then is the next one applied, behind its own approval.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Env:
     name: str  # the GitHub/GitLab environment that guards its apply
     automation: str  # the service account the stacks impersonate
     bucket: str  # the state bucket; saved plans wait under df-gen-plans/
+    image: str = "composer-3-airflow-2"  # the Composer image: which Airflow dags check installs
 
     @property
     def slug(self) -> str:
@@ -130,6 +135,56 @@ def drop_plans_script(env: Env, gcloud: str = "gcloud") -> str:
             f"--impersonate-service-account={env.automation} || true\n")
 
 
+def airflow_spec(image: str) -> tuple[str, str]:
+    """(pip requirement, constraints version) of the Airflow in a Composer image.
+
+    A full version installs exactly it with Airflow's published constraints for it; an alias
+    (``composer-3-airflow-2``, ``-2.10``) the newest matching release, without constraints.
+    """
+    match = re.match(r"^composer-3-airflow-(\d+(?:\.\d+){0,2})", image)
+    version = match.group(1) if match else "2"
+    if version.count(".") == 2:
+        return f"apache-airflow=={version}", version
+    return f"apache-airflow=={version}.*", ""
+
+
+def dags_check_script(env: Env, base: str) -> str:
+    """On a change to the rendered pipeline stacks: install the image's Airflow, dags check."""
+    requirement, constraints = airflow_spec(env.image)
+    venv = f"/tmp/airflow-{env.slug}"
+    constraint = ""
+    if constraints:
+        constraint = (" --constraint \"https://raw.githubusercontent.com/apache/airflow/"
+                      f"constraints-{constraints}/constraints-$(python3 -c 'import sys; "
+                      "print(\"%d.%d\" % sys.version_info[:2])').txt\"")
+    return (f"if git diff --quiet \"{base}\" HEAD -- '{env.path}/stacks/pipeline-*'; then\n"
+            f"  echo \"df-gen: no pipeline stack of {env.path} changed: DAG check skipped\"\n"
+            "else\n"
+            f"  python3 -m venv {venv}\n"
+            f"  {venv}/bin/pip install -q \"{requirement}\" apache-airflow-providers-google{constraint}\n"
+            f"  df-gen dags check {env.path} --airflow-python {venv}/bin/python\n"
+            "fi\n")
+
+
+def dags_run_script(env: Env, before: str) -> str:
+    """After an apply: run each changed pipeline's DAG there to its end (promotion gate)."""
+    depth = len(env.path.split("/")) + 2  # ENV/stacks/pipeline-KEY/...: the field of the stack
+    return (f"before=\"{before}\"\n"
+            "if [ -n \"$before\" ] && git cat-file -e \"$before^{commit}\" 2>/dev/null; then\n"
+            f"  stacks=$(git diff --name-only \"$before\" HEAD -- '{env.path}/stacks/pipeline-*' "
+            f"| cut -d/ -f{depth} | sort -u)\n"
+            "else\n"
+            f"  stacks=$(cd {env.path}/stacks && ls -d pipeline-* 2>/dev/null || true)\n"
+            "fi\n"
+            "python -m pip install -q \"google-auth>=2.20,<3\"\n"
+            "for stack in $stacks; do\n"
+            f"  if [ -d \"{env.path}/stacks/$stack\" ]; then  # not a retired pipeline\n"
+            "    key=$(echo \"$stack\" | sed 's/^pipeline-//')\n"
+            f"    df-gen dags run {env.path} --pipeline \"$key\" --wait --timeout 3600\n"
+            "  fi\n"
+            "done\n")
+
+
 def drift_script(env: Env) -> str:
     return (f"mkdir -p {REPORTS}\n"
             f"df-gen plan {env.path} --all --detailed-exitcode "
@@ -168,15 +223,26 @@ def _gh_job(env: Env, steps: list[dict[str, Any]], permissions: dict[str, str]) 
             "concurrency": {"group": f"df-gen-{env.slug}", "cancel-in-progress": False}, "steps": steps}
 
 
-def github(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[str, str]:
+def _chain(env: Env, promote: Sequence[Env]) -> tuple[Env | None, Env | None]:
+    """(the environment before ``env`` in the promotion order, the one after it)."""
+    if env not in promote:
+        return None, None
+    at = list(promote).index(env)
+    return (promote[at - 1] if at else None), (promote[at + 1] if at + 1 < len(promote) else None)
+
+
+def github(envs: Sequence[Env], install: str, args: str, branch: str,
+           promote: Sequence[Env] = ()) -> dict[str, str]:
     """``.github/workflows/df-gen-{pull-request,apply,drift}.yml``."""
     pr_jobs, apply_jobs, drift_jobs = {}, {}, {}
     for env in envs:
+        before, after = _chain(env, promote)
         report_json = f"{REPORTS}/{env.slug}.json"
         pr_jobs[f"plan-{env.slug}"] = _gh_job(env, [
             *_gh_setup(install),
             {"name": "Validate and check the rendered stacks", "run": validate_script(env)},
-            # df-gen dags check (issue 15 part 4) goes here, on pull requests touching pipeline code.
+            {"name": "Check the DAGs in the environment's Airflow (when pipeline code changed)",
+             "env": {"BASE": "${{ github.event.pull_request.base.sha }}"}, "run": dags_check_script(env, "$BASE")},
             {"name": "Plan the changed stacks", "env": {"BASE": "${{ github.event.pull_request.base.sha }}"},
              "run": plan_script(env, "$BASE")},
             {"name": "Post or update the plan comment",
@@ -198,8 +264,13 @@ def github(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[st
             {"name": "Drop the spent plans", "if": "always()", "run": drop_plans_script(env)},
             _gh_summary(env),
             _gh_artifact(env, 90),
-            # Promotion (issue 15 part 4): df-gen dags run ENV --pipeline KEY --wait here, then the next environment.
         ], {"contents": "read", "id-token": "write"})
+        if after is not None:  # the promotion gate: the changed pipelines run here first
+            apply_job["steps"].append({
+                "name": f"Run the changed pipelines' DAGs end to end before {after.name}",
+                "env": {"BEFORE": "${{ github.event.before }}"}, "run": dags_run_script(env, "$BEFORE")})
+        if before is not None:
+            apply_job["needs"] = f"apply-{before.slug}"
         apply_job["environment"] = env.name  # required reviewers: the environment's protection rules
         apply_jobs[f"apply-{env.slug}"] = apply_job
         drift_jobs[f"drift-{env.slug}"] = _gh_job(env, [
@@ -222,7 +293,8 @@ def github(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[st
 # ------------------------------------------------------------------ GitLab CI
 
 
-def gitlab(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[str, str]:
+def gitlab(envs: Sequence[Env], install: str, args: str, branch: str,
+           promote: Sequence[Env] = ()) -> dict[str, str]:
     """``.gitlab-ci.yml`` (include it from yours, or use it as it is); GitLab knows its default branch."""
     del branch
     mr = '$CI_PIPELINE_SOURCE == "merge_request_event"'
@@ -256,7 +328,7 @@ def gitlab(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[st
             "extends": ".df-gen", "stage": "plan", "resource_group": group, "rules": [{"if": mr}],
             "script": [
                 validate_script(env),
-                # df-gen dags check (issue 15 part 4) goes here.
+                dags_check_script(env, "$CI_MERGE_REQUEST_DIFF_BASE_SHA"),
                 plan_script(env, "$CI_MERGE_REQUEST_DIFF_BASE_SHA"),
                 save_plans_script(env),
             ],
@@ -267,15 +339,20 @@ def gitlab(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[st
             ],
             "artifacts": {**artifacts, "expire_in": "2 weeks"},
         }
-        document[f"apply:{env.slug}"] = {
+        before, after = _chain(env, promote)
+        apply_job: dict[str, Any] = {
             "extends": ".df-gen", "stage": "apply", "resource_group": group,
             "rules": [{"if": main, "when": "manual"}],  # the approval; protect the environment to say who
             "environment": {"name": env.name, "deployment_tier": "production"},
             "script": [fetch_plans_script(env), apply_script(env, "$CI_COMMIT_BEFORE_SHA")],
             "after_script": [drop_plans_script(env)],
             "artifacts": {**artifacts, "expire_in": "3 months"},
-            # Promotion (issue 15 part 4): df-gen dags run, then the next environment's apply job.
         }
+        if after is not None:  # the promotion gate: the changed pipelines run here first
+            apply_job["script"].append(dags_run_script(env, "$CI_COMMIT_BEFORE_SHA"))
+        if before is not None:  # offered only once the previous environment's job succeeded
+            apply_job["needs"] = [f"apply:{before.slug}"]
+        document[f"apply:{env.slug}"] = apply_job
         document[f"drift:{env.slug}"] = {
             "extends": ".df-gen", "stage": "drift", "resource_group": group, "rules": [{"if": schedule}],
             "script": [drift_script(env)],
@@ -308,21 +385,28 @@ def _cb_gcloud_key(env: Env) -> str:
     return f"{REPORTS}/{env.slug}.plan-key"
 
 
-def cloudbuild(envs: Sequence[Env], install: str, args: str, branch: str) -> dict[str, str]:
+def cloudbuild(envs: Sequence[Env], install: str, args: str, branch: str,
+               promote: Sequence[Env] = ()) -> dict[str, str]:
     """``cloudbuild/df-gen-{pull-request,apply,drift}.yaml`` (one trigger each; see the README).
 
-    The branch is a trigger setting; the files do not name it.
+    The branch is a trigger setting; the files do not name it. With promotion, every
+    environment after the first has its own ``cloudbuild/df-gen-apply-ENV.yaml`` behind its
+    own trigger (with approval), which the previous environment's build starts once the
+    changed DAGs ran there: Cloud Build has no dependencies between builds.
     """
     del branch
     run_url = "https://console.cloud.google.com/cloud-build/builds;region=${LOCATION}/${BUILD_ID}?project=${PROJECT_ID}"
     pr_steps = [_cb_install(install),
                 _cb_step("fetch-base", "git fetch --no-tags origin \"${_BASE_BRANCH}\"\n")]
     apply_steps = [_cb_install(install)]
+    promoted: dict[str, list[dict[str, Any]]] = {}
     drift_steps = [_cb_install(install)]
     for env in envs:
+        before, after = _chain(env, promote)
         key_file = _cb_gcloud_key(env)
         pr_steps += [
             _cb_step(f"validate-{env.slug}", validate_script(env)),
+            _cb_step(f"dags-check-{env.slug}", dags_check_script(env, "FETCH_HEAD")),
             _cb_step(f"plan-{env.slug}", plan_script(env, "FETCH_HEAD")
                      + f"df-gen ci plan-key {env.path} > {key_file}\n"),
             _cb_step(f"comment-{env.slug}",
@@ -332,15 +416,25 @@ def cloudbuild(envs: Sequence[Env], install: str, args: str, branch: str) -> dic
             _cb_step(f"save-plans-{env.slug}", save_plans_script(env).replace(
                 f"$(df-gen ci plan-key {env.path})", f"$(cat {key_file})"), image=_GCLOUD),
         ]
-        apply_steps += [
+        steps = [
             _cb_step(f"key-{env.slug}", f"mkdir -p {REPORTS}\ndf-gen ci plan-key {env.path} > {key_file}\n"),
             _cb_step(f"fetch-plans-{env.slug}", fetch_plans_script(env).replace(
                 f"$(df-gen ci plan-key {env.path})", f"$(cat {key_file})"), image=_GCLOUD),
             _cb_step(f"apply-{env.slug}", apply_script(env, "HEAD~1")),
             _cb_step(f"drop-plans-{env.slug}", drop_plans_script(env).replace(
                 f"$(df-gen ci plan-key {env.path})", f"$(cat {key_file})"), image=_GCLOUD),
-            # Promotion (issue 15 part 4): df-gen dags run here, then the next environment's trigger.
         ]
+        if after is not None:  # the promotion gate, then the next environment's trigger
+            steps += [
+                _cb_step(f"dags-run-{env.slug}", dags_run_script(env, "HEAD~1")),
+                _cb_step(f"promote-{after.slug}",
+                         f"gcloud builds triggers run df-gen-apply-{after.slug} --region=\"${{LOCATION}}\" "
+                         f"--sha=\"${{COMMIT_SHA}}\"\n", image=_GCLOUD),
+            ]
+        if before is None:
+            apply_steps += steps
+        else:
+            promoted[f"cloudbuild/df-gen-apply-{env.slug}.yaml"] = [_cb_install(install), *steps]
         # Artifacts are uploaded only after a successful build: a drifting run prints its report in the log.
         drift_steps.append(_cb_step(f"drift-{env.slug}", "set +e\n" + drift_script(env)
                                     + f"code=$?\ncat {REPORTS}/{env.slug}.md 2>/dev/null\nexit $code\n"))
@@ -355,6 +449,7 @@ def cloudbuild(envs: Sequence[Env], install: str, args: str, branch: str) -> dic
     return {
         "cloudbuild/df-gen-pull-request.yaml": dump({"steps": pr_steps, "availableSecrets": secrets, **common}, args),
         "cloudbuild/df-gen-apply.yaml": dump({"steps": apply_steps, **common}, args),
+        **{name: dump({"steps": steps, **common}, args) for name, steps in sorted(promoted.items())},
         "cloudbuild/df-gen-drift.yaml": dump({"steps": drift_steps, **common}, args),
     }
 
