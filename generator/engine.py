@@ -31,7 +31,6 @@ parallel.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib.util
 import json
 import os
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from generator.errors import DfGenError
+from generator.fsutil import atomic_write, locked
 
 ENV_TERRAFORM = "DF_GEN_TERRAFORM"
 EMBEDDED = "embedded"
@@ -84,7 +84,7 @@ def _py_terraform() -> type:
         def read_state_file(self, file_path: str | None = None) -> None:
             self.tfstate = None  # never parse terraform.tfstate behind the caller's back
 
-        def destroy(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        def destroy(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("auto_approve", IsFlagged)
             kwargs.setdefault("input", False)
             return self.cmd("destroy", *args, **kwargs)
@@ -236,16 +236,6 @@ class Engine:
         except ValueError as exc:
             raise DfGenError(f"terraform {' '.join(args)} printed no JSON: {exc}") from exc
 
-    def show_json(
-        self,
-        planfile: str | None = None,
-        cwd: str | os.PathLike[str] | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> Any:
-        """``show -json [PLANFILE]``: a saved plan, or the current state."""
-        args = ["show", "-json", "-no-color"] + ([str(planfile)] if planfile else [])
-        return self.json_command(args, cwd, env)
-
     def output_json(
         self, cwd: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
@@ -270,13 +260,8 @@ class Engine:
         if not args or args[0] not in _CACHE_WRITERS:
             yield
             return
-        lock_path = plugin_cache_dir() / ".df-gen.lock"
-        with open(lock_path, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with locked(plugin_cache_dir() / ".df-gen.lock"):
+            yield
 
 
 def _pump(proc: subprocess.Popen[bytes], stream: StreamFn | None) -> tuple[str, str]:
@@ -340,11 +325,7 @@ def shim_path() -> str:
     wrapper = cache_dir() / "bin" / f"{SHIM_SCRIPT}-{_python_tag()}"
     body = f"#!/bin/sh\nexec '{sys.executable}' -m generator.tfshim \"$@\"\n"
     if not wrapper.is_file() or wrapper.read_text() != body:
-        wrapper.parent.mkdir(parents=True, exist_ok=True)
-        tmp = wrapper.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(body)
-        tmp.chmod(0o755)
-        os.replace(tmp, wrapper)  # atomic: a concurrent df-gen sees old or new, never half
+        atomic_write(wrapper, body, mode=0o755)  # a concurrent df-gen sees old or new, never half
     return str(wrapper)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator.fsutil import relative_entry_problem
+from generator.fsutil import atomic_write, relative_entry_problem
 from generator.model import Stack
 from generator.render import MANIFEST, stack_dir_files
 
@@ -137,8 +137,5 @@ class Records:
                 self._write()
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {"version": RECORD_VERSION, "stacks": dict(sorted(self._stacks.items()))}
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(document, indent=2) + "\n")
-        os.replace(temporary, self.path)
+        atomic_write(self.path, json.dumps(document, indent=2) + "\n")

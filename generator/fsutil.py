@@ -6,14 +6,22 @@ manifest entries inside ``stacks/``. A path is inside its boundary when it is, w
 symbolic link resolved; a link that leaves the boundary is refused, never followed, and a
 file that is not a regular file (a FIFO, a device, a socket) is refused without opening it
 (opening a FIFO blocks until someone writes to it).
+
+Also the one atomic write (:func:`atomic_write`) and the one ``flock`` (:func:`locked`)
+that every df-gen file writer and lock uses.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import stat
+import threading
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import NoReturn
 
 
 def within(root: Path, path: Path) -> bool:
@@ -84,20 +92,24 @@ def relative_entry_problem(entry: str) -> str | None:
     return None
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
 
-    Readers see the old file or the new one, never a part. There is no fsync per file:
-    the rename protects against a crashed or interrupted df-gen, and a machine crash is
-    covered by re-running render (the manifest is written last).
+    Readers (a concurrent df-gen, a sandbox provider, Terraform) see the old file or the new
+    one, never a part. The temporary name starts with a dot, so render's scan of ``stacks/``
+    never lists it, and holds the pid and thread, so parallel writers never share one; it is
+    removed when the write fails. ``mode`` is the new file's mode (minus the umask). There
+    is no fsync: the rename protects against a crashed or interrupted df-gen, and every
+    file written this way can be written again by re-running the command.
     """
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    payload = data.encode() if isinstance(data, str) else data
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            stream.write(payload)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -111,3 +123,27 @@ def display_path(path: Path) -> str:
     except ValueError:  # a different drive on Windows
         return str(path)
     return str(path) if relative.startswith("..") else relative
+
+
+@contextlib.contextmanager
+def locked(path: Path, on_busy: Callable[[int], NoReturn] | None = None) -> Iterator[int]:
+    """Hold an exclusive ``flock`` on ``path`` (created when missing) for the block; yield its fd.
+
+    The kernel releases an ``flock`` when its process dies, so a crash never leaves a stale
+    lock. Without ``on_busy`` this waits for the holder; with it, a held lock calls
+    ``on_busy(fd)`` at once (it must raise; it may read what the holder wrote to the file).
+    The file is opened without truncating, so what the holder wrote stays readable.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if on_busy is None else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            assert on_busy is not None
+            on_busy(fd)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

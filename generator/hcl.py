@@ -28,10 +28,15 @@ def key(name: str) -> str:
     return name if _IDENTIFIER.match(name) else string(name)
 
 
-def string(value: str) -> str:
-    """A quoted HCL string; ``${`` and ``%{`` are escaped so nothing is interpolated."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("${", "$${").replace("%{", "%%{")
+def string(value: str, template: bool = True) -> str:
+    """A quoted HCL string; ``${`` and ``%{`` are escaped so nothing is interpolated.
+
+    ``template=False`` leaves them as they are, for files that are not Terraform
+    configuration: the CLI configuration (``terraform.rc``) is HCL 1, which has no template
+    sequences and would keep a doubled ``$$`` literally.
+    """
+    text = json.dumps(value, ensure_ascii=False)  # a JSON string is a valid HCL string literal
+    return text.replace("${", "$${").replace("%{", "%%{") if template else text
 
 
 def value(obj: Any, indent: int = 0) -> str:

@@ -8,12 +8,13 @@ holder only so that a refused run can say who holds it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from generator.errors import DfGenError
+from generator.fsutil import locked
 from generator.loader import display_path
 
 LOCK_NAME = "lock"
@@ -32,27 +33,22 @@ def env_lock(env_dir: Path) -> Iterator[Path]:
     """
     path = lock_path(env_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_RDWR without O_TRUNC: the holder's pid must stay readable until we own the lock.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_pid(fd)
-            who = f"pid {holder}" if holder else "pid unknown"
-            raise DfGenError(
-                f"another df-gen run ({who}) holds {display_path(path)}; "
-                "wait for it to finish (the lock goes when that process ends)"
-            ) from None
+
+    def busy(fd: int) -> NoReturn:
+        holder = _read_pid(fd)
+        who = f"pid {holder}" if holder else "pid unknown"
+        raise DfGenError(
+            f"another df-gen run ({who}) holds {display_path(path)}; "
+            "wait for it to finish (the lock goes when that process ends)"
+        ) from None
+
+    with locked(path, on_busy=busy) as fd:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
             yield path
         finally:
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def _read_pid(fd: int) -> int | None:

@@ -24,12 +24,12 @@ in the sandbox directory until then so that a crash loses nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from generator import hcl
 from generator.model import Stack
 
 OVERRIDE_NAME = "df_gen_sandbox_override.tf"
@@ -39,10 +39,6 @@ _MARKER = "# Written by df-gen for a sandbox run; removed when the run ends. Do 
 
 _PROVIDER_BLOCK = re.compile(r'^provider\s+"(google|google-beta)"\s*\{(.*?)^\}', re.M | re.S)
 _ALIAS = re.compile(r'^\s*alias\s*=\s*"([^"]+)"', re.M)
-
-
-def _hcl(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid HCL string literal
 
 
 def beta_provider_aliases(stack_dir: Path | None) -> list[str | None]:
@@ -70,7 +66,7 @@ def override_text(stack: Stack, state_dir: Path, stack_dir: Path | None = None) 
         "",
         "terraform {",
         '  backend "local" {',
-        f"    path = {_hcl(str(state_dir / f'{stack.name}.tfstate'))}",
+        f"    path = {hcl.string(str(state_dir / f'{stack.name}.tfstate'))}",
         "  }",
         "}",
         "",
@@ -81,7 +77,7 @@ def override_text(stack: Stack, state_dir: Path, stack_dir: Path | None = None) 
     for alias in beta_provider_aliases(stack_dir):
         lines += ["", 'provider "google-beta" {']
         if alias is not None:
-            lines.append(f"  alias                       = {_hcl(alias)}")
+            lines.append(f"  alias                       = {hcl.string(alias)}")
         lines += ["  impersonate_service_account = null", "}"]
     if stack.remote_environment is not None:
         lines += [
@@ -89,7 +85,7 @@ def override_text(stack: Stack, state_dir: Path, stack_dir: Path | None = None) 
             'data "terraform_remote_state" "environment" {',
             '  backend = "local"',
             "  config = {",
-            f"    path = {_hcl(str(state_dir / 'environment.tfstate'))}",
+            f"    path = {hcl.string(str(state_dir / 'environment.tfstate'))}",
             "  }",
             "}",
         ]

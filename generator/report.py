@@ -231,7 +231,7 @@ def write(paths: Sequence[Path], report: RunReport, options: RunOptions) -> dict
     """Write the report to every path (format by suffix); return the document (None when no path)."""
     if not paths:
         return None
-    from generator.render import atomic_write
+    from generator.fsutil import atomic_write
 
     document = build(report, options)
     for path in paths:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import outside_problem, relative_entry_problem
+from generator.fsutil import atomic_write, outside_problem, relative_entry_problem
 from generator.loader import display_path
-from generator.render import _digest, _file_digest, atomic_write
+from generator.render import _digest, _file_digest
 
 MANIFEST = ".df-gen-ci.json"
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.fsutil import atomic_write
+
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "schema" / "google.json"
 DEFAULT_BETA_SCHEMA = Path(__file__).resolve().parent / "schema" / "google-beta.json"
 ENV_SCHEMA = "DF_GEN_SANDBOX_SCHEMA"
@@ -136,10 +138,7 @@ def response_bytes(schema: ProviderSchema, cache: Path | None) -> bytes:
         pass
     data = build_response(schema)
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, cached)  # atomic: concurrent providers never read half a file
+        atomic_write(cached, data)  # concurrent providers never read half a file
     except OSError:
         pass  # a read-only cache only costs speed
     return data
