@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from generator import bqtable
-from generator.naming import kms_location
+from generator.naming import RULES, kms_location
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,16 @@ class Violation:
     message: str
 
 
-_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_ACCOUNT_ID = re.compile(r"^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$")
+# The rules df-gen's own names follow (naming.RULES) are Google's; the sandbox checks the
+# same patterns. Buckets differ: naming keeps df-gen's names to 63 characters, while Google
+# accepts up to 222 with dots, which the sandbox must accept too.
+_PROJECT_ID = RULES["project"][0]
+_ACCOUNT_ID = RULES["service_account"][0]
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+_DATASET = RULES["dataset"][0]
 _TABLE = re.compile(r"^[\w\- ]{1,1024}$")
-_TOPIC = re.compile(r"^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$")
+_TOPIC = RULES["topic"][0]
 _KMS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _KEY_LOCATION = re.compile(r"^projects/[^/]+/locations/([^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+")
 
