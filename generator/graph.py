@@ -7,22 +7,6 @@ import json
 from generator.model import Model
 
 
-def order(model: Model) -> list[list[str]]:
-    """Stacks in waves: each wave needs only stacks of earlier waves."""
-    done: set[str] = set()
-    waves: list[list[str]] = []
-    pending = {stack.name: set(stack.needs) for stack in model.stacks}
-    while pending:
-        wave = sorted(name for name, needs in pending.items() if needs <= done)
-        if not wave:  # pragma: no cover - the model never builds a cycle
-            raise RuntimeError(f"stack graph has a cycle among {sorted(pending)}")
-        waves.append(wave)
-        done.update(wave)
-        for name in wave:
-            del pending[name]
-    return waves
-
-
 def format_graph(model: Model, fmt: str) -> str:
     """The graph as ``mermaid``, ``dot`` or ``json`` text (ending with a newline)."""
     stacks = model.stacks

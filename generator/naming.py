@@ -21,7 +21,6 @@ EXTERNAL_ACCOUNT_LAYER = "landing"
 PUBSUB_LAYER = "landing"
 LOG_DATASET_LAYER = "orchestration"
 """Where the bundled modules put Composer's account, data source accounts, topics and the log dataset."""
-KMS_SERVICES = ("storage", "bigquery", "pubsub", "composer")
 
 _LAYER_SUFFIX = {
     "landing": "lnd",

@@ -19,7 +19,6 @@ import msgpack
 
 _EXT_UNKNOWN = 0
 _EXT_REFINED_UNKNOWN = 12
-_UNKNOWN_BYTES = b"\xd4\x00\x00"  # fixext1, type 0, payload 0: cty's own encoding
 
 
 class _Unknown:
