@@ -71,22 +71,22 @@ class LiveProgress(Progress):
                           refresh_per_second=8, transient=False)
         self._live.start()
 
-    def step(self, stack: str, step: str) -> None:  # noqa: D102
+    def step(self, stack: str, step: str) -> None:
         with self._lock:
             row = self._rows.setdefault(stack, {"step": "", "status": "", "start": None, "end": None})
             row.update(step=step, status="running")
             if row["start"] is None:
                 row["start"] = time.monotonic()
 
-    def done(self, stack: str, step: str, status: str) -> None:  # noqa: D102
+    def done(self, stack: str, step: str, status: str) -> None:
         with self._lock:
             row = self._rows.setdefault(stack, {"step": step, "status": "", "start": None, "end": None})
             row.update(step=step or row["step"], status=status, end=time.monotonic())
 
-    def note(self, message: str) -> None:  # noqa: D102
+    def note(self, message: str) -> None:
         self._live.console.print(message, markup=False, highlight=False)
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         self._live.stop()
 
     def _table(self) -> Any:

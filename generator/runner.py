@@ -845,7 +845,7 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         base_env.pop("TF_WORKSPACE", None)  # one state per stack: the default workspace
         progress: Progress
         if options.quiet:
-            progress = Progress(open(os.devnull, "w"))  # noqa: SIM115 - closed below
+            progress = Progress(open(os.devnull, "w"))  # closed below
         else:
             progress = make_progress(names, plain=options.plain)
         stacks = [model.stack(n) for n in names] if options.sandbox else []

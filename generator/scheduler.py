@@ -21,7 +21,7 @@ class Outcome(Protocol):
     """A result that says whether dependants may go on."""
 
     @property
-    def ok(self) -> bool: ...  # noqa: D102
+    def ok(self) -> bool: ...
 
 
 R = TypeVar("R", bound=Outcome)
@@ -90,7 +90,7 @@ def run_graph(
             for future, name in list(running.items()):
                 try:
                     results[name] = future.result()
-                except Exception:  # noqa: BLE001 - the interrupt is what we report
+                except Exception:  # the interrupt is what we report
                     pass
             raise
     return results

@@ -177,16 +177,16 @@ def handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
                     return self._answer(200, {"id": int(ident), "body": payload["body"]})
             return self._answer(404, {"message": "Not Found"})
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._route("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._route("POST")
 
-        def do_PATCH(self) -> None:  # noqa: N802
+        def do_PATCH(self) -> None:
             self._route("PATCH")
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             self._route("PUT")
 
     return Handler

@@ -98,7 +98,7 @@ def _used_types(directory: Path) -> set[tuple[str, str, str]]:
     """``(provider, kind, type)`` of every google resource and data block under ``directory``;
     provider is ``google-beta`` where the block says ``provider = google-beta[.alias]``."""
     sys.path.insert(0, str(ROOT / "tools"))
-    import tfdoc  # noqa: PLC0415 (tools/ is not a package)
+    import tfdoc  # tools/ is not a package
 
     used: set[tuple[str, str, str]] = set()
     for tf in directory.rglob("*.tf"):

@@ -36,7 +36,7 @@ def _roles(roles: list[str]) -> str:
 
 def render() -> str:
     """The Markdown between the markers (markers included)."""
-    from iamdoc import ACCESS_BEGIN, ACCESS_END  # noqa: PLC0415  (tools/ is not a package)
+    from iamdoc import ACCESS_BEGIN, ACCESS_END  # tools/ is not a package
 
     base = access.persona_roles(_env({}))
     header = "| who | " + " | ".join(naming.LAYERS) + " |"

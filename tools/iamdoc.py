@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tfdoc  # noqa: E402  (tools/ is not a package)
+import tfdoc  # tools/ is not a package, see sys.path above
 
 BEGIN = "<!-- BEGIN IAMDOC -->"
 END = "<!-- END IAMDOC -->"

@@ -67,7 +67,7 @@ def _request(target: Target, method: str, path: str, payload: dict[str, Any] | N
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - http(s) only, below
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # http(s) only, checked below
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         detail = exc.read(300).decode(errors="replace").strip().replace("\n", " ")

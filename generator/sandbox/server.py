@@ -4,8 +4,9 @@ Terraform starts ``terraform-provider-google`` (a wrapper running ``python -m
 generator.sandbox``) with ``TF_PLUGIN_MAGIC_COOKIE`` and, because Terraform uses go-plugin's
 AutoMTLS, ``PLUGIN_CLIENT_CERT`` (its own self-signed client certificate). The provider:
 
-1. listens on a unix socket with TLS, presenting a self-signed server certificate and
-   accepting only Terraform's client certificate;
+1. listens on a unix socket with TLS, presenting a self-signed server certificate; it does
+   not ask for Terraform's client certificate (gRPC cannot verify its ECDSA P-521
+   signature), and the socket's 0700 directory keeps other users out;
 2. prints the handshake line ``1|6|unix|<socket>|grpc|<base64 DER server cert>``;
 3. serves ``tfplugin6.Provider`` plus go-plugin's ``plugin.GRPCController`` (Shutdown) and
    ``plugin.GRPCStdio`` services until Terraform shuts it down.
@@ -29,6 +30,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from generator.fsutil import atomic_write
 
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
@@ -60,11 +63,7 @@ def server_certificate(cache: Path) -> tuple[bytes, bytes, bytes]:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         for path, data in ((key_path, key_pem), (cert_path, cert_pem)):
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            atomic_write(path, data, mode=0o600)
         (cache / "tls-expiry").write_text(str(expiry))
     except OSError:
         pass  # no cache: a fresh certificate next time, only slower
@@ -90,7 +89,7 @@ def _make_certificate() -> tuple[bytes, bytes, bytes, float]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017 - python_requires >= 3.10
+    now = datetime.datetime.now(datetime.UTC)
     expires = now + datetime.timedelta(days=30)
     cert = (
         x509.CertificateBuilder()
@@ -198,7 +197,7 @@ class Service:
 
     # -- RPCs
 
-    def GetMetadata(self, req: Any, ctx: Any) -> Any:  # noqa: N802 - gRPC method names
+    def GetMetadata(self, req: Any, ctx: Any) -> Any:  # gRPC method names are CamelCase
         pb = self.pb
         resp = pb.GetMetadata.Response()
         resp.server_capabilities.get_provider_schema_optional = True
@@ -209,28 +208,28 @@ class Service:
             resp.data_sources.add(type_name=name)
         return resp
 
-    def GetProviderSchema(self, req: Any, ctx: Any) -> bytes:  # noqa: N802
+    def GetProviderSchema(self, req: Any, ctx: Any) -> bytes:
         return self.schema_bytes  # pre-serialized (see schema_loader.response_bytes)
 
-    def ValidateProviderConfig(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ValidateProviderConfig(self, req: Any, ctx: Any) -> Any:
         diags = self.provider.validate_provider(self._val(req.config))
         return self.pb.ValidateProviderConfig.Response(diagnostics=self._diags(diags))
 
-    def ConfigureProvider(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ConfigureProvider(self, req: Any, ctx: Any) -> Any:
         diags = self.provider.configure(self._val(req.config))
         return self.pb.ConfigureProvider.Response(diagnostics=self._diags(diags))
 
-    def ValidateResourceConfig(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ValidateResourceConfig(self, req: Any, ctx: Any) -> Any:
         try:
             diags = self._diags(self.provider.validate_resource(req.type_name, self._val(req.config)))
-        except Exception as exc:  # noqa: BLE001 - reported to Terraform, not raised
+        except Exception as exc:  # reported to Terraform, not raised
             diags = self._crash("ValidateResourceConfig", exc)
         return self.pb.ValidateResourceConfig.Response(diagnostics=diags)
 
-    def ValidateDataResourceConfig(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ValidateDataResourceConfig(self, req: Any, ctx: Any) -> Any:
         return self.pb.ValidateDataResourceConfig.Response()
 
-    def UpgradeResourceState(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def UpgradeResourceState(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         try:
             from generator.sandbox.values import decode_json
@@ -238,18 +237,18 @@ class Service:
             raw = decode_json(req.raw_state.json)
             state = self.provider.upgrade(req.type_name, raw)
             return pb.UpgradeResourceState.Response(upgraded_state=self._dv(state))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.UpgradeResourceState.Response(diagnostics=self._crash("UpgradeResourceState", exc))
 
-    def ReadResource(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ReadResource(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         try:
             state = self.provider.read(req.type_name, self._val(req.current_state))
             return pb.ReadResource.Response(new_state=self._dv(state), private=req.private)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.ReadResource.Response(diagnostics=self._crash("ReadResource", exc))
 
-    def PlanResourceChange(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def PlanResourceChange(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         try:
             planned, replace, diags = self.provider.plan(
@@ -258,7 +257,7 @@ class Service:
                 self._val(req.proposed_new_state),
                 self._val(req.config),
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.PlanResourceChange.Response(diagnostics=self._crash("Plan", exc))
         resp = pb.PlanResourceChange.Response(
             planned_state=self._dv(planned),
@@ -275,7 +274,7 @@ class Service:
                     ap.steps.add(attribute_name=step)
         return resp
 
-    def ApplyResourceChange(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ApplyResourceChange(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         if self.apply_delay:
             time.sleep(self.apply_delay)  # simulated API latency (tests, demos)
@@ -284,31 +283,31 @@ class Service:
             state, diags = self.provider.apply(
                 req.type_name, prior, self._val(req.planned_state), self._val(req.config)
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.ApplyResourceChange.Response(new_state=self._dv(prior), diagnostics=self._crash("Apply", exc))
         return pb.ApplyResourceChange.Response(new_state=self._dv(state), diagnostics=self._diags(diags),
                                                legacy_type_system=_legacy(req.type_name))
 
-    def ImportResourceState(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ImportResourceState(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         try:
             state, diags = self.provider.import_state(req.type_name, req.id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.ImportResourceState.Response(diagnostics=self._crash("Import", exc))
         resp = pb.ImportResourceState.Response(diagnostics=self._diags(diags))
         if state is not None:
             resp.imported_resources.add(type_name=req.type_name, state=self._dv(state))
         return resp
 
-    def ReadDataSource(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def ReadDataSource(self, req: Any, ctx: Any) -> Any:
         pb = self.pb
         try:
             state, diags = self.provider.read_data(req.type_name, self._val(req.config))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return pb.ReadDataSource.Response(diagnostics=self._crash("ReadDataSource", exc))
         return pb.ReadDataSource.Response(state=self._dv(state), diagnostics=self._diags(diags))
 
-    def StopProvider(self, req: Any, ctx: Any) -> Any:  # noqa: N802
+    def StopProvider(self, req: Any, ctx: Any) -> Any:
         return self.pb.StopProvider.Response()
 
 
