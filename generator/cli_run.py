@@ -16,6 +16,7 @@ import click
 from generator import report as change_report
 from generator import runner
 from generator.errors import DfGenError
+from generator.status import Status
 
 ENV_DIR = click.argument("env_dir", type=click.Path(file_okay=False, path_type=Path), metavar="ENV_DIR")
 
@@ -139,7 +140,7 @@ def apply_command(env_dir: Path, reports: tuple[Path, ...], **kwargs: Any) -> No
 
     def confirm(planned: runner.RunReport) -> bool:
         _print_summary(planned)
-        count = sum(1 for r in planned.results if r.status == "changes")
+        count = sum(1 for r in planned.results if r.status == Status.CHANGES)
         return _ask(f"Apply the changes of {count} stack(s) ({planned.mode})?")
 
     report = runner.apply(options, confirm if _can_ask() else None)

@@ -151,7 +151,7 @@ class Engine:
         """
         with self._cache_lock(args):
             proc = self.popen(args, cwd, env)
-            out, err = _pump(proc, stream)
+            out, err = pump(proc, stream)
         return proc.returncode, out, err
 
     def run_inherit(
@@ -264,8 +264,13 @@ class Engine:
             yield
 
 
-def _pump(proc: subprocess.Popen[bytes], stream: StreamFn | None) -> tuple[str, str]:
-    """Read both pipes of ``proc`` line by line until it exits; return all text."""
+def pump(proc: subprocess.Popen[bytes], stream: StreamFn | None) -> tuple[str, str]:
+    """Read both pipes of ``proc`` line by line until it exits; return stdout and stderr.
+
+    Each line goes to ``stream(kind, line)`` (kind ``stdout`` or ``stderr``, the line without
+    its newline) as it arrives, from one reader thread per pipe: a ``stream`` that writes
+    to a shared file must hold its own lock.
+    """
     chunks: dict[str, list[str]] = {"stdout": [], "stderr": []}
 
     def reader(kind: str, pipe: IO[bytes]) -> None:

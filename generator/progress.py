@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
+from generator.status import Status
+
 
 class Progress:
     """Plain lines: ``[elapsed] stack: step ... status``."""
@@ -105,7 +107,8 @@ class LiveProgress(Progress):
 
 
 def _styled(status: str) -> str:
-    colour = {"failed": "red", "blocked": "yellow", "changes": "cyan", "running": "blue"}.get(
+    # The first word: a done step may say more ("destroyed 3 resources"); "running" is the view's own.
+    colour = {Status.FAILED: "red", Status.BLOCKED: "yellow", Status.CHANGES: "cyan", "running": "blue"}.get(
         status.split(" ")[0]
     )
     return f"[{colour}]{status}[/{colour}]" if colour else status

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from generator.errors import DfGenError
 from generator.guard import COUNT_KEYS
 from generator.loader import display_path
+from generator.status import Status
 
 if TYPE_CHECKING:
     from generator.runner import RunOptions, RunReport
@@ -32,7 +33,8 @@ REPORT_VERSION = 1
 SCHEMA_NAME = "plan-report.json"
 GITHUB_COMMENT_LIMIT = 65536
 FORMATS = {".md": "markdown", ".json": "json"}
-_ICONS = {"changes": "🟡", "applied": "✅", "no-changes": "⚪", "skipped": "⚪", "failed": "❌", "blocked": "⛔"}
+_ICONS = {Status.CHANGES: "🟡", Status.APPLIED: "✅", Status.NO_CHANGES: "⚪", Status.SKIPPED: "⚪",
+          Status.FAILED: "❌", Status.BLOCKED: "⛔"}
 
 
 def report_format(path: Path) -> str:
@@ -103,7 +105,7 @@ def build(report: RunReport, options: RunOptions) -> dict[str, Any]:
             "changes": totals,
             "destructive": sum(len(s["destructive"]) for s in stacks),
             "schema_changes": sum(len(s["schema_changes"]) for s in stacks),
-            "has_changes": report.has_changes or any(r.status == "applied" for r in report.results),
+            "has_changes": report.has_changes or any(r.status == Status.APPLIED for r in report.results),
             "failed": len(report.failed),
         },
         "stacks": stacks,

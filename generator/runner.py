@@ -33,10 +33,10 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from generator import schema_changes
-from generator.engine import Engine, check_sandbox_store, resolve_engine, sandbox_environment
+from generator.engine import Engine, check_sandbox_store, pump, resolve_engine, sandbox_environment
 from generator.errors import DfGenError
 from generator.fingerprint import Records, fingerprint, outputs_digest
 from generator.guard import PlanSummary
@@ -51,7 +51,8 @@ from generator.overrides import (
     sandbox_overrides,
 )
 from generator.progress import Progress, make_progress
-from generator.scheduler import run_graph
+from generator.scheduler import order, run_graph
+from generator.status import PLAN_STATUSES, Status
 
 DEFAULT_RETRY_PATTERNS = (
     r"Error 429",
@@ -66,9 +67,8 @@ MAX_ATTEMPTS = 3
 _CACHE_WRITERS = frozenset({"init", "get"})  # commands that write the shared plugin cache
 ERROR_LINES = 20
 
-# Statuses a stack can end with. ``ok`` ones let dependants go on.
-FAILED, BLOCKED = "failed", "blocked"
-PLAN_STATUSES = ("skipped", "no-changes", "changes", BLOCKED, FAILED)
+# Statuses a stack can end with (generator.status); ``ok`` ones let dependants go on.
+FAILED, BLOCKED = Status.FAILED, Status.BLOCKED
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class StackResult:
 
     name: str
     kind: str
-    status: str
+    status: Status
     changes: dict[str, int] | None = None
     destructive: tuple[str, ...] = ()
     note: str = ""
@@ -158,7 +158,7 @@ class RunReport:
     @property
     def has_changes(self) -> bool:
         """True when some plan has changes."""
-        return any(r.status == "changes" for r in self.results)
+        return any(r.status == Status.CHANGES for r in self.results)
 
     def counts(self) -> dict[str, int]:
         """How many stacks ended with each status."""
@@ -169,7 +169,7 @@ class RunReport:
 
     def plan_document(self) -> dict[str, Any]:
         """The ``plan --json`` document."""
-        summary = {status: 0 for status in PLAN_STATUSES}
+        summary: dict[str, int] = {status: 0 for status in PLAN_STATUSES}
         summary.update(self.counts())
         return {"stacks": [r.as_json() for r in self.results], "summary": summary}
 
@@ -180,7 +180,7 @@ class RunReport:
         for r in self.results:
             detail = ""
             if r.changes is not None:
-                detail = _changes_text(r.changes) if r.status != "no-changes" else "no changes"
+                detail = _changes_text(r.changes) if r.status != Status.NO_CHANGES else "no changes"
             if r.note and r.status not in (FAILED, BLOCKED):
                 detail = f"{detail} ({r.note})" if detail else r.note
             if r.status == BLOCKED:
@@ -259,14 +259,15 @@ class Workspace:
 
 
 def select_stacks(model: Model, names: Sequence[str], only: bool, reverse: bool = False) -> list[str]:
-    """The stacks to run, in graph order.
+    """The stacks to run, in graph order (:func:`generator.scheduler.order`).
 
     No names: every stack. Otherwise the named stacks and, unless ``only``, what they
     need (or, with ``reverse`` for destroy, the stacks that need them).
     """
     known = [s.name for s in model.stacks]
+    needs = {s.name: s.needs for s in model.stacks}
     if not names:
-        return known
+        return order(known, needs)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise DfGenError(
@@ -284,7 +285,7 @@ def select_stacks(model: Model, names: Sequence[str], only: bool, reverse: bool 
                 if other not in chosen:
                     chosen.add(other)
                     todo.append(other)
-    return [n for n in known if n in chosen]
+    return order([n for n in known if n in chosen], needs)
 
 
 def reads_outputs_of(model: Model, stack: Stack) -> list[str]:
@@ -399,9 +400,16 @@ class _Run:
         env["TF_DATA_DIR"] = str(self.ws.tfdata(stack.name))
         return env
 
-    def terraform(self, stack: Stack, step: str, args: Sequence[str],
-                  ok_codes: Sequence[int] = (0,)) -> tuple[int, str]:
-        """Run one Terraform command for ``stack``, retrying transient errors; return code, output."""
+    def terraform(self, stack: Stack, step: str, args: Sequence[str], ok_codes: Sequence[int] = (0,),
+                  replan: Callable[[], bool] | None = None) -> tuple[int, str]:
+        """Run one Terraform command for ``stack``, retrying transient errors; return code, output.
+
+        The one retry loop: up to :data:`MAX_ATTEMPTS` attempts, the wait doubling from
+        ``DF_GEN_RETRY_BACKOFF``, Ctrl-C ending the wait. With ``replan`` (applying a saved
+        plan, which a failed attempt may have made stale) each new attempt first plans
+        again, at once when Terraform says the saved plan is stale (first failure only);
+        ``replan()`` returning False means the new plan has nothing to apply: done.
+        """
         attempt = 1
         while True:
             code, out, text = self._execute(stack, args)
@@ -410,15 +418,21 @@ class _Run:
             command = "terraform " + " ".join(args)
             if self.cancel.is_set() or code == 130:
                 raise StackFailed("interrupted", command, code, error_lines(text))
-            if attempt < MAX_ATTEMPTS and self.retry.search(text):
-                delay = self.backoff * 2 ** (attempt - 1)
+            stale = replan is not None and attempt == 1 and "Saved plan is stale" in text
+            if attempt >= MAX_ATTEMPTS or not (stale or self.retry.search(text)):
+                raise StackFailed(f"{step} failed", command, code, error_lines(text))
+            delay = 0.0 if stale else self.backoff * 2 ** (attempt - 1)
+            if replan is None:
                 self.progress.note(f"{stack.name}: {step}: transient error, retrying in {delay:.0f}s "
                                    f"(attempt {attempt + 1} of {MAX_ATTEMPTS})")
-                if self.cancel.wait(delay):
-                    raise StackFailed("interrupted", command, code, error_lines(text))
-                attempt += 1
-                continue
-            raise StackFailed(f"{step} failed", command, code, error_lines(text))
+            else:
+                why = "the saved plan is stale" if stale else "transient error"
+                self.progress.note(f"{stack.name}: {step}: {why}, planning again in {delay:.0f}s")
+            if self.cancel.wait(delay):
+                raise StackFailed("interrupted", command, code, error_lines(text))
+            attempt += 1
+            if replan is not None and not replan():
+                return 0, ""
 
     def _execute(self, stack: Stack, args: Sequence[str]) -> tuple[int, str, str]:
         if self.cancel.is_set():
@@ -431,22 +445,22 @@ class _Run:
         with open(log_path, mode, encoding="utf-8") as log:
             log.write(f"$ terraform {' '.join(args)}\n")
             log.flush()
+            lock = threading.Lock()
+
+            def write(kind: str, line: str) -> None:  # both pipes' reader threads write here
+                with lock:
+                    log.write(line + "\n")
+
             if args[0] in _CACHE_WRITERS:
                 # The engine runs init under its plugin-cache lock (parallel inits would race
                 # in the shared cache); init is short, so it is not tracked for Ctrl-C.
-                lock = threading.Lock()
-
-                def write(kind: str, line: str) -> None:
-                    with lock:
-                        log.write(line + "\n")
-
                 code, out, err = self.engine.run(list(args), cwd=cwd, env=self.env(stack), stream=write)
             else:
                 proc = self.engine.popen(list(args), cwd=cwd, env=self.env(stack))
                 with self._procs_lock:
                     self._procs.add(proc)
                 try:
-                    out, err = _pump(proc, log)
+                    out, err = pump(proc, write)
                 finally:
                     with self._procs_lock:
                         self._procs.discard(proc)
@@ -593,12 +607,12 @@ class _Run:
             return StackResult(stack.name, stack.kind, BLOCKED, note=note, waiting=True)
         fp = self.fingerprint(stack)
         upstream_changes = [n for n in stack.needs if self.results.get(n, None) is not None
-                            and self.results[n].status == "changes"]
+                            and self.results[n].status == Status.CHANGES]
         if not self.every_stack and not upstream_changes and self.records.fingerprint(stack.name) == fp:
             self.progress.done(stack.name, "plan", "skipped (unchanged since the last apply)")
-            return StackResult(stack.name, stack.kind, "skipped", note="unchanged since the last apply")
+            return StackResult(stack.name, stack.kind, Status.SKIPPED, note="unchanged since the last apply")
         summary = self.make_plan(stack, fp)
-        status = "changes" if summary.has_changes else "no-changes"
+        status = Status.CHANGES if summary.has_changes else Status.NO_CHANGES
         note = f"upstream {', '.join(upstream_changes)} has changes" if upstream_changes else ""
         text = summary.text() if summary.has_changes else "no changes"
         if summary.destructive:
@@ -615,7 +629,7 @@ class _Run:
                 continue
             if upstream.waiting:
                 return name
-            never_applied = (upstream.status == "changes" and self.records.fingerprint(name) is None
+            never_applied = (upstream.status == Status.CHANGES and self.records.fingerprint(name) is None
                              and self.options.changed_since is None)  # a CI runner has no records
             if never_applied and name in reads_outputs_of(self.model, stack):
                 return name
@@ -625,7 +639,7 @@ class _Run:
         fp = self.fingerprint(stack)
         if not self.every_stack and self.records.fingerprint(stack.name) == fp:
             self.progress.done(stack.name, "apply", "skipped (unchanged since the last apply)")
-            return StackResult(stack.name, stack.kind, "skipped", note="unchanged since the last apply")
+            return StackResult(stack.name, stack.kind, Status.SKIPPED, note="unchanged since the last apply")
         summary = self.saved_plan(stack, fp)
         note = "applied the saved plan"
         if summary is None:
@@ -650,7 +664,7 @@ class _Run:
                 f"the plan deletes or replaces stateful resources ({', '.join(summary.destructive)}); "
                 "apply refuses it without --allow-destroy"
             )
-        status = "no-changes"
+        status = Status.NO_CHANGES
         if summary.has_changes:
             try:
                 replanned = self._apply_plan(stack, fp)
@@ -660,7 +674,7 @@ class _Run:
             if replanned is not None:  # report what Terraform applied, not the stale plan
                 summary = replanned
                 note = "planned again and applied: the saved plan could not be applied as it was"
-            status = "applied" if summary.has_changes else "no-changes"
+            status = Status.APPLIED if summary.has_changes else Status.NO_CHANGES
             if not summary.has_changes:
                 note = "planned again: the saved plan could not be applied, and nothing was left to apply"
         else:
@@ -697,26 +711,10 @@ class _Run:
         After a transient error the saved plan may be stale: retry by planning again. A
         plan made stale by someone else's apply is planned again once, at once.
         """
-        attempt = 1
         replanned: PlanSummary | None = None
-        while True:
-            self.progress.step(stack.name, "apply")
-            args = ["apply", "-input=false", "-no-color", "-auto-approve", str(self.ws.plan_file(stack.name))]
-            code, _, text = self._execute(stack, args)
-            if code == 0:
-                return replanned
-            command = "terraform " + " ".join(args)
-            stale = "Saved plan is stale" in text and attempt == 1
-            if self.cancel.is_set() or code == 130 or attempt >= MAX_ATTEMPTS or not (
-                    stale or self.retry.search(text)):
-                raise StackFailed("interrupted" if self.cancel.is_set() or code == 130 else "apply failed",
-                                  command, code, error_lines(text))
-            delay = 0.0 if stale else self.backoff * 2 ** (attempt - 1)
-            why = "the saved plan is stale" if stale else "transient error"
-            self.progress.note(f"{stack.name}: apply: {why}, planning again in {delay:.0f}s")
-            if self.cancel.wait(delay):
-                raise StackFailed("interrupted", command, code, error_lines(text))
-            attempt += 1
+
+        def replan() -> bool:
+            nonlocal replanned
             replanned = self.make_plan(stack, fp)
             if schema_changes.unresolved(replanned.schema_changes):
                 raise StackFailed("the new plan has schema changes that lose data and no way forward is chosen")
@@ -724,7 +722,14 @@ class _Run:
                 raise StackFailed("the new plan deletes or replaces stateful resources; "
                                   "apply refuses it without --allow-destroy")
             if not replanned.has_changes:
-                return replanned
+                return False
+            self.progress.step(stack.name, "apply")
+            return True
+
+        self.progress.step(stack.name, "apply")
+        args = ["apply", "-input=false", "-no-color", "-auto-approve", str(self.ws.plan_file(stack.name))]
+        self.terraform(stack, "apply", args, replan=replan)
+        return replanned
 
     def destroy_stack(self, stack: Stack) -> StackResult:
         self.init(stack)
@@ -734,12 +739,12 @@ class _Run:
         if not addresses:
             self.records.clear(stack.name)
             self.progress.done(stack.name, "destroy", "nothing to destroy")
-            return StackResult(stack.name, stack.kind, "skipped", note="nothing in state")
+            return StackResult(stack.name, stack.kind, Status.SKIPPED, note="nothing in state")
         self.progress.step(stack.name, "destroy")
         self.terraform(stack, "destroy", self.engine.destroy_args("-no-color"))
         self.records.clear(stack.name)
         self.progress.done(stack.name, "destroy", f"destroyed {len(addresses)} resources")
-        return StackResult(stack.name, stack.kind, "destroyed", note=f"{len(addresses)} resources")
+        return StackResult(stack.name, stack.kind, Status.DESTROYED, note=f"{len(addresses)} resources")
 
     def output_stack(self, stack: Stack) -> StackResult:
         self.init(stack)
@@ -747,7 +752,7 @@ class _Run:
         values = {name: item.get("value") for name, item in raw.items()}
         sensitive = frozenset(name for name, item in raw.items() if item.get("sensitive"))
         self.progress.done(stack.name, "output", f"{len(values)} outputs")
-        return StackResult(stack.name, stack.kind, "ok", outputs=values, sensitive=sensitive)
+        return StackResult(stack.name, stack.kind, Status.OK, outputs=values, sensitive=sensitive)
 
     # -------------------------------------------------------------- graph
 
@@ -758,30 +763,6 @@ class _Run:
                             parallelism=self.options.parallelism, reverse=reverse,
                             cancel=self.cancel, on_interrupt=self.interrupt)
         return [results[n] for n in names if n in results]
-
-
-def _pump(proc: subprocess.Popen[bytes], log: IO[str]) -> tuple[str, str]:
-    """Copy both pipes of ``proc`` into ``log`` line by line; return stdout and stderr."""
-    chunks: dict[str, list[str]] = {"out": [], "err": []}
-    lock = threading.Lock()
-
-    def reader(kind: str, pipe: IO[bytes]) -> None:
-        for raw in iter(pipe.readline, b""):
-            line = raw.decode("utf-8", errors="replace")
-            with lock:
-                chunks[kind].append(line)
-                log.write(line)
-        pipe.close()
-
-    assert proc.stdout is not None and proc.stderr is not None
-    threads = [threading.Thread(target=reader, args=(kind, pipe), daemon=True)
-               for kind, pipe in (("out", proc.stdout), ("err", proc.stderr))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    proc.wait()
-    return "".join(chunks["out"]), "".join(chunks["err"])
 
 
 # ------------------------------------------------------------------ session

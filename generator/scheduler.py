@@ -11,10 +11,14 @@ stop the running commands, waits for the running work to end, and re-raises.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import CycleError, TopologicalSorter
 from typing import Protocol, TypeVar
+
+from generator.errors import DfGenError
 
 
 class Outcome(Protocol):
@@ -44,6 +48,32 @@ def prerequisites(
     return waits
 
 
+def order(names: Sequence[str], needs: Mapping[str, Sequence[str]], reverse: bool = False) -> list[str]:
+    """``names`` with every stack after the stacks it waits for; ties keep the given order.
+
+    A list already in dependency order comes back unchanged (the model lists the
+    environment, then data sources, then pipelines). A cycle is a :class:`DfGenError`
+    naming it: ``the stack graph has a cycle: a -> b -> a``.
+    """
+    sorter = TopologicalSorter(prerequisites(names, needs, reverse))
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = exc.args[1] if reverse else list(reversed(exc.args[1]))  # as "needs" arrows
+        raise DfGenError(f"the stack graph has a cycle: {' -> '.join(cycle)}") from None
+    position = {name: index for index, name in enumerate(names)}
+    ready = [(position[name], name) for name in sorter.get_ready()]
+    heapq.heapify(ready)
+    ordered: list[str] = []
+    while ready:  # one at a time, the earliest given first: ties keep the caller's order
+        _, name = heapq.heappop(ready)
+        ordered.append(name)
+        sorter.done(name)
+        for freed in sorter.get_ready():
+            heapq.heappush(ready, (position[freed], freed))
+    return ordered
+
+
 def run_graph(
     names: Sequence[str],
     needs: Mapping[str, Sequence[str]],
@@ -54,11 +84,14 @@ def run_graph(
     cancel: threading.Event | None = None,
     on_interrupt: Callable[[], None] | None = None,
 ) -> dict[str, R]:
-    """Run ``work`` over ``names`` in dependency order; return every stack's result."""
+    """Run ``work`` over ``names`` in dependency order; return every stack's result.
+
+    A cycle among ``names`` is a :class:`DfGenError` before anything runs.
+    """
     cancel = cancel or threading.Event()
     waits = prerequisites(names, needs, reverse)
     results: dict[str, R] = {}
-    pending = list(names)  # keeps the caller's order for ties
+    pending = order(names, needs, reverse)  # ties keep the caller's order
     running: dict[Future[R], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="stack") as pool:
         try:

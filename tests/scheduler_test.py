@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from generator.scheduler import prerequisites, run_graph
+from generator.errors import DfGenError
+from generator.scheduler import order, prerequisites, run_graph
 
 NEEDS = {"env": (), "ds-a": ("env",), "ds-b": ("env",), "p-a": ("env", "ds-a"), "p-b": ("env", "ds-b")}
 NAMES = list(NEEDS)
@@ -112,3 +113,26 @@ def test_interrupt_stops_scheduling_waits_for_running_work_and_reraises() -> Non
     assert cancel.is_set() and interrupted == [True]
     assert "p-a" not in rec.started and "p-b" not in rec.started
     assert rec.running == 0  # ds-b finished before run_graph returned
+
+
+def test_order_keeps_a_dependency_ordered_list_and_sorts_any_other() -> None:
+    assert order(NAMES, NEEDS) == NAMES
+    assert order(list(reversed(NAMES)), NEEDS) == ["env", "ds-b", "p-b", "ds-a", "p-a"]  # earliest ready first
+    assert order(NAMES, NEEDS, reverse=True) == ["p-a", "ds-a", "p-b", "ds-b", "env"]
+    assert order(["p-a", "ds-a"], NEEDS) == ["ds-a", "p-a"]  # needs outside the list are taken as they are
+
+
+def test_a_cycle_is_one_readable_error_before_anything_runs() -> None:
+    needs = {"a": ("c",), "b": ("a",), "c": ("b",), "d": ()}
+    with pytest.raises(DfGenError) as caught:
+        order(list(needs), needs)
+    message = str(caught.value)
+    assert message.startswith("the stack graph has a cycle: ")
+    path = message.split(": ", 1)[1].split(" -> ")
+    assert path[0] == path[-1] and set(path) == {"a", "b", "c"}
+    for name, needed in zip(path, path[1:], strict=False):
+        assert needed in needs[name]  # each arrow reads "needs"
+    rec = Recorder()
+    with pytest.raises(DfGenError, match="cycle"):
+        run_graph(list(needs), needs, rec.work, blocked)
+    assert rec.started == []
