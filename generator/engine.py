@@ -41,7 +41,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
 from generator.errors import DfGenError
 from generator.fsutil import atomic_write, locked
@@ -110,6 +110,53 @@ def _py_terraform() -> type:
             )
 
     return _PyTerraform
+
+
+class Process(Protocol):
+    """What df-gen uses of a started Terraform process (a ``subprocess.Popen`` has it)."""
+
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+
+    @property
+    def stderr(self) -> IO[bytes] | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+
+@runtime_checkable
+class TerraformEngine(Protocol):
+    """What the runner needs from an engine; :class:`Engine` is one, the tests' fake another.
+
+    Runtime-checkable, so a test can refuse a fake engine that lacks a member; mypy checks
+    :class:`Engine` against it wherever one is passed to the runner.
+    """
+
+    name: str
+    path: str
+
+    def verify(self) -> None:
+        """Refuse an engine df-gen does not support (before any stack runs)."""
+        ...
+
+    def popen(self, args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+              env: Mapping[str, str] | None = None, inherit_stdio: bool = False) -> Process:
+        """Start ``engine ARGS`` with piped output (commands Ctrl-C must reach)."""
+        ...
+
+    def run(self, args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+            env: Mapping[str, str] | None = None, stream: StreamFn | None = None) -> tuple[int, str, str]:
+        """Run ``engine ARGS`` to the end (under the plugin-cache lock for init)."""
+        ...
+
+    def destroy_args(self, *extra: str) -> list[str]:
+        """Arguments of a non-interactive destroy."""
+        ...
 
 
 @dataclass
@@ -264,7 +311,7 @@ class Engine:
             yield
 
 
-def pump(proc: subprocess.Popen[bytes], stream: StreamFn | None) -> tuple[str, str]:
+def pump(proc: Process, stream: StreamFn | None) -> tuple[str, str]:
     """Read both pipes of ``proc`` line by line until it exits; return stdout and stderr.
 
     Each line goes to ``stream(kind, line)`` (kind ``stdout`` or ``stderr``, the line without

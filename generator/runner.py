@@ -27,7 +27,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema_changes
-from generator.engine import Engine, check_sandbox_store, pump, resolve_engine, sandbox_environment
+from generator.engine import (
+    Process,
+    TerraformEngine,
+    check_sandbox_store,
+    pump,
+    resolve_engine,
+    sandbox_environment,
+)
 from generator.errors import DfGenError
 from generator.fingerprint import Records, fingerprint, outputs_digest
 from generator.guard import PlanSummary
@@ -371,7 +377,7 @@ def _backoff() -> float:
 class _Run:
     """One command over the selected stacks: Terraform calls, logs, records."""
 
-    def __init__(self, options: RunOptions, model: Model, engine: Engine,
+    def __init__(self, options: RunOptions, model: Model, engine: TerraformEngine,
                  base_env: Mapping[str, str], workspace: Workspace, progress: Progress) -> None:
         self.options = options
         self.model = model
@@ -384,7 +390,7 @@ class _Run:
         self.results: dict[str, StackResult] = {}
         self.retry = retry_pattern()
         self.backoff = _backoff()
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._procs: set[Process] = set()
         self._procs_lock = threading.Lock()
         self._logged: set[str] = set()
 
@@ -464,7 +470,9 @@ class _Run:
                 finally:
                     with self._procs_lock:
                         self._procs.discard(proc)
-                code = proc.returncode
+                returncode = proc.returncode
+                assert returncode is not None  # pump returns once the process has ended
+                code = returncode
             log.write(f"# exit code {code}\n")
         # Terraform prints diagnostics on stderr; without any, the end of stdout explains.
         return code, out, err or out
