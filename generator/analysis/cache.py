@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.analysis import sql
+from generator.fsutil import atomic_write
 
 CACHE_FILE = Path(".df-gen") / "cache" / "sql.json"
 
@@ -97,11 +96,8 @@ class Analyser:
         kept = {**unused, **self.used} if len(unused) <= len(self.used) else dict(self.used)
         document = {"version": code_version(), "entries": kept}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".sql.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, separators=(",", ":"))
-            os.replace(temporary, self.path)  # atomic: a concurrent run reads the old or the new file
+            # A concurrent run reads the old or the new file (0o600, as the temporary file it was).
+            atomic_write(self.path, json.dumps(document, separators=(",", ":")), mode=0o600)
             stat = self.path.stat()
             _LOADED[self.path] = ((stat.st_mtime_ns, stat.st_size), kept)
         except OSError:
