@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tfsupport import ROOT
 
 
@@ -57,6 +58,7 @@ def failed_checks(reports: list[dict]) -> list[str]:
     )
 
 
+@pytest.mark.slow  # checkov takes about 15 s a run: the slow lane
 def test_checkov_is_clean_on_all_modules():
     reports = run_checkov(ROOT / "modules", quiet=False)
     summaries = [r.get("summary", {}) for r in reports]
@@ -86,6 +88,7 @@ def test_every_inline_skip_gives_a_reason():
     assert not bare, "checkov skips without a reason: " + ", ".join(bare)
 
 
+@pytest.mark.slow  # checkov takes about 15 s a run: the slow lane
 def test_checkov_is_clean_on_rendered_demo_stacks():
     """The stacks df-gen renders (with the modules they call) pass checkov too (issue 5)."""
     reports = run_checkov(ROOT / "environments" / "demo" / "stacks")

@@ -1,4 +1,4 @@
-"""The CLI through click's runner: exit codes, one-line errors, JSON output, scaffolding."""
+"""The CLI through click's runner: exit codes, one-line errors, JSON output."""
 
 from __future__ import annotations
 
@@ -75,38 +75,3 @@ def test_usage_error_exits_2():
     assert result.exit_code == 2
 
 
-def test_new_scaffolds_a_valid_environment(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = _run("new", "environments/dev", "--datasource", "crm", "--pipeline", "crm-daily")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
-        "created environments/dev/environment.yaml",
-        "created environments/dev/datasources/crm.yaml",
-        "created environments/dev/pipelines/crm-daily.yaml",
-        "created pipelines/crm-daily/",
-        "next: df-gen validate environments/dev",
-    ]
-    env = tmp_path / "environments" / "dev"
-    first = (env / "environment.yaml").read_text().splitlines()[0]
-    assert first.startswith("# yaml-language-server: $schema=")
-    schema = Path(first.split("$schema=")[1])
-    schema = schema if schema.is_absolute() else env / schema
-    assert json.loads(schema.read_text())["title"] == "df-gen Environment"
-    assert _run("validate", "environments/dev").exit_code == 0
-
-
-def test_new_never_overwrites(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert _run("new", "dev").exit_code == 0
-    before = (tmp_path / "dev" / "environment.yaml").read_text()
-    result = _run("new", "dev")
-    assert result.exit_code == 1
-    assert result.stderr == "error: dev/environment.yaml: already exists; df-gen new never overwrites a file\n"
-    assert (tmp_path / "dev" / "environment.yaml").read_text() == before
-
-
-def test_new_rejects_bad_key(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = _run("new", "dev", "--datasource", "Sales")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: invalid data source key 'Sales'")

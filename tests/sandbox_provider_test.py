@@ -1,0 +1,188 @@
+"""generator.sandbox.provider: plan, apply, read, import and destroy semantics without gRPC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.sandbox import computed, schema_loader
+from generator.sandbox.provider import SandboxProvider
+from generator.sandbox.store import Store
+from generator.sandbox.values import UNKNOWN, normalize
+
+FIXTURE_SCHEMA = Path(__file__).parent / "data" / "sandbox" / "google_schema_fixture.json"
+REAL_SCHEMA = schema_loader.DEFAULT_SCHEMA
+
+
+@pytest.fixture(scope="module")
+def schema() -> schema_loader.ProviderSchema:
+    return schema_loader.load(FIXTURE_SCHEMA)
+
+
+@pytest.fixture
+def provider(schema: schema_loader.ProviderSchema, tmp_path: Path) -> SandboxProvider:
+    p = SandboxProvider(schema, Store(tmp_path / "sb"))
+    p.configure({"project": "df-test-proj", "region": "europe-west1", "default_labels": {"a": "b"}})
+    return p
+
+
+def _bucket_cfg(**over: Any) -> dict[str, Any]:
+    cfg = {
+        "name": "df-test-bucket",
+        "location": "EU",
+        "labels": {"x": "y"},
+        "lifecycle_rule": [{"action": [{"type": "Delete"}], "condition": [{"age": 3}]}],
+    }
+    cfg.update(over)
+    return cfg
+
+
+def test_plan_create_marks_computed_unknown_and_derives_labels(provider: SandboxProvider) -> None:
+    block = provider.schema.resource("google_storage_bucket")["block"]
+    cfg = normalize(block, _bucket_cfg())
+    planned, replace, diags = provider.plan("google_storage_bucket", None, cfg, cfg)
+    assert not diags and not replace
+    assert planned["id"] is UNKNOWN and planned["url"] is UNKNOWN
+    assert planned["name"] == "df-test-bucket"  # config values stay as written
+    assert planned["effective_labels"] == {"a": "b", "x": "y"}  # provider default_labels
+    assert planned["lifecycle_rule"][0]["condition"][0]["with_state"] is UNKNOWN
+
+
+def test_apply_fills_realistic_values_and_update_replace(provider: SandboxProvider) -> None:
+    block = provider.schema.resource("google_storage_bucket")["block"]
+    cfg = normalize(block, _bucket_cfg())
+    planned, _, _ = provider.plan("google_storage_bucket", None, cfg, cfg)
+    state, diags = provider.apply("google_storage_bucket", None, planned, cfg)
+    assert not diags
+    assert state["id"] == "df-test-bucket" and state["url"] == "gs://df-test-bucket"
+    assert state["self_link"] == "https://www.googleapis.com/storage/v1/b/df-test-bucket"
+    assert state["project"] == "df-test-proj"
+    assert provider.store.get("google_storage_bucket", "df-test-bucket") == state
+    # Changing the location is force-new; changing labels is an in-place update.
+    moved = dict(state, location="US")
+    _, replace, _ = provider.plan("google_storage_bucket", state, moved, moved)
+    assert replace == [["location"]]
+    relabel = dict(state, labels={"x": "z"})
+    planned2, replace2, _ = provider.plan("google_storage_bucket", state, relabel, relabel)
+    assert replace2 == [] and planned2["effective_labels"] == {"a": "b", "x": "z"}
+    # Read reports a resource deleted behind Terraform's back as gone.
+    provider.store.delete("google_storage_bucket", "df-test-bucket")
+    assert provider.read("google_storage_bucket", state) is None
+
+
+def test_bucket_name_used_once(provider: SandboxProvider) -> None:
+    block = provider.schema.resource("google_storage_bucket")["block"]
+    cfg = normalize(block, _bucket_cfg())
+    planned, _, _ = provider.plan("google_storage_bucket", None, cfg, cfg)
+    provider.apply("google_storage_bucket", None, dict(planned), cfg)
+    state, diags = provider.apply("google_storage_bucket", None, dict(planned), cfg)
+    assert state is None
+    assert 'storage bucket "df-test-bucket" already exists' in diags[0].summary
+
+
+def test_log_metric_names_are_unique_per_project(tmp_path: Path) -> None:
+    # The provider's id of a log-based metric is its name; Cloud Logging keeps metrics per
+    # project, so the same name may exist once in each project.
+    provider = SandboxProvider(schema_loader.load(REAL_SCHEMA), Store(tmp_path / "sb"))
+    provider.configure({"project": "df-test-proj", "region": "europe-west1"})
+    block = provider.schema.resource("google_logging_metric")["block"]
+
+    def metric(project: str) -> dict[str, Any]:
+        return normalize(block, {"project": project, "name": "df-failures", "filter": "severity>=ERROR"})
+
+    landing = _create(provider, "google_logging_metric", metric("df-landing"))
+    curated = _create(provider, "google_logging_metric", metric("df-curated"))
+    assert landing["id"] == curated["id"] == "df-failures"
+    planned, _, _ = provider.plan("google_logging_metric", None, metric("df-landing"), metric("df-landing"))
+    state, diags = provider.apply("google_logging_metric", None, planned, metric("df-landing"))
+    assert state is None and 'already exists' in diags[0].summary
+    # Deleting one leaves the other in place.
+    provider.apply("google_logging_metric", landing, None, None)
+    assert provider.read("google_logging_metric", landing) is None
+    assert provider.read("google_logging_metric", curated) == curated
+
+
+def _create(provider: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    block = provider.schema.resource(type_name)["block"]
+    value = normalize(block, cfg)
+    planned, _, diags = provider.plan(type_name, None, value, value)
+    assert not diags
+    state, diags = provider.apply(type_name, None, planned, value)
+    assert not diags
+    return dict(state)
+
+
+def test_destroy_guards_refuse_like_google(provider: SandboxProvider) -> None:
+    project = _create(provider, "google_project", {"project_id": "df-guarded", "name": "G"})
+    assert project["deletion_policy"] == "PREVENT"  # the provider's default
+    state, diags = provider.apply("google_project", project, None, None)
+    assert state == project and 'deletion_policy is "PREVENT"' in diags[0].summary
+    dataset = _create(provider, "google_bigquery_dataset", {"dataset_id": "ds1"})
+    table = _create(provider, "google_bigquery_table", {"dataset_id": "ds1", "table_id": "t"})
+    _, diags = provider.apply("google_bigquery_table", table, None, None)
+    assert "deletion_protection is not false" in diags[0].summary
+    _, diags = provider.apply("google_bigquery_dataset", dataset, None, None)
+    assert 'cannot destroy dataset "ds1": it still holds 1 table(s)' in diags[0].summary
+    # With the documented switches the deletes go through, contents included.
+    _, diags = provider.apply("google_bigquery_dataset", dict(dataset, delete_contents_on_destroy=True), None, None)
+    assert not diags and provider.store.all().keys() == {f"google_project/{project['id']}"}
+    _, diags = provider.apply("google_project", dict(project, deletion_policy="ABANDON"), None, None)
+    assert not diags and provider.store.get("google_project", project["id"])  # abandoned, kept
+
+
+def test_service_account_values(provider: SandboxProvider) -> None:
+    block = provider.schema.resource("google_service_account")["block"]
+    cfg = normalize(block, {"account_id": "loader-sa"})
+    planned, _, _ = provider.plan("google_service_account", None, cfg, cfg)
+    state, _ = provider.apply("google_service_account", None, planned, cfg)
+    email = "loader-sa@df-test-proj.iam.gserviceaccount.com"
+    assert state["email"] == email and state["member"] == f"serviceAccount:{email}"
+    assert state["id"] == f"projects/df-test-proj/serviceAccounts/{email}"
+    assert len(state["unique_id"]) == 21 and state["unique_id"].isdigit()
+
+
+def test_ids_without_a_known_format_never_collide(provider: SandboxProvider) -> None:
+    block = {
+        "attributes": {
+            "id": {"type": "string", "optional": True, "computed": True},
+            "perimeter": {"type": "string", "required": True},
+        }
+    }
+    a = computed.fill("google_made_up", block, {"id": UNKNOWN, "perimeter": "p1"}, provider.config)
+    b = computed.fill("google_made_up", block, {"id": UNKNOWN, "perimeter": "p2"}, provider.config)
+    assert a["id"] != b["id"] and a["id"].startswith("projects/df-test-proj/made_up/")
+    iam = {
+        "attributes": {
+            "id": {"type": "string", "computed": True},
+            "bucket": {"type": "string", "required": True},
+            "role": {"type": "string", "required": True},
+            "member": {"type": "string", "required": True},
+        }
+    }
+    state = computed.fill(
+        "google_x_iam_member", iam, {"id": UNKNOWN, "bucket": "b", "role": "roles/r", "member": "user:u"}, {}
+    )
+    assert state["id"] == "b/roles/r/user:u"
+
+
+def test_import_reads_the_store(provider: SandboxProvider) -> None:
+    topic = _create(provider, "google_pubsub_topic", {"name": "events"})
+    state, diags = provider.import_state("google_pubsub_topic", "projects/df-test-proj/topics/events")
+    assert not diags and state == topic
+    state, diags = provider.import_state("google_pubsub_topic", "projects/df-test-proj/topics/nope")
+    assert state is None and diags[0].summary == "Cannot import non-existent remote object"
+
+
+def test_data_sources_derive_service_agents(provider: SandboxProvider) -> None:
+    number = computed.project_number("df-test-proj")
+    assert len(number) == 12 and number == computed.project_number("df-test-proj")
+    gcs, _ = provider.read_data("google_storage_project_service_account", {})
+    assert gcs["email_address"] == f"service-{number}@gs-project-accounts.iam.gserviceaccount.com"
+    bq, _ = provider.read_data("google_bigquery_default_service_account", {})
+    assert bq["member"] == f"serviceAccount:bq-{number}@bigquery-encryption.iam.gserviceaccount.com"
+    proj, _ = provider.read_data("google_project", {"project_id": "other-proj"})
+    assert proj["number"] == computed.project_number("other-proj")
+    client, _ = provider.read_data("google_client_config", {})
+    assert (client["project"], client["region"]) == ("df-test-proj", "europe-west1")
