@@ -71,7 +71,7 @@ class AirflowApi:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - the Airflow URL given
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # the Airflow URL given
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip().replace("\n", " ")[:300]
