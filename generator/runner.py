@@ -688,7 +688,7 @@ class _Run:
         else:
             note = "no changes"
         if migrations:  # the jobs were applied on their own before this plan
-            status, note = "applied", f"ran {len(migrations)} migration job(s) first, then {note}"
+            status, note = Status.APPLIED, f"ran {len(migrations)} migration job(s) first, then {note}"
         self.drop_plan(stack)
         outputs = self.read_outputs(stack)
         self.records.record(stack.name, fp, outputs_digest(outputs))
