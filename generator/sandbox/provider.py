@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable
-from generator.sandbox import agents, computed, forcenew, jobs, rules
+from generator.sandbox import agents, computed, forcenew, jobs, rules, world
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.store import key as store_key
 from generator.sandbox.values import UNKNOWN, is_known, normalize
 
 ENV_SANDBOX_DIR = "DF_GEN_SANDBOX_DIR"
+ENV_SEED = "DF_GEN_SANDBOX_SEED"  # a seed file: what exists before the first write
 
 
 @dataclass
@@ -77,8 +78,22 @@ class SandboxProvider:
     @classmethod
     def from_env(cls, schema: ProviderSchema) -> SandboxProvider:
         """Provider for the sandbox dir in ``$DF_GEN_SANDBOX_DIR`` (default ``.df-gen/sandbox``)."""
-        directory = os.environ.get(ENV_SANDBOX_DIR) or str(Path(".df-gen") / "sandbox")
-        return cls(schema, Store(Path(directory)))
+        directory = Path(os.environ.get(ENV_SANDBOX_DIR) or str(Path(".df-gen") / "sandbox"))
+        provider = cls(schema, Store(directory))
+        seed = seed_path(directory)
+        if seed is not None:
+            provider.store.initial = lambda: world.seed_data(_read_seed(seed), provider.complete)
+        return provider
+
+    def complete(self, type_name: str, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` with every computed attribute filled as an apply would (seeding)."""
+        block = self._resource_block(type_name)
+        value = normalize(block, state)
+        _unknown_computed(block, value)
+        computed.fill(type_name, block, value, self.config)
+        if not value.get("id"):
+            value["id"] = computed.fallback_id(type_name, value, self.config)
+        return dict(value)
 
     # ------------------------------------------------------------ schema helpers
 
@@ -161,11 +176,16 @@ class SandboxProvider:
                         "GCS bucket names are global).",
                     )
                 ]
+            problems = world.check_write(type_name, prior, state, data)
+            if problems:
+                return prior, [Diag(p, f"Raised by the df-gen sandbox for {type_name}.") for p in problems]
             if creating and type_name == "google_bigquery_job":
                 jobs.run(resources, state)  # DDL changes the stored tables it names
             if prior is not None and prior.get("id") not in (None, rid):
                 resources.pop(store_key(type_name, str(prior.get("id")), prior), None)
-            resources[skey] = {"type": type_name, "id": rid, "state": state}
+            entry = {"type": type_name, "id": rid, "state": state, **_created(resources.get(skey))}
+            world.record_write(type_name, prior, state, entry, data)
+            resources[skey] = entry
         return state, []
 
     def _delete(self, type_name: str, prior: dict[str, Any]) -> tuple[Any, list[Diag]]:
@@ -176,11 +196,13 @@ class SandboxProvider:
         with self.store.transaction() as data:
             resources = data["resources"]
             problem, children = _destroy_guard(type_name, prior, resources)
+            problem = problem or world.check_delete(type_name, prior, data)
             if problem:
                 return prior, [Diag(problem, f"Raised by the df-gen sandbox for {type_name}.")]
             # ABANDON: forget it, keep it; KEPT_ON_DESTROY: Terraform cannot delete it.
             if prior.get("deletion_policy") != "ABANDON" and type_name not in KEPT_ON_DESTROY:
                 resources.pop(store_key(type_name, rid, prior), None)
+                children += world.record_delete(type_name, prior, data)
             for child in children:
                 resources.pop(child, None)
         return None, []
@@ -222,6 +244,13 @@ class SandboxProvider:
         block = self._data_block(type_name)
         state = normalize(block, dict(cfg or {}))
         project = state.get("project") or self.config.get("project")
+        if type_name in world.DATA_API:
+            # These GETs call the project's API and make Google create the agent.
+            with self.store.transaction() as data:
+                problem = world.check_data_read(type_name, project, data)
+                if problem:
+                    return None, [Diag(problem, f"Raised by the df-gen sandbox for data source {type_name}.")]
+                world.record_data_read(type_name, project, data)
         if type_name == "google_project":
             pid = state.get("project_id") or project
             if not pid:
@@ -285,9 +314,37 @@ class SandboxProvider:
         return state, []
 
 
+def seed_path(directory: Path) -> Path | None:
+    """The seed of a sandbox dir: ``$DF_GEN_SANDBOX_SEED``, else ``seed.json``/``seed.yaml`` in it."""
+    explicit = os.environ.get(ENV_SEED)
+    if explicit:
+        return Path(explicit)
+    for name in ("seed.json", "seed.yaml", "seed.yml"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def _read_seed(path: Path) -> dict[str, Any]:
+    import json
+
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return dict(doc or {})
+
+
 def project_number(project_id: Any) -> str:
     """Project number of ``project_id`` (the sandbox's deterministic numbering)."""
     return computed.project_number(str(project_id or "sandbox-project"))
+
+
+def _created(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """The creation time of a stored entry, kept across updates."""
+    if entry is None or world.CREATED not in entry:
+        return {}
+    return {world.CREATED: entry[world.CREATED]}
 
 
 def _unknown_computed(block: dict[str, Any], value: Any) -> None:

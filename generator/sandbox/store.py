@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ LOCK_FILE = "store.lock"
 class Store:
     """Resources of one sandbox directory."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, initial: Callable[[], dict[str, Any]] | None = None) -> None:
         self.dir = Path(directory)
         self.path = self.dir / STORE_FILE
+        self.initial = initial  # the content before the first write (a seed), if any
 
     # ----------------------------------------------------------- reading
 
@@ -33,7 +34,7 @@ class Store:
         try:
             data = json.loads(self.path.read_text())
         except FileNotFoundError:
-            return {"resources": {}}
+            return self.initial() if self.initial else {"resources": {}}
         data.setdefault("resources", {})
         return dict(data)
 

@@ -31,30 +31,42 @@ resource "google_project" "landing" {
   deletion_policy = "DELETE"
 }
 
+# The agents exist once asked for (the GET needs the service's API enabled).
 data "google_storage_project_service_account" "gcs" {
-  project = google_project.landing.project_id
+  project    = google_project.landing.project_id
+  depends_on = [google_project_service.apis]
 }
 
 data "google_bigquery_default_service_account" "bq" {
-  project = google_project.landing.project_id
+  project    = google_project.landing.project_id
+  depends_on = [google_project_service.apis]
 }
 
+# A project created through the API starts with no API enabled.
 resource "google_project_service" "apis" {
-  for_each = toset(["storage.googleapis.com", "bigquery.googleapis.com", "pubsub.googleapis.com"])
-  project  = google_project.landing.project_id
-  service  = each.value
+  for_each = toset([
+    "bigquery.googleapis.com",
+    "cloudkms.googleapis.com",
+    "iam.googleapis.com",
+    "pubsub.googleapis.com",
+    "storage.googleapis.com",
+  ])
+  project = google_project.landing.project_id
+  service = each.value
 }
 
 resource "google_service_account" "loader" {
   project      = google_project.landing.project_id
   account_id   = "sales-loader"
   display_name = "Sales loader"
+  depends_on   = [google_project_service.apis]
 }
 
 resource "google_kms_key_ring" "ring" {
-  project  = google_project.landing.project_id
-  name     = "landing-ring"
-  location = "europe-west1"
+  project    = google_project.landing.project_id
+  name       = "landing-ring"
+  location   = "europe-west1"
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_kms_crypto_key" "key" {
@@ -68,6 +80,12 @@ resource "google_kms_crypto_key_iam_member" "gcs" {
   crypto_key_id = google_kms_crypto_key.key.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = data.google_storage_project_service_account.gcs.member
+}
+
+resource "google_kms_crypto_key_iam_member" "bq" {
+  crypto_key_id = google_kms_crypto_key.key.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = data.google_bigquery_default_service_account.bq.member
 }
 
 resource "google_storage_bucket" "landing" {
@@ -132,6 +150,7 @@ resource "google_bigquery_dataset" "sales" {
   default_encryption_configuration {
     kms_key_name = google_kms_crypto_key.key.id
   }
+  depends_on = [google_kms_crypto_key_iam_member.bq]
 }
 
 resource "google_bigquery_table" "orders" {
@@ -149,9 +168,9 @@ resource "google_bigquery_table" "orders" {
 }
 
 resource "google_pubsub_topic" "events" {
-  project      = google_project.landing.project_id
-  name         = "sales-events"
-  kms_key_name = google_kms_crypto_key.key.id
+  project    = google_project.landing.project_id
+  name       = "sales-events"
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_pubsub_subscription" "events" {
