@@ -57,6 +57,9 @@ class Stack:
     backend: Backend
     region: str
     remote_environment: Backend | None = None
+    # Whether the stack's module also needs google-beta (the environment module provisions
+    # primary service agents with google_project_service_identity, which GA lacks).
+    beta: bool = False
     files: Mapping[str, str] = field(default_factory=dict)
     inputs: tuple[Path, ...] = ()
 
@@ -345,6 +348,7 @@ def _environment_stack(ctx: _Context, task_reads: Mapping[str, Mapping[str, set[
         outputs=module_outputs("environment"),
         backend=ctx.backend(name),
         region=ctx.region,
+        beta=True,
         inputs=(ctx.descriptors.environment.path,),
     )
 

@@ -39,6 +39,7 @@ class TestModuleContract(ModuleContractChecks):
     """versions.tf, fmt, the provider schema and the module's interface (see tfsupport)."""
 
     module = MODULE
+    beta = True  # google_project_service_identity provisions the primary service agents
     variables = {
         "projects",
         "parent",
@@ -84,12 +85,20 @@ def test_no_primitive_roles_public_members_keys_providers_or_authoritative_iam()
     assert not re.search(r'"roles/(owner|editor|viewer)"', text)
     assert not re.search(r"\ball(Authenticated)?Users\b", text)
     assert "google_service_account_key" not in text
-    assert "google-beta" not in text
+    # google-beta only where GA lacks the type: the primary service agents' identities.
+    assert "google-beta" not in module_tf_text(MODULE, skip=("variables.tf", "agents.tf", "versions.tf"))
+    beta = [k for k, b in resources(MODULE / "agents.tf").items() if "provider" in b.attributes]
+    assert beta == ["google_project_service_identity.this"]
     assert not re.search(r'^\s*provider\s+"', text, re.MULTILINE)
     # Adopted projects only get additive grants: no *_iam_binding / *_iam_policy at all.
     assert not re.search(r'resource\s+"google_[a-z_]+_iam_(binding|policy)"', text)
-    # The one data source allowed: project numbers of adopted projects.
-    assert re.findall(r'^data\s+"([a-z_]+)"', text, re.MULTILINE) == ["google_project"]
+    # Data sources allowed: project numbers of adopted projects, and the two agents Google
+    # creates when asked for them (agents.tf).
+    assert sorted(re.findall(r'^data\s+"([a-z_]+)"', text, re.MULTILINE)) == [
+        "google_bigquery_default_service_account",
+        "google_project",
+        "google_storage_project_service_account",
+    ]
 
 
 def test_apis_are_never_disabled_on_destroy_and_lineage_is_on():
@@ -183,17 +192,19 @@ def test_buckets_are_private_uniform_and_datasets_keep_tables():
     assert {b.labels[0] for b in dataset.blocks if b.type == "dynamic"} == {"default_encryption_configuration"}
 
 
-def test_kms_keys_rotate_and_agents_are_named_from_project_numbers():
+def test_kms_keys_rotate_and_agents_are_provisioned_never_named_from_project_numbers():
     key = resources(MODULE / "kms.tf")["google_kms_crypto_key.keys"]
     assert key.attributes["rotation_period"] == "each.value[0].rotation_period"
-    main = (MODULE / "main.tf").read_text(encoding="utf-8")
-    for agent in (
-        "service-${n}@gs-project-accounts.iam.gserviceaccount.com",
-        "bq-${n}@bigquery-encryption.iam.gserviceaccount.com",
-        "service-${n}@gcp-sa-pubsub.iam.gserviceaccount.com",
-        "service-${n}@cloudcomposer-accounts.iam.gserviceaccount.com",
-    ):
-        assert agent in main
+    # A grant to an agent Google has not created fails; agents.tf provisions each one.
+    text = module_tf_text(MODULE)
+    for domain in ("gs-project-accounts", "bigquery-encryption", "gcp-sa-pubsub", "cloudcomposer-accounts"):
+        assert f"@{domain}." not in text
+    agents = (MODULE / "agents.tf").read_text(encoding="utf-8")
+    assert "data.google_storage_project_service_account.this[k].member" in agents
+    assert "data.google_bigquery_default_service_account.this[k].member" in agents
+    # Composer 3 uses its key through the Composer and Cloud Storage agents only.
+    kms = (MODULE / "kms.tf").read_text(encoding="utf-8")
+    assert re.search(r'for a in \["composer", "storage"\] : a => local.service_agents\["orchestration"\]\[a\]', kms)
 
 
 # ------------------------------------------------------------------------ sandbox cycle

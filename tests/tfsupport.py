@@ -35,6 +35,14 @@ VERSIONS_TF = """terraform {
 }
 """
 
+# The same for a module that also uses google-beta (only for what GA lacks, such as
+# google_project_service_identity), bounded the same way.
+VERSIONS_TF_BETA = VERSIONS_TF.replace(
+    "    }\n  }\n}\n",
+    '    }\n    google-beta = {\n      source  = "hashicorp/google-beta"\n      version = ">= 8.0.0, < 9.0.0"\n'
+    "    }\n  }\n}\n",
+)
+
 PRIMITIVE_ROLES = re.compile(r'"roles/(owner|editor|viewer)"')
 PUBLIC_MEMBERS = re.compile(r"\ball(Authenticated)?Users\b")
 
@@ -91,12 +99,14 @@ class ModuleContractChecks:
     module: Path
     variables: set[str]
     outputs: set[str]
+    beta: bool = False  # whether the module also requires google-beta
 
     # pytest rewrites asserts only in test files, so these state their own messages.
 
     def test_versions_tf_is_the_contract_one(self) -> None:
         text = (self.module / "versions.tf").read_text(encoding="utf-8")
-        assert text == VERSIONS_TF, f"versions.tf is not the contract one:\n{text}"
+        expected = VERSIONS_TF_BETA if self.beta else VERSIONS_TF
+        assert text == expected, f"versions.tf is not the contract one:\n{text}"
 
     def test_module_and_examples_are_fmt_clean(self) -> None:
         problems = fmt_problems(self.module)

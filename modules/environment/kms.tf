@@ -1,5 +1,6 @@
 # CMEK: key rings and keys (deduplicated when services share one), and the encrypter/decrypter
-# grants for the service agents that use them, derived from project numbers.
+# grants for the service agents that use them (provisioned in agents.tf). Everything a key
+# protects depends on these grants: Google checks them when the resource is created.
 #
 # No lifecycle.prevent_destroy: it cannot depend on a variable and a static true would block
 # every destroy of the stack. Cloud KMS never deletes key rings or keys anyway; destroy only
@@ -21,15 +22,16 @@ locals {
   }
 
   # Which agents use which service's key: storage/bigquery/pubsub agents of every layer project
-  # (their buckets, datasets and topics live everywhere); Composer's environment and the
-  # services it builds on in the orchestration project.
+  # (their buckets, datasets and topics live everywhere). A Composer 3 environment uses its key
+  # through the Composer and Cloud Storage agents only:
+  # https://cloud.google.com/composer/docs/composer-3/configure-cmek-encryption (Fabric's
+  # modules/project/cmek.tf keeps the same two).
   kms_agents = {
     storage  = { for l in local.layers : l => local.service_agents[l].storage }
     bigquery = { for l in local.layers : l => local.service_agents[l].bigquery }
     pubsub   = { for l in local.layers : l => local.service_agents[l].pubsub }
     composer = {
-      for a in ["composer", "artifactregistry", "container", "compute", "pubsub", "storage"] :
-      a => local.service_agents["orchestration"][a]
+      for a in ["composer", "storage"] : a => local.service_agents["orchestration"][a]
     }
   }
   kms_grants = merge([

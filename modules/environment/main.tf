@@ -1,5 +1,5 @@
-# Shared values. Everything Google assigns (project numbers, service agents) is derived here
-# once, so the per-concern files only read locals.
+# Shared values. Everything Google assigns (project numbers; service agents in agents.tf) is
+# derived once, so the per-concern files only read locals.
 
 locals {
   layers = ["landing", "processing", "curated", "exposure", "orchestration"]
@@ -53,20 +53,6 @@ locals {
     { for k, p in google_project.this : k => p.number },
     { for k, p in data.google_project.adopted : k => p.number },
   )
-  # Service agents as Google names them, from the project numbers.
-  service_agents = {
-    for k, n in local.project_numbers : k => {
-      storage          = "serviceAccount:service-${n}@gs-project-accounts.iam.gserviceaccount.com"
-      bigquery         = "serviceAccount:bq-${n}@bigquery-encryption.iam.gserviceaccount.com"
-      pubsub           = "serviceAccount:service-${n}@gcp-sa-pubsub.iam.gserviceaccount.com"
-      composer         = "serviceAccount:service-${n}@cloudcomposer-accounts.iam.gserviceaccount.com"
-      container        = "serviceAccount:service-${n}@container-engine-robot.iam.gserviceaccount.com"
-      compute          = "serviceAccount:service-${n}@compute-system.iam.gserviceaccount.com"
-      artifactregistry = "serviceAccount:service-${n}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
-      cloudservices    = "serviceAccount:${n}@cloudservices.gserviceaccount.com"
-    }
-  }
-
   orchestration_project = local.project_ids["orchestration"]
 
   task_sa_emails = { for k, sa in google_service_account.tasks : k => sa.email }

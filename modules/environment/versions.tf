@@ -5,5 +5,9 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 8.0.0, < 9.0.0"
     }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = ">= 8.0.0, < 9.0.0"
+    }
   }
 }

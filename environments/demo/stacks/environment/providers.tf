@@ -4,3 +4,8 @@ provider "google" {
   impersonate_service_account = "terraform@acme-seed-prj.iam.gserviceaccount.com"
   region                      = "europe-west1"
 }
+
+provider "google-beta" {
+  impersonate_service_account = "terraform@acme-seed-prj.iam.gserviceaccount.com"
+  region                      = "europe-west1"
+}

@@ -7,6 +7,12 @@ provider "google" {
   region  = "europe-west1"
 }
 
+# Only for google_project_service_identity (the primary service agents), which GA lacks.
+provider "google-beta" {
+  project = "df-full-orch"
+  region  = "europe-west1"
+}
+
 module "environment" {
   source          = "../.."
   parent          = "organizations/123456789012"

@@ -6,6 +6,12 @@ provider "google" {
   region  = "europe-west1"
 }
 
+# Only for google_project_service_identity (the primary service agents), which GA lacks.
+provider "google-beta" {
+  project = "df-demo-orch"
+  region  = "europe-west1"
+}
+
 module "environment" {
   source          = "../.."
   parent          = "folders/123456789012"
