@@ -21,7 +21,7 @@ The rules (each cites its source where it is defined):
   key needs the project's agent for that service to hold
   ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on the key when it is created.
 - **Deletion**: deleting a project deletes everything in it; an object under an unexpired
-  bucket retention policy can be neither deleted nor replaced.
+  bucket retention policy can be neither deleted nor overwritten.
 
 Functions here work on the store's data inside its transaction and return error messages
 (Google's wording first); the provider turns them into diagnostics.
@@ -308,8 +308,8 @@ def check_write(type_name: str, prior: Any, state: dict[str, Any], data: dict[st
             problems.append(problem)
     if prior is None or _kms_key(type_name, state) != _kms_key(type_name, prior):
         problems += cmek_problems(type_name, state, project, data)
-    if type_name == "google_storage_bucket_object" and prior is not None:
-        problem = retention_problem(prior, data, "replace")
+    if type_name == "google_storage_bucket_object" and prior is not None and _overwrites(prior, state):
+        problem = retention_problem(prior, data, "overwritten")
         if problem:
             problems.append(problem)
     return problems
@@ -417,19 +417,19 @@ def check_data_read(type_name: str, project: str | None, data: dict[str, Any]) -
 def check_delete(type_name: str, prior: dict[str, Any], data: dict[str, Any]) -> str | None:
     """Why Google would refuse this delete (world rules; the provider has the others)."""
     if type_name == "google_storage_bucket_object":
-        return retention_problem(prior, data, "delete")
+        return retention_problem(prior, data, "deleted")
     if type_name == "google_storage_bucket" and prior.get("force_destroy"):
         # force_destroy deletes the objects first, which retention forbids as well.
         for entry in data["resources"].values():
             if entry["type"] == "google_storage_bucket_object" and entry["state"].get("bucket") == prior.get("name"):
-                problem = retention_problem(entry["state"], data, "delete", entry.get(CREATED))
+                problem = retention_problem(entry["state"], data, "deleted", entry.get(CREATED))
                 if problem:
                     return problem
     return None
 
 
 def retention_problem(obj: dict[str, Any], data: dict[str, Any], verb: str, created: Any = None) -> str | None:
-    """Why an object cannot be deleted or replaced: its bucket's retention policy.
+    """Why an object cannot be ``verb`` ("deleted", "overwritten"): its bucket's retention policy.
 
     https://cloud.google.com/storage/docs/bucket-lock: "objects in the bucket can only be
     deleted or replaced once their age is greater than the retention period".
@@ -451,7 +451,7 @@ def retention_problem(obj: dict[str, Any], data: dict[str, Any], verb: str, crea
     return (
         f"Error 403: Object '{obj.get('name')}' is subject to bucket's retention policy or object "
         f"retention and cannot be deleted or overwritten until it is {period} seconds old "
-        f"(it is {int(age)}; it was to be {verb}d). (sandbox rule: deletion: bucket retention policy)"
+        f"(it is {int(age)}; it was to be {verb}). (sandbox rule: deletion: bucket retention policy)"
     )
 
 
@@ -562,6 +562,12 @@ def _members(type_name: str, state: dict[str, Any]) -> Iterator[str]:
         member = _str(state.get("iam_member"))
         if member:
             yield member
+
+
+def _overwrites(prior: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Whether an object update uploads it again: the provider's Update re-creates the object
+    when content, source_md5hash or detect_md5hash change (resource_storage_bucket_object.go)."""
+    return any(prior.get(a) != state.get(a) for a in ("content", "source_md5hash", "detect_md5hash"))
 
 
 def _nested(value: Any, path: tuple[str, ...]) -> Any:
