@@ -69,6 +69,7 @@ TYPE_API: dict[str, str] = {
             "google_bigquery_table_iam_member",
             "google_bigquery_table_iam_binding",
             "google_bigquery_routine",
+            "google_bigquery_job",
         ),
         "bigquery.googleapis.com",
     ),
