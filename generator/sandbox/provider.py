@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable
-from generator.sandbox import agents, computed, forcenew, jobs, rules, world
+from generator.sandbox import agents, computed, forcenew, rules, world
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.store import key as store_key
@@ -180,6 +180,10 @@ class SandboxProvider:
             if problems:
                 return prior, [Diag(p, f"Raised by the df-gen sandbox for {type_name}.") for p in problems]
             if creating and type_name == "google_bigquery_job":
+                # Imported here: jobs parses DDL with sqlglot, which would add ~0.1 s to
+                # every provider start although few configurations run query jobs.
+                from generator.sandbox import jobs
+
                 jobs.run(resources, state)  # DDL changes the stored tables it names
             if prior is not None and prior.get("id") not in (None, rid):
                 resources.pop(store_key(type_name, str(prior.get("id")), prior), None)
