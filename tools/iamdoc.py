@@ -289,14 +289,7 @@ def process(module_dir: Path, check: bool) -> bool:
     """Refresh (or with ``check`` only compare) one module's README; True if it was fresh."""
     readme = module_dir / "README.md"
     current = readme.read_text(encoding="utf-8")
-    wanted = wanted_readme(module_dir, current)
-    if wanted == current:
-        return True
-    if not check:
-        tmp = readme.with_suffix(".md.tmp")
-        tmp.write_text(wanted, encoding="utf-8")
-        tmp.replace(readme)  # atomic: a crash never leaves half a README
-    return False
+    return tfdoc.update(readme, current, wanted_readme(module_dir, current), check)
 
 
 def main(argv: list[str] | None = None) -> int:

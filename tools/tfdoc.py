@@ -337,7 +337,11 @@ def process(module_dir: Path, check: bool) -> bool:
     """Refresh (or with ``check`` only compare) one module's README; True if it was fresh."""
     readme = module_dir / "README.md"
     current = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    wanted = refresh(current, render(*read_module(module_dir)))
+    return update(readme, current, refresh(current, render(*read_module(module_dir))), check)
+
+
+def update(readme: Path, current: str, wanted: str, check: bool) -> bool:
+    """Write ``wanted`` over ``readme`` unless ``check``; True if it already was ``current``."""
     if wanted == current:
         return True
     if not check:
