@@ -58,7 +58,7 @@ MINIMUM_VERSION = (1, 7, 0)
 StreamFn = Callable[[str, str], None]
 
 # Commands that write the shared plugin cache and therefore run under its lock.
-_CACHE_WRITERS = frozenset({"init", "get"})
+CACHE_WRITERS = frozenset({"init", "get"})  # commands that write the shared plugin cache
 
 
 def cache_dir() -> Path:
@@ -304,7 +304,7 @@ class Engine:
 
     @contextlib.contextmanager
     def _cache_lock(self, args: Sequence[str]) -> Iterator[None]:
-        if not args or args[0] not in _CACHE_WRITERS:
+        if not args or args[0] not in CACHE_WRITERS:
             yield
             return
         with locked(plugin_cache_dir() / ".df-gen.lock"):

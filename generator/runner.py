@@ -36,6 +36,7 @@ from typing import Any
 
 from generator import schema_changes
 from generator.engine import (
+    CACHE_WRITERS,
     Process,
     TerraformEngine,
     check_sandbox_store,
@@ -70,7 +71,6 @@ DEFAULT_RETRY_PATTERNS = (
 ENV_RETRY_PATTERNS = "DF_GEN_RETRY_PATTERNS"
 ENV_RETRY_BACKOFF = "DF_GEN_RETRY_BACKOFF"  # seconds before the 2nd attempt (doubles)
 MAX_ATTEMPTS = 3
-_CACHE_WRITERS = frozenset({"init", "get"})  # commands that write the shared plugin cache
 ERROR_LINES = 20
 
 # Statuses a stack can end with (generator.status); ``ok`` ones let dependants go on.
@@ -457,7 +457,7 @@ class _Run:
                 with lock:
                     log.write(line + "\n")
 
-            if args[0] in _CACHE_WRITERS:
+            if args[0] in CACHE_WRITERS:
                 # The engine runs init under its plugin-cache lock (parallel inits would race
                 # in the shared cache); init is short, so it is not tracked for Ctrl-C.
                 code, out, err = self.engine.run(list(args), cwd=cwd, env=self.env(stack), stream=write)
