@@ -85,3 +85,24 @@ def attributes(mapping: Mapping[str, Any], indent: int) -> str:
             run.append((name, text))
     flush()
     return "".join(lines)
+
+
+def removed_block(address: str, destroy: bool = False) -> str:
+    """A ``removed`` block (Terraform 1.7+) for a resource or module-call address.
+
+    With ``destroy = false`` Terraform forgets the object(s) at ``address`` on the next apply
+    (the plan shows the ``forget`` action) and leaves them on Google Cloud; ``true`` destroys
+    them. ``address`` names a resource (``google_x.name``, ``module.m.google_x.name``) or a
+    module call (``module.m``), without instance keys: Terraform's ``removed`` takes no
+    ``[key]`` (https://developer.hashicorp.com/terraform/language/block/removed).
+    """
+    if "[" in address or not re.fullmatch(r"[A-Za-z0-9_.-]+", address):
+        raise ValueError(f"removed blocks take a resource or module address without instance keys: {address}")
+    return (
+        "removed {\n"
+        f"  from = {address}\n"
+        "  lifecycle {\n"
+        f"    destroy = {value(destroy)}\n"
+        "  }\n"
+        "}\n"
+    )

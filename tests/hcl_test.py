@@ -96,3 +96,12 @@ def test_terraform_fmt_leaves_the_printed_layout_as_it_is(tmp_path) -> None:
     }
     (tmp_path / "main.tf").write_text("locals {\n" + hcl.attributes(values, 2) + "}\n", encoding="utf-8")
     assert fmt_problems(tmp_path) == ""
+
+
+def test_removed_blocks_are_fmt_clean_and_refuse_instance_keys(tmp_path) -> None:
+    text = hcl.removed_block("module.pipeline") + "\n" + hcl.removed_block("google_storage_bucket.b", destroy=True)
+    assert "from = module.pipeline\n" in text and "destroy = false" in text and "destroy = true" in text
+    (tmp_path / "main.tf").write_text(text)
+    assert fmt_problems(tmp_path) == ""
+    with pytest.raises(ValueError, match="without instance keys"):
+        hcl.removed_block('module.pipeline.google_bigquery_table.tables["x"]')
