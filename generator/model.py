@@ -26,6 +26,7 @@ from generator.fsutil import outside_problem, special_file_problem
 from generator.hcl import Raw
 from generator.jinja import environment as jinja_environment
 from generator.jinja import render as jinja_render
+from generator.lifecycle_blocks import Block, required_version
 from generator.loader import display_path
 from generator.resources import data_dir
 from generator.sqlcheck import view_problem
@@ -62,6 +63,15 @@ class Stack:
     beta: bool = False
     files: Mapping[str, str] = field(default_factory=dict)
     inputs: tuple[Path, ...] = ()
+    lifecycle: tuple[Block, ...] = ()
+    """``moved``/``import``/``removed`` blocks, written to ``lifecycle.tf`` (generator.lifecycle_blocks)."""
+    released_from: str = ""
+    """Set on a stack that only releases resources (no module call): why, in words."""
+
+    @property
+    def terraform_version(self) -> str:
+        """The lowest Terraform version the stack's files need."""
+        return required_version(self.lifecycle)
 
 
 @dataclass(frozen=True)
