@@ -71,5 +71,4 @@ def _lines(block: Block) -> list[str]:
         return ["moved {", f"  from = {block.source}", f"  to   = {block.target}", "}"]
     if isinstance(block, Import):
         return ["import {", f"  to = {block.target}", f"  id = {hcl.string(block.id)}", "}"]
-    return ["removed {", f"  from = {block.source}", "", "  lifecycle {",
-            f"    destroy = {'true' if block.destroy else 'false'}", "  }", "}"]
+    return hcl.removed_block(block.source, block.destroy).splitlines()  # one printer (retirement's)

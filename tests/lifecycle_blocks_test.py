@@ -31,7 +31,6 @@ def test_each_block_is_printed_with_its_reason_as_a_comment() -> None:
         "\n"
         "removed {\n"
         "  from = module.datasource\n"
-        "\n"
         "  lifecycle {\n"
         "    destroy = false\n"
         "  }\n"
