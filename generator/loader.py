@@ -8,8 +8,10 @@ unbounded memory or raise anything but :class:`DfGenError`.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,17 @@ def _construct_scalar_value(node: yaml.Node) -> Any:
 
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def json_file(path: Path) -> Any:
+    """The parsed JSON of a file (a table schema), read once per version of the file: the
+    pipelines of one code directory share their schemas, and validate, the model and the
+    access check all read them. Read-only to callers. Raises what reading and ``json.loads``
+    raise (OSError, UnicodeDecodeError, ValueError)."""
+    info = path.stat()
+    return _json_version(path, info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _json_version(path: Path, _mtime_ns: int, _size: int) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))

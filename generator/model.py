@@ -27,9 +27,8 @@ from generator.hcl import Raw
 from generator.jinja import environment as jinja_environment
 from generator.jinja import render as jinja_render
 from generator.lifecycle_blocks import Block, required_version
-from generator.loader import display_path
+from generator.loader import display_path, json_file
 from generator.resources import data_dir
-from generator.sqlcheck import view_problem
 from generator.validate import Descriptors
 
 REMOTE = "data.terraform_remote_state.environment.outputs"
@@ -544,7 +543,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     for layer in naming.DATA_LAYERS:
         for table_name, table in sorted(tables_spec.get(layer, {}).items()):
             schema_file = f"schemas/{layer}.{table_name}.json"
-            fields = json.loads((code_dir / table["schema"]).read_text(encoding="utf-8"))
+            fields = json_file(code_dir / table["schema"])
             tags = table.get("policy_tags", {})
             files[schema_file] = _schema_template(fields, tags)
             path = f"${{path.module}}/{schema_file}"
@@ -633,7 +632,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         )
         # Plain SQL files were checked by validate; a text analysed before is one query.
         if view["sql"].endswith(".j2") and not ctx.analyser.known_query(text):
-            _check_view(code_dir / view["sql"], ctx.descriptors.pipelines[key].display, key, view_name, text)
+            _check_view(ctx, code_dir / view["sql"], ctx.descriptors.pipelines[key].display, key, view_name, text)
         files[f"views/{view_name}.sql"] = text
         views[view_name] = _drop_none(
             {
@@ -739,9 +738,10 @@ def _guard_code_file(code_dir: Path, path: Path) -> None:
         raise DfGenError(diagnostics=[Diagnostic(display_path(path), 0, 0, problem)])
 
 
-def _check_view(template: Path, descriptor: str, pipeline: str, view: str, text: str) -> None:
-    """Refuse a rendered view template that is not one BigQuery query."""
-    problem = view_problem(text)
+def _check_view(ctx: _Context, template: Path, descriptor: str, pipeline: str, view: str, text: str) -> None:
+    """Refuse a rendered view template that is not one BigQuery query (parsed once per
+    canonical text: the pipelines of one code directory share it)."""
+    problem = ctx.analyser.view_problem(text)
     if problem:
         line, col, why = problem
         raise DfGenError(diagnostics=[Diagnostic(display_path(template), line, col,

@@ -81,10 +81,30 @@ def declared(code_dir: Path) -> bool:
 
 
 def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
-    """The tasks of one pipeline (its descriptor's data) from its code's ``tasks.yaml``."""
+    """The tasks of one pipeline (its descriptor's data) from its code's ``tasks.yaml``.
+
+    Expanded once per loaded descriptor: the model, the tag reads and the access check all
+    ask, with the same data object, within one run."""
     if not declared(code_dir):
         return ()
     doc = _load(code_dir / FILE)
+    known = _EXPANDED.get(id(pipeline))
+    if known is not None and known[0] is pipeline and known[1] == code_dir and known[2] is doc:
+        return known[3]
+    result = _expand(doc, code_dir, pipeline)
+    if len(_EXPANDED) >= 4096:
+        _EXPANDED.clear()  # a long-lived process (the tests) sees many runs
+    _EXPANDED[id(pipeline)] = (pipeline, code_dir, doc, result)
+    return result
+
+
+# id(descriptor data) -> (the data, the code directory, its loaded tasks.yaml, the tasks). The
+# data is kept so that its id cannot be reused while the entry lives; the loaded document is
+# the same object while tasks.yaml is unchanged (``_load``).
+_EXPANDED: dict[int, tuple[Mapping[str, Any], Path, Document, tuple[Task, ...]]] = {}
+
+
+def _expand(doc: Document, code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
     problems: list[Diagnostic] = []
     entries = doc.data.get("tasks") if isinstance(doc.data, dict) else None
     if not isinstance(entries, list):

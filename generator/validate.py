@@ -23,7 +23,7 @@ from generator import bqtable, migrations, naming
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
-from generator.loader import Document, display_path, load
+from generator.loader import Document, display_path, json_file, load
 from generator.masking import rule_problems
 from generator.resources import SCHEMAS_DIR
 from generator.schedule import date_problem, schedule_problem
@@ -660,7 +660,7 @@ def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
         return None
     schema_file = code_dir / relative
     try:
-        json.loads(schema_file.read_text(encoding="utf-8"))
+        json_file(schema_file)
     except FileNotFoundError:
         return doc.error(path, f"{_dotted(path)}: no file {relative} in {display_path(code_dir)}")
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -8,7 +8,6 @@ its place in the file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +20,7 @@ from generator.analysis import sql
 from generator.analysis.cache import Analyser
 from generator.analysis.grants import Table
 from generator.errors import DfGenError, Diagnostic
-from generator.loader import display_path
+from generator.loader import display_path, json_file
 from generator.validate import Descriptors
 
 if TYPE_CHECKING:
@@ -60,9 +59,10 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
     views: dict[str, sql.Analysis] = {}
     pipeline_tasks: list[PipelineTask] = []
     undeclared = []
+    stacks = {stack.name: stack for stack in model.stacks}
     for key, doc in sorted(descriptors.pipelines.items()):
         data = doc.data
-        stack = model.stack(naming.stack_name("pipeline", key))
+        stack = stacks[naming.stack_name("pipeline", key)]
         code_dir = descriptors.pipelines_dir / data["code"]
         for name, view in sorted(data.get("views", {}).items()):
             layer = view["layer"]
@@ -116,7 +116,7 @@ def _columns(path: Path) -> dict[str, str]:
 
 @lru_cache(maxsize=256)
 def _read_columns(path: Path, _mtime: int, _size: int) -> tuple[tuple[str, str], ...]:
-    fields = json.loads(path.read_text(encoding="utf-8"))
+    fields = json_file(path)
     return tuple((f["name"], str(f.get("type", "STRING"))) for f in fields)
 
 
