@@ -197,14 +197,18 @@ def to_markdown(document: Mapping[str, Any], limit: int = GITHUB_COMMENT_LIMIT, 
     def fits(text: str) -> bool:
         return len(text) <= limit and len(text.encode()) <= limit
 
-    kept = list(details)
-    while kept:
-        left_out = len(details) - len(kept)
+    # Keep as many details as fit, from the first: sizes are summed, not texts joined, so
+    # that thousands of stacks do not make this quadratic.
+    fixed = (len(head) + len(tail), len(head.encode()) + len(tail.encode()))
+    chars, octets = [0], [0]
+    for detail in details:
+        chars.append(chars[-1] + len(detail))
+        octets.append(octets[-1] + len(detail.encode()))
+    for kept in range(len(details), 0, -1):
+        left_out = len(details) - kept
         note = _truncation_note(left_out, limit) if left_out else ""
-        text = head + "".join(kept) + note + tail
-        if fits(text):
-            return text
-        kept.pop()
+        if fixed[0] + chars[kept] + len(note) <= limit and fixed[1] + octets[kept] + len(note.encode()) <= limit:
+            return head + "".join(details[:kept]) + note + tail
     text = head + (_truncation_note(len(details), limit) if details else "") + tail
     if not fits(text):  # even the summary table is too long: cut it at a line
         note = _truncation_note(len(details), limit, table=True)
