@@ -27,6 +27,7 @@ is a miss and is rewritten. Deleting ``.df-gen/cache`` changes nothing but time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -294,3 +295,97 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
         "access": previous.get("inputs") == inputs and previous.get("access") is True,
         "render": {"stacks": stacks, "files": generated, "count": len(files)},
     })
+
+
+# --- per file: what each descriptor parsed to and its schema errors ---------------------------
+
+DOCUMENTS = Path(".df-gen") / "cache" / "documents.json"
+
+
+@functools.cache
+def tool_digest() -> str:
+    """A hash of df-gen's own files (code, JSON Schemas, templates, modules) and the Python
+    version: what a descriptor's parse and schema errors depend on besides its bytes."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted(_tool_files()):
+        try:
+            with open(path, "rb") as stream:
+                digest.update(f"\0{os.path.relpath(path, _PACKAGE_DIR)}\0".encode())
+                digest.update(stream.read())
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
+class Documents:
+    """Each descriptor file's parse (data and positions) and JSON Schema errors, kept in
+    ``ENV_DIR/.df-gen/cache/documents.json`` by the hash of its kind and bytes, so that a
+    run parses and schema-checks only the files that changed. The rules across files run
+    on every document, cached or not (``validate``).
+
+    The file records :func:`tool_digest`: another df-gen (or Python) drops every entry. A
+    missing, unreadable or damaged file or entry is a miss: that file is parsed again and the
+    cache rewritten. Writing is best effort and atomic."""
+
+    def __init__(self, env_dir: Path) -> None:
+        self.path = Path(env_dir) / DOCUMENTS
+        self.entries: dict[str, Any] = {}
+        self.used: dict[str, Any] = {}
+        self.dirty = False
+        self.hits = self.misses = 0
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            if document["format"] == FORMAT and document["tool"] == tool_digest() and \
+                    isinstance(document["entries"], dict):
+                self.entries = document["entries"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # nothing cached: every file is parsed
+
+    @staticmethod
+    def key(kind: str, raw: bytes) -> str:
+        return hashlib.sha256(kind.encode() + b"\0" + raw).hexdigest()
+
+    def get(self, kind: str, raw: bytes) -> tuple[Any, list[tuple[tuple[Any, ...], tuple[int, int]]],
+                                                  list[tuple[tuple[Any, ...], tuple[int, int]]],
+                                                  list[tuple[int, int, str, str]]] | None:
+        """``(data, positions, key positions, schema errors)`` of a file's bytes, or None."""
+        key = self.key(kind, raw)
+        entry = self.entries.get(key)
+        try:
+            if entry is None:
+                raise KeyError(key)
+            found = (entry["data"],
+                     [(tuple(p[:-2]), (int(p[-2]), int(p[-1]))) for p in entry["positions"]],
+                     [(tuple(p[:-2]), (int(p[-2]), int(p[-1]))) for p in entry["keys"]],
+                     [(int(line), int(col), str(message), str(hint)) for line, col, message, hint in entry["errors"]])
+        except (KeyError, TypeError, ValueError, IndexError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.used[key] = entry
+        return found
+
+    def put(self, kind: str, raw: bytes, data: Any, positions: Mapping[tuple[Any, ...], tuple[int, int]],
+            key_positions: Mapping[tuple[Any, ...], tuple[int, int]],
+            errors: Iterable[tuple[int, int, str, str]]) -> None:
+        """Record what one file's bytes parsed to and their schema errors."""
+        self.used[self.key(kind, raw)] = {
+            "data": data,
+            "positions": [[*path, *where] for path, where in positions.items()],
+            "keys": [[*path, *where] for path, where in key_positions.items()],
+            "errors": [list(error) for error in errors],
+        }
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the entries this run used (and older ones, until they outnumber them)."""
+        if not self.dirty:
+            return
+        unused = {k: v for k, v in self.entries.items() if k not in self.used}
+        kept = {**unused, **self.used} if len(unused) <= len(self.used) else dict(self.used)
+        try:
+            atomic_write(self.path, json.dumps({"format": FORMAT, "tool": tool_digest(), "entries": kept},
+                                               separators=(",", ":")).encode())
+        except OSError:
+            return  # only time is lost
+        self.entries, self.dirty = kept, False

@@ -83,8 +83,18 @@ class Document:
 
 def load(path: Path) -> Document:
     """Read and parse one YAML file, or raise :class:`DfGenError` with the place of the fault."""
+    return parse(path, read(path))
+
+
+def read(path: Path) -> bytes:
+    """The bytes of one descriptor file (refused: a directory, a FIFO, a file too large to
+    be a descriptor), or :class:`DfGenError`."""
+    return _read(path, display_path(path))
+
+
+def parse(path: Path, raw: bytes) -> Document:
+    """Parse the bytes ``raw`` read from ``path`` (see :func:`read`)."""
     display = display_path(path)
-    raw = _read(path, display)
     text = _decode(raw, display)
     try:
         node = yaml.compose(text, Loader=_Loader)

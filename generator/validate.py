@@ -20,10 +20,11 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from generator import bqtable, migrations, naming
+from generator import cache as run_cache
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
-from generator.loader import Document, display_path, json_file, load
+from generator.loader import Document, display_path, json_file, load, parse, read
 from generator.masking import rule_problems
 from generator.resources import SCHEMAS_DIR
 from generator.schedule import date_problem, schedule_problem
@@ -77,26 +78,27 @@ def validate(env_dir: Path) -> Descriptors:
     files = _discover(env_dir, diagnostics)
     docs: dict[str, dict[str, Document]] = {kind: {} for kind in KINDS}
     clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    cached = run_cache.Documents(env_dir)  # unchanged files are not parsed nor schema-checked again
     for kind, key, path in files:
         problem = outside_problem(env_dir, path, "the environment directory")
         if problem:  # never read (nor echo) a file the environment does not own
             diagnostics.append(Diagnostic(display_path(path), 0, 0, problem))
             continue
         try:
-            doc = load(path)
+            doc, errors = _checked(cached, kind, path)
         except DfGenError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
-        if not _looks_like_descriptor(doc.data):
+        if errors is None:
             # Its keys and values are not echoed: the file may hold anything.
             diagnostics.append(doc.error((), f"not a df-gen descriptor (expected 'apiVersion: dfgen/v1' and "
                                              f"'kind: {_kind_name(kind)}' at the top)"))
             continue
         docs[kind][key] = doc
-        errors = list(schema_errors(kind, doc))
         diagnostics.extend(errors)
         if not errors:
             clean[kind].add(key)
+    cached.save()
     environment = docs["environment"].get("environment")
     if environment is None or diagnostics and "environment" not in clean["environment"]:
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
@@ -105,6 +107,26 @@ def validate(env_dir: Path) -> Descriptors:
     if diagnostics:
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
     return descriptors
+
+
+def _checked(cached: run_cache.Documents, kind: str, path: Path) -> tuple[Document, list[Diagnostic] | None]:
+    """One descriptor and its JSON Schema errors (None: not a df-gen descriptor), from the
+    per-file cache when the file's bytes are as recorded."""
+    raw = read(path)
+    hit = cached.get(kind, raw)
+    if hit is not None:
+        data, positions, key_positions, errors = hit
+        doc = Document(path, display_path(path), data, dict(positions), dict(key_positions))
+        if _looks_like_descriptor(doc.data):
+            return doc, [Diagnostic(doc.display, *error) for error in errors]
+    doc = parse(path, raw)
+    if not _looks_like_descriptor(doc.data):
+        return doc, None
+    found = list(schema_errors(kind, doc))
+    if all(error.path == doc.display for error in found):
+        cached.put(kind, raw, doc.data, doc.positions, doc.key_positions,
+                   [(error.line, error.col, error.message, error.hint) for error in found])
+    return doc, found
 
 
 def _looks_like_descriptor(data: Any) -> bool:

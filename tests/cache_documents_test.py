@@ -1,0 +1,149 @@
+"""The per-file cache of validate (generator/cache.py, ``Documents``): a changed descriptor is
+the only file parsed and schema-checked again, the rules across files still see every file,
+and the cache changes nothing but time (deleted, damaged, or written by another df-gen)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import generator.validate
+from generator import cache
+from generator.errors import DfGenError
+from generator.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "environments" / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*", "stacks"))
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    return target
+
+
+@pytest.fixture
+def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The files validate parses and schema-checks (they still run, only recorded)."""
+    seen: dict[str, list[str]] = {"parse": [], "schema": []}
+
+    def recorded(name: str, real: Callable[..., Any], which: Callable[..., str]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            seen[name].append(which(*args))
+            return real(*args)
+        return wrapper
+
+    monkeypatch.setattr(generator.validate, "parse",
+                        recorded("parse", generator.validate.parse, lambda path, raw: Path(path).name))
+    monkeypatch.setattr(generator.validate, "schema_errors",
+                        recorded("schema", generator.validate.schema_errors, lambda kind, doc: doc.path.name))
+    return seen
+
+
+def snapshot(env_dir: Path) -> Any:
+    """Everything validate returns about each document, or the diagnostics it raises."""
+    try:
+        descriptors = validate(env_dir)
+    except DfGenError as exc:
+        return [d.format() for d in exc.diagnostics]
+    return [(doc.path, doc.display, doc.data, doc.positions, doc.key_positions) for doc in descriptors.documents()]
+
+
+def uncached(env_dir: Path) -> Any:
+    shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+    result = snapshot(env_dir)
+    shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+    return result
+
+
+def test_only_the_changed_descriptor_is_parsed_and_schema_checked_again(env_dir: Path,
+                                                                          work: dict[str, list[str]]) -> None:
+    first = snapshot(env_dir)
+    assert len(work["parse"]) == len(work["schema"]) == len(first)  # cold: every file
+    work["parse"].clear()
+    work["schema"].clear()
+    assert snapshot(env_dir) == first
+    assert work == {"parse": [], "schema": []}  # warm: none
+    pipeline = env_dir / "pipelines" / "store-daily.yaml"
+    pipeline.write_text(pipeline.read_text().replace("description:", "description: Changed.", 1))
+    changed = snapshot(env_dir)
+    assert work == {"parse": ["store-daily.yaml"], "schema": ["store-daily.yaml"]}
+    assert changed == uncached(env_dir) and changed != first
+
+
+def test_rules_across_files_still_see_the_cached_files(env_dir: Path) -> None:
+    snapshot(env_dir)
+    source = env_dir / "datasources" / "store.yaml"
+    data_text = source.read_text()
+    assert "  curated:" in data_text
+    # Drop the data source's curated dataset: its unchanged (cached) pipeline now refers to it.
+    lines = data_text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  curated:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    source.write_text("".join(lines[:start] + lines[end:]))
+    reported = snapshot(env_dir)
+    assert isinstance(reported, list) and any("store-daily.yaml" in line and "has no curated dataset" in line
+                                              for line in reported), reported
+    assert reported == uncached(env_dir)
+
+
+def test_schema_errors_come_back_from_the_cache_with_the_path_as_shown_now(
+        env_dir: Path, work: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline = env_dir / "pipelines" / "store-daily.yaml"
+    pipeline.write_text(pipeline.read_text() + "colour: blue\n")
+    first = snapshot(env_dir)
+    assert any("unknown key 'colour'" in line for line in first), first
+    work["schema"].clear()
+    monkeypatch.chdir(env_dir)  # display paths are relative to the working directory
+    again = snapshot(env_dir)
+    assert work["schema"] == []  # from the cache
+    assert any(line.startswith("pipelines/store-daily.yaml:") and "unknown key 'colour'" in line
+               for line in again), again
+    assert again == uncached(env_dir)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "not json", "wrong shape", "damaged entries", "unreadable"])
+def test_a_deleted_or_damaged_cache_changes_nothing_but_time(env_dir: Path, damage: str) -> None:
+    first = snapshot(env_dir)
+    path = env_dir / cache.DOCUMENTS
+    good = json.loads(path.read_text())
+    if damage == "deleted":
+        path.unlink()
+    elif damage == "not json":
+        path.write_text("{not json")
+    elif damage == "wrong shape":
+        path.write_text("[]")
+    elif damage == "damaged entries":
+        path.write_text(json.dumps({**good, "entries": {key: {"data": {}, "positions": [[1]], "keys": "x",
+                                                              "errors": [[1]]} for key in good["entries"]}}))
+    else:
+        path.unlink()
+        path.mkdir()
+    assert snapshot(env_dir) == first
+    if damage != "unreadable":
+        assert json.loads(path.read_text()) == good  # rebuilt
+
+
+def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[str]],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    first = snapshot(env_dir)
+    work["parse"].clear()
+    monkeypatch.setattr(cache, "tool_digest", lambda: "another df-gen")
+    assert snapshot(env_dir) == first
+    assert len(work["parse"]) == len(first)
+
+
+def test_the_tool_digest_covers_schemas_templates_and_modules() -> None:
+    files = {os.path.relpath(path, ROOT) for path in cache._tool_files()}
+    assert "generator/schemas/pipeline.schema.json" in files
+    assert "generator/validate.py" in files and "generator/loader.py" in files
+    assert any(name.startswith("templates/") for name in files)
+    assert any(name.startswith("modules/pipeline/") for name in files)
