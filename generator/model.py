@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from generator import access, migrations, naming, tasks
+from generator import access, migrations, naming, tasks, versions
 from generator.access import TASK_PROJECT
 from generator.analysis.inventory import analyser_for, task_tag_reads
 from generator.errors import DfGenError, Diagnostic
@@ -525,6 +525,21 @@ def _migration(ctx: _Context, dataset: dict[str, str], layer: str, table: str, m
     }
 
 
+def _backfill(code_dir: Path, dataset: Mapping[str, str], version: versions.TableVersion,
+              by_name: Mapping[str, Any]) -> dict[str, str]:
+    """The rendered backfill of a table's current version from its newest kept one (none
+    when no older version is kept)."""
+    source = versions.backfill_source(version.layer, version.name, by_name[version.name])
+    if source is None:
+        return {}
+    where = f"{dataset['project']}.{dataset['dataset_id']}"
+    old = json_file(code_dir / source.schema)
+    new = json_file(code_dir / version.schema)
+    text = versions.backfill_sql(f"{where}.{version.table_id}", f"{where}.{source.table_id}", old, new,
+                                 source.version, version.version)
+    return {f"sql/{versions.backfill_file(version.layer, version.name, version.version)}": text}
+
+
 def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     prefix = ctx.prefix
     source_key = data["datasource"]
@@ -540,37 +555,41 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
     files: dict[str, str] = {}
     tables: dict[str, Any] = {}
     jobs: dict[str, Any] = {}  # in-place migrations (generator.migrations), by table key
-    for layer in naming.DATA_LAYERS:
-        for table_name, table in sorted(tables_spec.get(layer, {}).items()):
-            schema_file = f"schemas/{layer}.{table_name}.json"
-            fields = json_file(code_dir / table["schema"])
-            tags = table.get("policy_tags", {})
-            files[schema_file] = _schema_template(fields, tags)
-            path = f"${{path.module}}/{schema_file}"
-            schema = (
-                Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})')
-                if tags
-                else Raw(f'file("{path}")')
-            )
-            tables[f"{layer}-{table_name}"] = _drop_none(
-                {
-                    "table_id": table_name,
-                    "layer": layer,
-                    "schema": schema,
-                    "description": table.get("description"),
-                    "partitioning": (
-                        {"field": table["partitioning"]["field"], "type": table["partitioning"].get("type", "DAY")}
-                        if "partitioning" in table
-                        else None
-                    ),
-                    "clustering": table.get("clustering"),
-                    "deletion_protection": table.get("deletion_protection", True),
-                }
-            )
-            if table.get("migrate"):
-                migration_file, job = _migration(ctx, datasets[layer], layer, table_name, table["migrate"], fields)
-                files[migration_file] = job.pop("sql")
-                jobs[f"{layer}-{table_name}"] = job
+    for version in versions.of_pipeline(tables_spec, naming.DATA_LAYERS):
+        table = version.spec
+        fields = json_file(code_dir / version.schema)
+        tags = table.get("policy_tags", {})
+        # Every version carries the table's policy tags (on the columns it has).
+        files[version.schema_file] = _schema_template(fields, tags)
+        path = f"${{path.module}}/{version.schema_file}"
+        schema = (
+            Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})')
+            if tags
+            else Raw(f'file("{path}")')
+        )
+        tables[version.key] = _drop_none(
+            {
+                "table_id": version.table_id,
+                "layer": version.layer,
+                "schema": schema,
+                "description": table.get("description"),
+                "partitioning": (
+                    {"field": table["partitioning"]["field"], "type": table["partitioning"].get("type", "DAY")}
+                    if "partitioning" in table
+                    else None
+                ),
+                "clustering": table.get("clustering"),
+                "deletion_protection": table.get("deletion_protection", True),
+            }
+        )
+        if version.current and table.get("migrate"):
+            migration_file, job = _migration(ctx, datasets[version.layer], version.layer, version.table_id,
+                                             table["migrate"], fields)
+            files[migration_file] = job.pop("sql")
+            jobs[version.key] = job
+        if version.current:
+            files.update(_backfill(code_dir, datasets[version.layer], version, tables_spec[version.layer]))
+    table_ids = {layer: ids for layer, ids in versions.current_ids(tables_spec).items() if layer in datasets}
     scans = _quality_scans(ctx, key, data)
     context = {
         "dag_id": key,
@@ -582,22 +601,30 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         "buckets": {role: naming.datasource_bucket(prefix, source_key, role) for role in ("landing", "archive")},
         "datasets": datasets,
         "tables": [
-            {"name": n, "layer": layer, "source_uri_prefix": None}
+            {"name": n, "layer": layer, "table_id": table_ids[layer][n], "source_uri_prefix": None}
             for layer in naming.DATA_LAYERS
             for n in sorted(tables_spec.get(layer, {}))
         ],
+        # `{{ ref.curated.orders }}`: the quoted ID of the table's current version, so that SQL
+        # follows a new table version without naming it.
+        "ref": {
+            layer: {n: f"`{datasets[layer]['project']}.{datasets[layer]['dataset_id']}.{table_id}`"
+                    for n, table_id in ids.items()}
+            for layer, ids in table_ids.items()
+        },
         "sql_folder": f"{key}/sql",
         "variables": dag.get("variables", {}),
         # Each Dataplex scan, run by the DAG once its table is written.
         "quality": [
-            {"table": scan["table"], "layer": scan["layer"], "scan_id": scan_id, "project": ctx.projects[scan["layer"]],
-             "region": scan["location"]}
-            for scan_id, scan in scans.items()
+            {"table": name.split(".", 1)[1], "layer": scan["layer"], "scan_id": scan_id,
+             "project": ctx.projects[scan["layer"]], "region": scan["location"]}
+            for (scan_id, scan), name in zip(scans.items(), sorted(data.get("data_quality", {})), strict=True)
         ],
     }
     # The DAG's tasks, from the code's tasks.yaml: the DAG template builds its operators
     # from this list, and `df-gen access` checks the grants of the same list.
-    context["tasks"] = [{"id": t.id, "spec": t.dag_entry()} for t in tasks.expand(code_dir, data)]
+    context["tasks"] = [{"id": t.id, "spec": t.dag_entry()}
+                        for t in tasks.expand(code_dir, data, ctx.descriptors.pipelines[key])]
     jinja = _code_environment(code_dir)
     view_sql = {view["sql"] for view in data.get("views", {}).values()}
     uploads: dict[str, Any] = {}
@@ -623,6 +650,9 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         text = jinja_render(jinja, relative, context) if relative.endswith(".j2") else sql.read_text()
         files[f"sql/{inner}"] = text
         uploads[f"{key}/sql/{inner}"] = Raw(f'"${{path.module}}/sql/{inner}"')
+    if uploads:  # the DAG runs the backfills; without one nothing would
+        for name in sorted(f for f in files if f.startswith("sql/backfill/")):
+            uploads[f"{key}/{name}"] = Raw(f'"${{path.module}}/{name}"')
     views = {}
     for view_name, view in sorted(data.get("views", {}).items()):
         text = (
@@ -692,7 +722,7 @@ def _pipeline_stack(ctx: _Context, key: str, data: dict[str, Any]) -> Stack:
         args["labels"] = labels
     name = naming.stack_name("pipeline", key)
     needs = ("environment", naming.stack_name("datasource", source_key))
-    inputs += [code_dir / t["schema"] for layer in tables_spec.values() for t in layer.values()]
+    inputs += [code_dir / v.schema for v in versions.of_pipeline(tables_spec)]
     return Stack(
         name=name,
         kind="pipeline",
@@ -718,9 +748,11 @@ def _quality_scans(ctx: _Context, key: str, data: dict[str, Any]) -> dict[str, d
     scans = {}
     for name, rule in sorted(data.get("data_quality", {}).items()):
         layer, table_name = name.split(".", 1)
+        spec = data.get("tables", {}).get(layer, {}).get(table_name, {})
         scans[naming.data_quality_scan_id(key, layer, table_name)] = _drop_none(
             {
-                "table": table_name,
+                # The scan checks what the pipeline writes: the table's current version.
+                "table": versions.table_id(table_name, versions.current_version(spec)),
                 "layer": layer,
                 "location": ctx.region,
                 "not_null": rule.get("not_null"),

@@ -22,13 +22,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import bqtable, naming
+from generator import bqtable, naming, versions
 from generator.errors import DfGenError, Diagnostic
 from generator.guard import PlanSummary, summarize
 from generator.loader import Document, display_path, load
@@ -63,6 +64,8 @@ class TableSource:
     accept_loss: bool = False
     set_data_type: tuple[str, ...] = ()
     drop_columns: tuple[str, ...] = ()
+    current: bool = True
+    """False for an older version the table keeps (``keep_versions``)."""
 
     @property
     def address(self) -> str:
@@ -129,7 +132,7 @@ def unresolved(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def table_sources(env_dir: Path, descriptors: Any = None) -> dict[str, TableSource]:
-    """Every pipeline table of ``env_dir`` keyed by ``stack/address``."""
+    """Every managed pipeline table of ``env_dir`` (each kept version too) keyed by ``stack/address``."""
     from generator.validate import validate
 
     descriptors = descriptors or validate(env_dir)
@@ -137,30 +140,28 @@ def table_sources(env_dir: Path, descriptors: Any = None) -> dict[str, TableSour
     for key, doc in descriptors.pipelines.items():
         stack = naming.stack_name("pipeline", key)
         code_dir = descriptors.pipelines_dir / doc.data["code"]
-        for layer, tables in sorted((doc.data.get("tables") or {}).items()):
-            for name, spec in sorted(tables.items()):
-                source = _source(stack, doc, layer, name, spec, code_dir)
-                found[f"{stack}/{source.address}"] = source
+        for version in versions.of_pipeline(doc.data.get("tables") or {}):
+            source = _source(stack, doc, version, code_dir)
+            found[f"{stack}/{source.address}"] = source
     return found
 
 
 def version_table_id(name: str, version: int) -> str:
     """Version 1 is the table's name; later versions are ``<name>_v<N>``."""
-    return name if version <= 1 else f"{name}_v{version}"
+    return versions.table_id(name, version)
 
 
-def _source(stack: str, doc: Document, layer: str, name: str, spec: Mapping[str, Any],
-            code_dir: Path) -> TableSource:
-    version = int(spec.get("version", 1))
-    migrate = spec.get("migrate") or {}
-    suffix = "" if version <= 1 else f"-v{version}"
+def _source(stack: str, doc: Document, version: versions.TableVersion, code_dir: Path) -> TableSource:
+    spec = version.spec
+    migrate = (spec.get("migrate") or {}) if version.current else {}
     return TableSource(
-        stack=stack, key=f"{layer}-{name}{suffix}", layer=layer, name=name,
-        table_id=version_table_id(name, version), descriptor=doc, path=("tables", layer, name),
-        schema_file=code_dir / spec["schema"], code_dir=code_dir, version=version,
-        accept_loss=bool(spec.get("accept_loss", False)),
+        stack=stack, key=version.key, layer=version.layer, name=version.name,
+        table_id=version.table_id, descriptor=doc, path=version.path,
+        schema_file=code_dir / version.schema, code_dir=code_dir, version=version.version,
+        accept_loss=bool(spec.get("accept_loss", False)) and version.current,
         set_data_type=tuple(migrate.get("set_data_type", ())),
         drop_columns=tuple(migrate.get("drop_columns", ())),
+        current=version.current,
     )
 
 
@@ -288,7 +289,9 @@ def choices_key(stack: Any) -> str:
 
 def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> PlanSummary:
     """The plan's summary with its ``schema_changes``; acknowledged losses (``accept_loss``,
-    ``migrate``) are not destructive."""
+    ``migrate``) are not destructive. A table version lower than the applied state's is an
+    error."""
+    _versions_against_state(env_dir, stack, plan)
     tables = [item for item in plan.get("resource_changes") or ()
               if item.get("type") == TABLE_TYPE and item.get("mode", "managed") == "managed"
               and (item.get("change") or {}).get("before") is not None
@@ -308,6 +311,34 @@ def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> PlanSumma
             accepted.add(source.address)
     summary = summarize(plan, accepted)
     return dataclasses.replace(summary, schema_changes=tuple(i.as_json() for i in items))
+
+
+_VERSION_KEY = re.compile(r'tables\["(?P<layer>[a-z]+)-(?P<name>[a-z][a-z0-9_]*)-v(?P<version>[0-9]+)"\]$')
+
+
+def _versions_against_state(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> None:
+    """Refuse a plan that destroys a newer version of a table than the descriptor's: its
+    version went backwards against the applied state (the newest version holds what the
+    pipeline wrote since)."""
+    newer: dict[tuple[str, str], int] = {}
+    for item in plan.get("resource_changes") or ():
+        match = _VERSION_KEY.search(str(item.get("address", "")))
+        if item.get("type") == TABLE_TYPE and match and "delete" in ((item.get("change") or {}).get("actions") or ()):
+            key = (match["layer"], match["name"])
+            newer[key] = max(newer.get(key, 0), int(match["version"]))
+    if not newer:
+        return
+    problems = []
+    for source in table_sources(env_dir).values():
+        applied = newer.get((source.layer, source.name))
+        if source.stack == stack and source.current and applied is not None and applied > source.version:
+            problems.append(source.descriptor.error(
+                (*source.path, "version"),
+                f"tables.{source.layer}.{source.name}.version goes backwards: {source.version} here, "
+                f"{applied} in the applied state (table {versions.table_id(source.name, applied)} would be "
+                "destroyed)", hint=f"set version: {applied}, or a higher one"))
+    if problems:
+        raise DfGenError(diagnostics=sorted(problems))
 
 
 def _changes_in_place_or_replaces(actions: Iterable[str]) -> bool:
@@ -354,11 +385,14 @@ def _schema_document(source: TableSource) -> Document | None:
 # ------------------------------------------------------------------ git ref
 
 
-def against_ref(env_dir: Path, ref: str, descriptors: Any) -> list[ChangeItem]:
+def against_ref(env_dir: Path, ref: str, descriptors: Any = None) -> list[ChangeItem]:
     """Lossy and incompatible changes of every table between ``ref`` and the working tree.
 
-    A table is compared when its descriptor and schema file exist at ``ref``; a schema file
-    that is not JSON there, or a ``version`` lower than at ``ref``, is an error.
+    A table is compared when its descriptor and schema file exist at ``ref``: each version
+    with the same version there, a new version with the table's version there (so the
+    change is let through as ``new_version``). A schema file that is not JSON there is an
+    error, and so is a ``version`` lower than at ``ref`` (a version number is never reused)
+    or more than one higher (a version skipped).
     """
     root = _git_root(env_dir)
     problems: list[Diagnostic] = []
@@ -370,13 +404,15 @@ def against_ref(env_dir: Path, ref: str, descriptors: Any) -> list[ChangeItem]:
         old_spec = ((old_doc.get("tables") or {}).get(source.layer) or {}).get(source.name)
         if not isinstance(old_spec, dict) or not isinstance(old_spec.get("schema"), str):
             continue
-        old_version = int(old_spec.get("version", 1)) if isinstance(old_spec.get("version", 1), int) else 1
-        if source.version < old_version:
-            problems.append(source.descriptor.error(
-                (*source.path, "version"), f"tables.{source.layer}.{source.name}.version goes backwards: "
-                f"{source.version} here, {old_version} at {ref} (a version number is never reused)"))
+        old_version = versions.current_version(old_spec)
+        problem = _version_problem(source, old_version, ref) if source.current else None
+        if problem:
+            problems.append(problem)
             continue
-        old_file = source.code_dir.parent / str(old_doc.get("code") or source.code_dir.name) / old_spec["schema"]
+        schema = _schema_at(old_spec, source, old_version)
+        if schema is None:
+            continue  # a version that did not exist at ref, older than the table's version there
+        old_file = source.code_dir.parent / str(old_doc.get("code") or source.code_dir.name) / schema
         text = _show(root, ref, old_file)
         if text is None:
             continue
@@ -389,10 +425,38 @@ def against_ref(env_dir: Path, ref: str, descriptors: Any) -> list[ChangeItem]:
         doc = _schema_document(source)
         if doc is None:
             continue  # validate reported it
-        items += classify(source, old, doc.data, doc, old_version)
+        # A new version is compared with the ref's current one, and chooses new_version.
+        items += classify(source, old, doc.data, doc, min(old_version, source.version))
     if problems:
         raise DfGenError(diagnostics=sorted(problems))
     return items
+
+
+def _version_problem(source: TableSource, old_version: int, ref: str) -> Diagnostic | None:
+    """A current version lower than at ``ref``, or more than one higher."""
+    where = f"tables.{source.layer}.{source.name}.version"
+    if source.version < old_version:
+        return source.descriptor.error(
+            (*source.path, "version"), f"{where} goes backwards: {source.version} here, {old_version} at {ref} "
+            "(a version number is never reused)", hint="raise the version instead: the next one is "
+            f"{old_version + 1}")
+    if source.version > old_version + 1:
+        return source.descriptor.error(
+            (*source.path, "version"), f"{where} skips a version: {source.version} here, {old_version} at {ref}",
+            hint=f"the next version is {old_version + 1}")
+    return None
+
+
+def _schema_at(old_spec: Mapping[str, Any], source: TableSource, old_version: int) -> str | None:
+    """The schema file the table's version ``source.version`` had at the ref, or, for a version
+    newer than the ref's, the ref's current one (the data the new version starts from)."""
+    if source.version > old_version:
+        return str(old_spec["schema"])
+    try:
+        found = {v.version: v.schema for v in versions.of_table(source.layer, source.name, old_spec)}
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed keep_versions at the ref: nothing to compare with
+    return found.get(source.version)
 
 
 def _git_root(env_dir: Path) -> Path:

@@ -12,6 +12,11 @@ pipeline's tables of that layer, ``{table}`` and ``{layer}``), ``quality_scans``
 descriptor's ``data_quality`` entries, ``{table}``, ``{layer}``) or ``files:GLOB`` (files
 of the code directory, ``{name}`` being the file name without ``.sql``/``.j2``); without
 ``each`` it is one task.
+
+df-gen adds one task the code does not declare: ``backfill`` (kind ``backfill``) for each
+table whose current version is backfilled from a kept older one
+(:mod:`generator.versions`), run as the identity, and in the project, of the declared task
+that writes the table, so that it has the same grants.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator import naming
+from generator import naming, versions
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import Document, load
 
@@ -38,6 +43,10 @@ KINDS = {
     "check_query": "runs its SQL (one row of booleans) as a BigQuery query job",
     "quality_scan": "runs the table's Dataplex data-quality scan and reads its result",
     "archive_files": "moves the loaded files from the landing to the archive bucket",
+}
+# Kinds df-gen adds itself (never declared in tasks.yaml).
+GENERATED_KINDS = {
+    "backfill": "copies a kept older table version into the current one, once (a query job)",
 }
 EACH = ("landing_tables", "curated_tables", "quality_scans")
 IDENTITIES = naming.TASKS
@@ -80,8 +89,9 @@ def declared(code_dir: Path) -> bool:
     return (code_dir / FILE).is_file()
 
 
-def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
-    """The tasks of one pipeline (its descriptor's data) from its code's ``tasks.yaml``.
+def expand(code_dir: Path, pipeline: Mapping[str, Any], descriptor: Document | None = None) -> tuple[Task, ...]:
+    """The tasks of one pipeline (its descriptor's data) from its code's ``tasks.yaml``, with
+    the backfills of its table versions (placed at ``descriptor``'s table versions).
 
     Expanded once per loaded descriptor: the model, the tag reads and the access check all
     ask, with the same data object, within one run."""
@@ -91,7 +101,7 @@ def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
     known = _EXPANDED.get(id(pipeline))
     if known is not None and known[0] is pipeline and known[1] == code_dir and known[2] is doc:
         return known[3]
-    result = _expand(doc, code_dir, pipeline)
+    result = _expand(doc, code_dir, pipeline, descriptor)
     if len(_EXPANDED) >= 4096:
         _EXPANDED.clear()  # a long-lived process (the tests) sees many runs
     _EXPANDED[id(pipeline)] = (pipeline, code_dir, doc, result)
@@ -104,7 +114,8 @@ def expand(code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
 _EXPANDED: dict[int, tuple[Mapping[str, Any], Path, Document, tuple[Task, ...]]] = {}
 
 
-def _expand(doc: Document, code_dir: Path, pipeline: Mapping[str, Any]) -> tuple[Task, ...]:
+def _expand(doc: Document, code_dir: Path, pipeline: Mapping[str, Any],
+            descriptor: Document | None) -> tuple[Task, ...]:
     problems: list[Diagnostic] = []
     entries = doc.data.get("tasks") if isinstance(doc.data, dict) else None
     if not isinstance(entries, list):
@@ -112,6 +123,7 @@ def _expand(doc: Document, code_dir: Path, pipeline: Mapping[str, Any]) -> tuple
     tasks: list[Task] = []
     for index, entry in enumerate(entries):
         tasks += _entry(doc, index, entry, code_dir, pipeline, problems)
+    tasks += _backfills(tasks, pipeline, descriptor)
     seen: dict[str, Task] = {}
     for task in tasks:
         if task.id in seen:
@@ -203,3 +215,26 @@ def _bindings(each: Any, code_dir: Path, pipeline: Mapping[str, Any]) -> list[di
             if path.is_file()
         ]
     raise ValueError(f"expected one of {', '.join(EACH)} or files:GLOB")
+
+
+def _backfills(declared_tasks: list[Task], pipeline: Mapping[str, Any], descriptor: Document | None) -> list[Task]:
+    """One ``backfill`` task per table whose current version has a kept older one."""
+    found = []
+    for layer, by_name in sorted((pipeline.get("tables") or {}).items()):
+        for name, spec in sorted(by_name.items()):
+            source = versions.backfill_source(layer, name, spec)
+            if source is None:
+                continue
+            # The account that writes the table (its load or its transformation) writes its backfill.
+            writer = next((t for t in declared_tasks if t.kind in ("load_files", "query")
+                           and t.layer == layer and t.table == name), None)
+            version = versions.current_version(spec)
+            place = descriptor.where(("tables", layer, name, "version")) if descriptor else (0, 0)
+            found.append(Task(
+                id=versions.backfill_task_id(layer, name), kind="backfill",
+                identity=writer.identity if writer else "transformation",
+                project=writer.project if writer else naming.TASK_PROJECT["transformation"],
+                sql=f"sql/{versions.backfill_file(layer, name, version)}", layer=layer, table=name,
+                place=(descriptor.display if descriptor else "", *place),
+            ))
+    return found

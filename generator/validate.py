@@ -19,7 +19,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from generator import bqtable, migrations, naming
+from generator import bqtable, migrations, naming, versions
 from generator import cache as run_cache
 from generator.collisions import collisions
 from generator.errors import DfGenError, Diagnostic
@@ -539,8 +539,12 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
         if by_name and datasets is not None and layer not in datasets:
             yield doc.error(("tables", layer), f"tables.{layer}: data source '{source}' has no {layer} dataset",
                             key=True, hint=f"add datasets.{layer} to datasources/{source}.yaml")
+        taken = versions.taken_ids(by_name)
         for name, table in sorted(by_name.items()):
             yield from _table_rules(doc, ("tables", layer, name), table, code_dir, tags)
+            for where_in, message in versions.problems(layer, name, table, taken):
+                yield doc.error(where_in, message)
+            yield from _version_rules(doc, layer, name, table, code_dir)
     for name, view in sorted(data.get("views", {}).items()):
         for layer in [view["layer"], *view.get("authorized_on", [])]:
             if datasets is not None and layer not in datasets:
@@ -588,6 +592,11 @@ def _code_path_rules(doc: Document, pipelines_dir: Path, code_dir: Path) -> Iter
         for layer, by_name in sorted(doc.data.get("tables", {}).items())
         for name, table in sorted(by_name.items())
     ]
+    paths += [
+        ((*version.path, "schema"), version.schema)
+        for version in versions.of_pipeline(doc.data.get("tables", {}))
+        if not version.current
+    ]
     paths += [(("views", name, "sql"), view["sql"]) for name, view in sorted(doc.data.get("views", {}).items())]
     for path, relative in paths:
         problem = outside_problem(code_dir, code_dir / relative, "the pipeline's code directory")
@@ -630,6 +639,29 @@ def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], co
         yield from _definition_rules(doc, path, table, schema)
         for where_in, message in migrations.problems(table.get("migrate") or {}, schema.data):
             yield doc.error((*path, "migrate", *where_in), f"{where}.{message}")
+
+
+def _version_rules(doc: Document, layer: str, name: str, table: dict[str, Any],
+                   code_dir: Path | None) -> Iterator[Diagnostic]:
+    """Each kept version's schema file, and what the backfill from the newest one cannot copy."""
+    current = _load_schema(doc, ("tables", layer, name, "schema"), code_dir, table["schema"])
+    for version in versions.of_table(layer, name, table):
+        if version.current:
+            continue
+        schema = _load_schema(doc, (*version.path, "schema"), code_dir, version.schema)
+        if isinstance(schema, Diagnostic):
+            yield schema
+            continue
+        if schema is None or not isinstance(current, Document):
+            continue
+        source = versions.backfill_source(layer, name, table)
+        if source is not None and source.version == version.version:
+            for column, why in versions.backfill_problems(schema.data, current.data):
+                yield doc.error(("tables", layer, name, "version"),
+                                f"tables.{layer}.{name}.version: column {column} of version "
+                                f"{versions.current_version(table)} {why}; the backfill from version "
+                                f"{version.version} could not copy it",
+                                hint='see "Changing schemas safely" in the README')
 
 
 def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any],

@@ -69,8 +69,8 @@ CONTEXT: dict[str, Any] = {
         "exposure": {"project": "dfd-exposure", "dataset_id": "sales_exposure"},
     },
     "tables": [
-        *({"name": n, "layer": "landing", "source_uri_prefix": f"{n}/"} for n in ENTITIES),
-        *({"name": n, "layer": "curated", "source_uri_prefix": None} for n in ENTITIES),
+        *({"name": n, "layer": "landing", "table_id": n, "source_uri_prefix": f"{n}/"} for n in ENTITIES),
+        *({"name": n, "layer": "curated", "table_id": n, "source_uri_prefix": None} for n in ENTITIES),
     ],
     "sql_folder": "sql/sales-daily",
     # Descriptor variables may be strings, numbers or booleans.
@@ -89,6 +89,12 @@ CONTEXT: dict[str, Any] = {
             for n in ENTITIES
         ),
     ],
+}
+# `{{ ref.<layer>.<table> }}`: the quoted ID of each table's current version.
+CONTEXT["ref"] = {
+    layer: {t["name"]: f"`{CONTEXT['datasets'][layer]['project']}.{CONTEXT['datasets'][layer]['dataset_id']}."
+                       f"{t['table_id']}`" for t in CONTEXT["tables"] if t["layer"] == layer}
+    for layer in ("landing", "curated")
 }
 # The DAG's tasks, expanded from the code's tasks.yaml the way the model does it.
 CONTEXT["tasks"] = [
@@ -192,7 +198,8 @@ def test_templates_need_only_the_contract_context() -> None:
     context = {key: value for key, value in CONTEXT.items() if key != "datasets"}
     with pytest.raises(jinja2.UndefinedError, match="datasets"):
         render("dag.py.j2", context)
-    with pytest.raises(jinja2.UndefinedError, match="datasets"):
+    context = {key: value for key, value in CONTEXT.items() if key != "ref"}
+    with pytest.raises(jinja2.UndefinedError, match="ref"):
         render("sql/customers.sql.j2", context)
 
 
@@ -689,11 +696,12 @@ def test_dag_loads_into_airflow_dagbag(tmp_path: Path, airflow_python: tuple[int
 # --- the DAGs of the demo environment, rendered by df-gen -------------------------------
 
 
-def demo_dag_folder(tmp_path: Path) -> Path:
-    """Composer's DAG folder after every demo pipeline stack uploaded its ``files``."""
+def demo_dag_folder(tmp_path: Path, env_dir: Path = ROOT / "environments" / "demo") -> Path:
+    """Composer's DAG folder after every pipeline stack of the demo (or of ``env_dir``)
+    uploaded its ``files``."""
     from generator.render import load_model, render_files
 
-    model = load_model(ROOT / "environments" / "demo")
+    model = load_model(env_dir)
     rendered = render_files(model)
     folder = tmp_path / "composer-dags"
     for stack in model.stacks:

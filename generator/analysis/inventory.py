@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import naming
+from generator import naming, versions
 from generator import tasks as task_decl
 from generator.analysis import sql
 from generator.analysis.cache import Analyser
@@ -102,9 +102,11 @@ def stored_tables(descriptors: Descriptors) -> dict[str, Table]:
         for layer, by_name in data.get("tables", {}).items():
             dataset = naming.datasource_dataset(env["prefix"], data["datasource"], layer)
             for name, spec in by_name.items():
-                fqn = f"{projects[layer]}.{dataset}.{name}"
-                tables[fqn] = Table(fqn, layer, data["datasource"], key, _columns(code_dir / spec["schema"]),
-                                    dict(spec.get("policy_tags", {})))
+                # Every managed version, each with the table's policy tags.
+                for version in versions.of_table(layer, name, spec):
+                    fqn = f"{projects[layer]}.{dataset}.{version.table_id}"
+                    tables[fqn] = Table(fqn, layer, data["datasource"], key, _columns(code_dir / version.schema),
+                                        dict(spec.get("policy_tags", {})))
     return tables
 
 
@@ -139,13 +141,15 @@ def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, st
     if not task_decl.declared(code_dir):
         return None
     found = []
-    for task in task_decl.expand(code_dir, data):
+    for task in task_decl.expand(code_dir, data, descriptors.pipelines[key]):
         task_sql: sql.Analysis | None = None
         where = ""
         if task.sql:
-            where = display_path(code_dir / task.sql)
+            # A backfill is rendered by df-gen, not written in the code: its place is the descriptor's.
+            where = display_path(code_dir / task.sql) if task.kind != "backfill" else ""
             text = files[f"sql/{task.dag_entry()['sql']}"]
-            task_sql = _analyse(analyser, text, where, f"task '{task.id}' of pipeline '{key}'")
+            task_sql = _analyse(analyser, text, where or task.place[0],
+                                f"task '{task.id}' of pipeline '{key}'")
         found.append(PipelineTask(key, data["datasource"], task, where, task_sql))
     return found
 

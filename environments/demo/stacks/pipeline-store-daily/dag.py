@@ -18,6 +18,10 @@ For each landing table (customers, products, orders):
    is archived as `<run id>/<its landing name>`: the archive bucket's retention policy
    forbids replacing an object, so a re-delivered name must never meet its earlier copy.
 
+A table the descriptor gave a new version (`<table>_v<N>`) is written in its new version;
+while an older version is kept, a **backfill** task first copies the older rows into it
+(once: the statement inserts only while the new table is empty).
+
 Which account each task impersonates, and the SQL it runs, is declared in the pipeline
 code's `tasks.yaml` (rendered below as `TASKS`): loading and archiving impersonate the load
 service account; transformations and checks the transformation service account. Project IDs, location and service
@@ -68,6 +72,16 @@ LANDING_TABLES = {
     "customers": "customers/",
     "orders": "orders/",
     "products": "products/",
+}
+# Layer.table -> the table ID of its current version (`<table>`, or `<table>_v<N>` once the
+# descriptor gave the table a new version): loads write the current version.
+TABLE_IDS = {
+    "landing.customers": "customers",
+    "landing.orders": "orders",
+    "landing.products": "products",
+    "curated.customers": "customers",
+    "curated.orders": "orders",
+    "curated.products": "products",
 }
 # The DAG's tasks, declared in the pipeline code's tasks.yaml and expanded by df-gen:
 # task ID -> what it does (kind), the task service account it impersonates (identity), its
@@ -135,8 +149,8 @@ QUALITY_TIMEOUT = timedelta(hours=1)
 
 
 def table_id(layer: str, table: str) -> str:
-    """Return the `project.dataset.table` id of a table in a layer."""
-    return f"{DATASETS[layer]}.{table}"
+    """Return the `project.dataset.table` id of a table's current version in a layer."""
+    return f"{DATASETS[layer]}.{TABLE_IDS[f'{layer}.{table}']}"
 
 
 def declared(kind: str) -> list[tuple[str, dict]]:
@@ -194,6 +208,23 @@ with DAG(
     tags=["df-gen", "retail", PIPELINE, DATASOURCE],
     doc_md=__doc__,
 ) as dag:
+    # Backfills (added by df-gen for a table whose new version keeps an older one): copy the
+    # older version's rows into the new one before anything writes it. The statement inserts
+    # only while the new table is empty, so every run after the first changes nothing.
+    backfills = {}
+    for task_id, spec in declared("backfill"):
+        backfills[(spec["layer"], spec["table"])] = BigQueryInsertJobOperator(
+            task_id=task_id,
+            configuration={
+                "query": {
+                    "query": (SQL_DIR / spec["sql"]).read_text(encoding="utf-8"),
+                    "useLegacySql": False,
+                }
+            },
+            project_id=PROJECTS[spec["project"]],
+            location=LOCATION,
+            impersonation_chain=ACCOUNTS[spec["identity"]],
+        )
     producers = {}
     landed = {}
     for task_id, spec in declared("wait_for_files"):
@@ -230,6 +261,8 @@ with DAG(
             impersonation_chain=ACCOUNTS[spec["identity"]],
         )
         wait >> load
+        if ("landing", table) in backfills:
+            backfills[("landing", table)] >> load
         producers[("landing", table)] = load
 
     for task_id, spec in declared("query"):
@@ -250,6 +283,8 @@ with DAG(
         # of them when there is none.
         loads = [task for (layer, _), task in producers.items() if layer == "landing"]
         producers.get(("landing", table), loads) >> transform
+        if ("curated", table) in backfills:
+            backfills[("curated", table)] >> transform
         producers[("curated", table)] = transform
 
     # Tasks that must succeed before a landing table's files may be archived.
