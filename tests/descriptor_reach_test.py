@@ -354,6 +354,20 @@ _REACHES: list[tuple[str, Reach]] = [
           ("migrate.drop_not_null", ["order_id"], "ALTER COLUMN order_id DROP NOT NULL"),
           ("migrate.drop_columns", ["zeta_gone"], "DROP COLUMN IF EXISTS zeta_gone"),
       )),
+    # Table versions: a new table beside the old one, and the backfill from the kept version.
+    *((f"pipeline:tables.{layer}.<name>.{key}", Reach(
+        ((PL, ("tables", layer, "zeta", "schema"), "schemas/zeta.json"),
+         (PL, ("tables", layer, "zeta", "version"), 2),
+         *(((PL, ("tables", layer, "zeta", "keep_versions"), [{"version": 1, "schema": "schemas/zeta.json"}]),)
+           if key == "keep_versions" else ())),
+        needle, f"version-{layer}-{key}",
+        ((f"{CODE}/schemas/zeta.json", ZETA_SCHEMA),
+         *(((f"{CODE}/sql/zeta.sql.j2", ZETA_SQL),) if layer == "curated" else ()))))
+      for layer in ("landing", "curated", "exposure")
+      for key, needle in (
+          ("version", 'table_id = "zeta_v2"'),
+          ("keep_versions", f'"${{path.module}}/sql/backfill/{layer}.zeta_v2.sql"'),
+      )),
     ("pipeline:views.<name>.layer",
      reach(PL, "views.sales_by_product_day.layer", "curated", 'sales_by_product_day = { layer = "curated"',
            "view")),
