@@ -300,18 +300,26 @@ def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
 
     Left out: dot files and directories (Terraform's ``.terraform/`` and lock file,
     df-gen's temporary files) and df-gen's own sandbox override, which exists only during
-    a sandbox command.
+    a sandbox command. Links to files count; links to directories are not followed. Walked
+    with ``os.scandir`` (render asks for every stack: Path objects cost more than the walk).
     """
-    directory = stacks_dir / stack
-    if not directory.is_dir():
-        return []
-    found = []
-    for path in sorted(directory.rglob("*")):
-        parts = path.relative_to(directory).parts
-        if any(part.startswith(".") for part in parts) or path.name == OVERRIDE_NAME or not path.is_file():
+    directory = os.path.join(stacks_dir, stack)
+    found: list[str] = []
+    pending = [(directory, f"{stack}/")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        found.append(path.relative_to(stacks_dir).as_posix())
-    return found
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, f"{prefix}{entry.name}/"))
+            elif entry.name != OVERRIDE_NAME and entry.is_file():
+                found.append(f"{prefix}{entry.name}")
+    return sorted(found, key=lambda relative: relative.split("/"))  # as paths sort
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:

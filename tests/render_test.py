@@ -171,3 +171,28 @@ def test_modules_from_a_pinned_git_source(demo):
     files = render_files(load_model(demo))
     assert ('  source = "git::https://git.example.com/platform/df-gen.git//modules/datasource?ref=v1.2.0"\n'
             in files["datasource-store/main.tf"])
+
+
+def test_stack_dir_files_lists_what_terraform_reads_in_path_order(tmp_path: Path) -> None:
+    from generator.overrides import OVERRIDE_NAME
+    from generator.render import stack_dir_files
+
+    stack = tmp_path / "stacks" / "pipeline-a"
+    for relative in ("main.tf", "a-b.sql", "a/b.sql", "a/c/d.json", ".terraform/x.tf", ".hidden.tf",
+                     "views/.tmp/x.sql", OVERRIDE_NAME, f"views/{OVERRIDE_NAME}", "z.tf"):
+        (stack / relative).parent.mkdir(parents=True, exist_ok=True)
+        (stack / relative).write_text("x")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "o.tf").write_text("x")
+    (stack / "linked.tf").symlink_to(tmp_path / "outside" / "o.tf")
+    (stack / "linked-dir").symlink_to(tmp_path / "outside")
+    (stack / "dangling.tf").symlink_to(tmp_path / "missing.tf")
+    expected = ["pipeline-a/a/b.sql", "pipeline-a/a/c/d.json", "pipeline-a/a-b.sql", "pipeline-a/linked.tf",
+                "pipeline-a/main.tf", "pipeline-a/z.tf"]
+    assert stack_dir_files(tmp_path / "stacks", "pipeline-a") == expected
+    # The same as listing with pathlib, as render did before.
+    listed = [p.relative_to(tmp_path / "stacks").as_posix() for p in sorted(stack.rglob("*"))
+              if p.is_file() and p.name != OVERRIDE_NAME
+              and not any(part.startswith(".") for part in p.relative_to(stack).parts)]
+    assert listed == expected
+    assert stack_dir_files(tmp_path / "stacks", "missing") == []
