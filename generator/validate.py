@@ -553,7 +553,7 @@ def _pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Ite
             yield doc.error(("views", name, "sql"),
                             f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
         elif code_dir is not None and not view["sql"].endswith(".j2"):
-            # Templates are checked once rendered (model.py), when their values are known.
+            # Templates are checked once rendered (pipeline_code.py), when their values are known.
             yield from view_sql_rule(code_dir / view["sql"], doc.display, key, name)
     for name, rule in sorted(data.get("data_quality", {}).items()):
         layer, table = name.split(".", 1)

@@ -65,7 +65,7 @@ def pipeline_dag(model: Model, key: str) -> tuple[str, Path]:
     dag_file = model.env_dir / "stacks" / stack_name("pipeline", key) / "dag.py"
     if not dag_file.is_file():
         raise DfGenError(f"{dag_file}: not rendered (run df-gen render)")
-    return key, dag_file  # the retail template's DAG ID is the pipeline key (model.py: dag_id)
+    return key, dag_file  # the retail template's DAG ID is the pipeline key (model/pipeline.py: dag_context)
 
 
 def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:

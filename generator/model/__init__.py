@@ -1,0 +1,38 @@
+"""Frozen stack models built from validated descriptors, every default applied once.
+
+``build(descriptors)`` returns a :class:`Model`: one :class:`Stack` per Terraform root,
+each holding the literal module arguments the templates print. Values df-gen can compute
+(project IDs, bucket names, service-account emails, KMS key IDs) are literals; values
+Google assigns (project numbers, Composer's DAG bucket, policy-tag IDs) are references to
+the environment stack's outputs through ``terraform_remote_state``.
+
+One module per stack kind (``environment``, ``datasource``, ``pipeline``), the shared
+names in ``context`` and the records in ``stack``. A pipeline's code (DAG, SQL, views) is
+rendered by :mod:`generator.pipeline_code` with the values the pipeline module computes.
+"""
+
+from __future__ import annotations
+
+from generator.analysis.inventory import task_tag_reads
+from generator.model.context import Context
+from generator.model.datasource import datasource_stack
+from generator.model.environment import environment_stack
+from generator.model.pipeline import pipeline_stack
+from generator.model.stack import REMOTE, Backend, Model, Stack, module_outputs
+from generator.validate import Descriptors
+
+__all__ = ["REMOTE", "Backend", "Model", "Stack", "build", "module_outputs"]
+
+
+def build(descriptors: Descriptors) -> Model:
+    """Build the model of every stack of a validated environment."""
+    env = descriptors.environment.data
+    ctx = Context(descriptors)
+    # Pipelines first: the environment grants each task account the policy tags its
+    # pipelines' rendered SQL reads.
+    pipelines = [pipeline_stack(ctx, key, descriptors.pipelines[key].data) for key in sorted(descriptors.pipelines)]
+    task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
+    stacks = [environment_stack(ctx, task_reads)]
+    for key in sorted(descriptors.datasources):
+        stacks.append(datasource_stack(ctx, key, descriptors.datasources[key].data))
+    return Model(descriptors.env_dir, env["prefix"], (*stacks, *pipelines))

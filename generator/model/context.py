@@ -1,0 +1,63 @@
+"""Names and settings every stack of one environment shares."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from generator import naming
+from generator.access import TASK_PROJECT
+from generator.analysis.inventory import analyser_for
+from generator.model.stack import Backend
+from generator.validate import Descriptors
+
+
+class Context:
+    """Names and settings shared by every stack of one environment."""
+
+    def __init__(self, descriptors: Descriptors) -> None:
+        env = descriptors.environment.data
+        self.descriptors = descriptors
+        self.env = env
+        # SQL analyses (cached across runs under ENV_DIR/.df-gen/cache/).
+        self.analyser = analyser_for(descriptors)
+        self.prefix: str = env["prefix"]
+        self.region: str = env["region"]
+        self.location: str = env["location"]
+        self.projects = {
+            layer: naming.project_id(self.prefix, layer, env["projects"][layer].get("existing"))
+            for layer in naming.LAYERS
+        }
+        self.labels = dict(env.get("labels", {}))
+        terraform = env["terraform"]
+        self.state_bucket = terraform["state_bucket"]
+        self.state_base = terraform.get("state_prefix", descriptors.env_dir.resolve().name)
+        self.automation = terraform["automation_service_account"]
+        self.modules = terraform.get("modules", {"path": "../../modules"})
+        kms = env.get("kms", {})
+        self.kms_keys = {
+            service: _kms_key_id(self.projects["orchestration"], self.prefix, key["location"], service)
+            for service, key in kms.get("keys", {}).items()
+        }
+        self.task_emails = {
+            task: f"{naming.task_account_id(task)}@{self.projects[TASK_PROJECT[task]]}.iam.gserviceaccount.com"
+            for task in naming.TASKS
+        }
+
+    def backend(self, stack: str) -> Backend:
+        """The state location of ``stack``."""
+        return Backend(self.state_bucket, naming.state_prefix(self.state_base, stack), self.automation)
+
+    def source(self, kind: str) -> str:
+        """The ``source`` of a stack's module call: a git URL or a path from ``stacks/<name>/``."""
+        if "git" in self.modules:
+            git = self.modules["git"]
+            url = git["url"] if git["url"].startswith("git::") else f"git::{git['url']}"
+            return f"{url}//modules/{kind}?ref={git['ref']}"
+        # Stacks live two levels below the environment directory (stacks/<name>/).
+        return (PurePosixPath("../..") / self.modules["path"] / kind).as_posix()
+
+
+def _kms_key_id(project: str, prefix: str, location: str, service: str) -> str:
+    ring = naming.kms_key_ring(prefix, location)
+    where = naming.kms_location(location)
+    return f"projects/{project}/locations/{where}/keyRings/{ring}/cryptoKeys/{naming.kms_key(service)}"

@@ -1,0 +1,148 @@
+"""A data source's stack: landing and archive buckets, Pub/Sub, writer identities, datasets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import naming
+from generator.hcl import Raw
+from generator.model.context import Context
+from generator.model.stack import REMOTE, Stack, drop_none, frozen, module_outputs
+
+# The storage class of each bucket role when the descriptor names none.
+BUCKET_CLASSES = (("landing", "STANDARD"), ("archive", "NEARLINE"))
+
+
+def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
+    """The stack of data source ``key``."""
+    args: dict[str, Any] = {
+        "name": key,
+        "projects": dict(ctx.projects),
+        "location": ctx.location,
+    }
+    kms = {s: ctx.kms_keys[s] for s in ("storage", "bigquery", "pubsub") if s in ctx.kms_keys}
+    if kms:
+        args["kms_keys"] = kms
+    args["buckets"] = _buckets(ctx, key, data)
+    topics = _topics(ctx, key, data)
+    dead_letter = any(topic.get("dead_letter") for topic in topics.values())
+    if topics:
+        args["topics"] = topics
+        args["message_storage_regions"] = data["pubsub"].get(
+            "allowed_regions", naming.message_storage_regions(ctx.location)
+        )
+    if dead_letter:
+        args["pubsub_service_agent"] = Raw(
+            f'"service-${{{REMOTE}.projects["landing"].number}}@gcp-sa-pubsub.iam.gserviceaccount.com"'
+        )
+    args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
+    externals = _external_identities(key, data)
+    if externals:
+        args["external_identities"] = externals
+    args["task_service_accounts"] = dict(ctx.task_emails)
+    args["datasets"] = _datasets(ctx, key, data)
+    labels = {**ctx.labels, **data.get("labels", {})}
+    if labels:
+        args["labels"] = labels
+    name = naming.stack_name("datasource", key)
+    return Stack(
+        name=name,
+        kind="datasource",
+        key=key,
+        needs=("environment",),
+        source=ctx.source("datasource"),
+        arguments=frozen(args),
+        outputs=module_outputs("datasource"),
+        backend=ctx.backend(name),
+        region=ctx.region,
+        remote_environment=ctx.backend("environment") if dead_letter else None,
+        inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path),
+    )
+
+
+def _buckets(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    buckets = {}
+    for role, default_class in BUCKET_CLASSES:
+        spec = data.get("buckets", {}).get(role, {})
+        retention = spec.get("retention_days") or None
+        lifecycle = drop_none(
+            {
+                "archive_after_days": spec.get("lifecycle", {}).get("archive_after_days"),
+                "delete_after_days": spec.get("lifecycle", {}).get("delete_after_days"),
+            }
+        )
+        buckets[role] = drop_none(
+            {
+                "name": naming.datasource_bucket(ctx.prefix, key, role),
+                "storage_class": spec.get("storage_class", default_class),
+                "versioning": spec.get("versioning", retention is None),
+                "retention_days": retention,
+                "lifecycle": lifecycle or None,
+                "labels": spec.get("labels") or None,
+            }
+        )
+    return buckets
+
+
+def _topics(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Each topic with its subscriptions; a topic some subscription dead-letters gets its
+    dead-letter topic (the smallest ``max_delivery_attempts`` of its subscriptions)."""
+    topics = {}
+    for topic_key, topic in data.get("pubsub", {}).get("topics", {}).items():
+        attempts = [
+            s["dead_letter"]["max_delivery_attempts"]
+            for s in topic.get("subscriptions", {}).values()
+            if "dead_letter" in s
+        ]
+        entry: dict[str, Any] = {"name": naming.topic(key, topic_key)}
+        if "message_retention_hours" in topic:
+            entry["message_retention_duration"] = f"{topic['message_retention_hours'] * 3600}s"
+        if attempts:
+            entry.update(
+                dead_letter=True,
+                dead_letter_name=naming.dead_letter_topic(key, topic_key),
+                max_delivery_attempts=min(attempts),
+            )
+        entry["subscriptions"] = {
+            naming.subscription(key, topic_key, sub_key): drop_none(
+                {
+                    "ack_deadline_seconds": sub.get("ack_deadline_seconds"),
+                    "filter": sub.get("filter"),
+                    "subscribers": [f"serviceAccount:{ctx.task_emails['load']}"],
+                }
+            )
+            for sub_key, sub in topic.get("subscriptions", {}).items()
+        }
+        topics[topic_key] = entry
+    return topics
+
+
+def _external_identities(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    # A created writer account carries the descriptor's description; an existing member has
+    # nothing df-gen could describe, so there it only documents the descriptor.
+    return {
+        name: (
+            {"member": ident["member"]}
+            if "member" in ident
+            else drop_none(
+                {"account_id": naming.external_account_id(key, name), "description": ident.get("description")}
+            )
+        )
+        for name, ident in data.get("external_identities", {}).items()
+    }
+
+
+def _datasets(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        layer: drop_none(
+            {
+                "dataset_id": naming.datasource_dataset(ctx.prefix, key, layer),
+                "description": spec.get("description"),
+                "default_table_expiration_ms": spec["default_table_expiration_days"] * 86_400_000
+                if "default_table_expiration_days" in spec
+                else None,
+                "iam": spec.get("iam"),
+            }
+        )
+        for layer, spec in sorted(data["datasets"].items(), key=lambda item: naming.LAYERS.index(item[0]))
+    }

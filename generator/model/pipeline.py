@@ -1,0 +1,312 @@
+"""A pipeline's stack: its tables, migrations, views, DAG files, DLP and data-quality scans.
+
+The model computes the values here, including the context the pipeline's DAG template
+receives (:func:`dag_context`); :mod:`generator.pipeline_code` renders the code with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from generator import migrations, naming, pipeline_code, tasks, versions
+from generator.hcl import Raw
+from generator.loader import json_file
+from generator.model.context import Context
+from generator.model.stack import REMOTE, Stack, drop_none, frozen, module_outputs
+
+
+def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
+    """The stack of pipeline ``key``, with its rendered code among its files."""
+    source_key = data["datasource"]
+    source = ctx.descriptors.datasources[source_key].data
+    code_dir = ctx.descriptors.pipelines_dir / data["code"]
+    datasets = _datasets(ctx, source_key, source)
+    files, tables, jobs = _tables(ctx, code_dir, data, datasets)
+    scans = quality_scans(ctx, key, data)
+    context = dag_context(ctx, key, data, datasets, scans)
+    code = pipeline_code.render(code_dir, ctx.descriptors.pipelines[key].display, key, data, context, ctx.analyser)
+    files.update(code.files)
+    args: dict[str, Any] = {
+        "name": key,
+        "projects": dict(ctx.projects),
+        "datasets": datasets,
+    }
+    if "bigquery" in ctx.kms_keys:
+        args["kms_key"] = ctx.kms_keys["bigquery"]
+    if tables:
+        args["tables"] = tables
+    if jobs:
+        args["migrations"] = jobs
+    views = _views(data)
+    if views:
+        args["views"] = views
+    uploads = _uploads(key, code.files, files)
+    if uploads:
+        args["composer"] = {
+            "dag_bucket": Raw(f"{REMOTE}.composer.dag_bucket"),
+            "dag_prefix": Raw(f"{REMOTE}.composer.dag_prefix"),
+        }
+        args["files"] = uploads
+    if "dlp" in data:
+        args["dlp"] = _dlp(ctx, key, data, datasets, tables)
+    if scans:
+        args.update(_data_quality(ctx, key, datasets, scans))
+    labels = {**ctx.labels, **source.get("labels", {}), **data.get("labels", {})}
+    if labels:
+        args["labels"] = labels
+    name = naming.stack_name("pipeline", key)
+    tables_spec = data.get("tables", {})
+    inputs = [
+        ctx.descriptors.environment.path,
+        ctx.descriptors.datasources[source_key].path,
+        ctx.descriptors.pipelines[key].path,
+        *code.inputs,
+        *(code_dir / v.schema for v in versions.of_pipeline(tables_spec)),
+    ]
+    return Stack(
+        name=name,
+        kind="pipeline",
+        key=key,
+        needs=("environment", naming.stack_name("datasource", source_key)),
+        source=ctx.source("pipeline"),
+        arguments=frozen(args),
+        outputs=module_outputs("pipeline"),
+        backend=ctx.backend(name),
+        region=ctx.region,
+        remote_environment=ctx.backend("environment"),
+        files=frozen(files),
+        inputs=tuple(sorted(set(inputs))),
+    )
+
+
+def _datasets(ctx: Context, source_key: str, source: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The data source's datasets the pipeline writes, by layer."""
+    return {
+        layer: {"project": ctx.projects[layer], "dataset_id": naming.datasource_dataset(ctx.prefix, source_key, layer)}
+        for layer in naming.DATA_LAYERS
+        if layer in source["datasets"]
+    }
+
+
+def _tables(ctx: Context, code_dir: Path, data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]]
+            ) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+    """The pipeline's tables: their schema files (and DDL files), module entries, and the
+    in-place migrations (:mod:`generator.migrations`), by table key."""
+    files: dict[str, str] = {}
+    tables: dict[str, Any] = {}
+    jobs: dict[str, Any] = {}
+    tables_spec = data.get("tables", {})
+    for version in versions.of_pipeline(tables_spec, naming.DATA_LAYERS):
+        table = version.spec
+        fields = json_file(code_dir / version.schema)
+        tags = table.get("policy_tags", {})
+        # Every version carries the table's policy tags (on the columns it has).
+        files[version.schema_file] = schema_template(fields, tags)
+        path = f"${{path.module}}/{version.schema_file}"
+        schema = (
+            Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})')
+            if tags
+            else Raw(f'file("{path}")')
+        )
+        layer = version.layer
+        tables[version.key] = drop_none(
+            {
+                "table_id": version.table_id,
+                "layer": layer,
+                "schema": schema,
+                "description": table.get("description"),
+                "partitioning": (
+                    {"field": table["partitioning"]["field"], "type": table["partitioning"].get("type", "DAY")}
+                    if "partitioning" in table
+                    else None
+                ),
+                "clustering": table.get("clustering"),
+                "deletion_protection": table.get("deletion_protection", True),
+            }
+        )
+        if version.current and table.get("migrate"):
+            migration_file, job = _migration(ctx, datasets[layer], layer, version.table_id, table["migrate"], fields)
+            files[migration_file] = job.pop("sql")
+            jobs[version.key] = job
+        if version.current:
+            files.update(_backfill(code_dir, datasets[layer], version, tables_spec[layer]))
+    return files, tables, jobs
+
+
+def _backfill(code_dir: Path, dataset: Mapping[str, str], version: versions.TableVersion,
+              by_name: Mapping[str, Any]) -> dict[str, str]:
+    """The rendered backfill of a table's current version from its newest kept one (none
+    when no older version is kept)."""
+    source = versions.backfill_source(version.layer, version.name, by_name[version.name])
+    if source is None:
+        return {}
+    where = f"{dataset['project']}.{dataset['dataset_id']}"
+    old = json_file(code_dir / source.schema)
+    new = json_file(code_dir / version.schema)
+    text = versions.backfill_sql(f"{where}.{version.table_id}", f"{where}.{source.table_id}", old, new,
+                                 source.version, version.version)
+    return {f"sql/{versions.backfill_file(version.layer, version.name, version.version)}": text}
+
+
+def _migration(ctx: Context, dataset: dict[str, str], layer: str, table: str, migrate: dict[str, Any],
+               fields: Any) -> tuple[str, dict[str, Any]]:
+    """The rendered DDL file of a table's ``migrate`` and its module entry (the job runs it)."""
+    query = migrations.script(migrations.statements(dataset["project"], dataset["dataset_id"], table, migrate, fields))
+    path = f"migrations/{layer}.{table}.sql"
+    return path, {
+        "layer": layer,
+        "location": ctx.location,
+        "job_id": migrations.job_id(table, query),
+        "query": Raw(f'file("${{path.module}}/{path}")'),
+        "sql": query,
+    }
+
+
+def schema_template(fields: list[dict[str, Any]], tags: Mapping[str, str]) -> str:
+    """The table's JSON schema with policy-tag placeholders for ``templatefile``."""
+    out = []
+    for spec in fields:
+        spec = dict(spec)
+        if spec.get("name") in tags:
+            spec["policyTags"] = {"names": [f"${{policy_tags.{tags[spec['name']]}}}"]}
+        out.append(spec)
+    text = json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    if not tags:
+        return text
+    # Only df-gen's placeholders may interpolate; escape any other template sequence.
+    text = text.replace("${", "$${").replace("%{", "%%{")
+    return text.replace("$${policy_tags.", "${policy_tags.")
+
+
+def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]],
+                scans: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the pipeline's DAG and SQL templates receive."""
+    dag = data.get("dag", {})
+    tables_spec = data.get("tables", {})
+    source_key = data["datasource"]
+    code_dir = ctx.descriptors.pipelines_dir / data["code"]
+    table_ids = {layer: ids for layer, ids in versions.current_ids(tables_spec).items() if layer in datasets}
+    return {
+        "dag_id": key,
+        "schedule": dag.get("schedule", "@daily"),
+        "start_date": dag.get("start_date", "2024-01-01"),
+        "retries": dag.get("retries", 2),
+        "pipeline": key,
+        "datasource": source_key,
+        "buckets": {role: naming.datasource_bucket(ctx.prefix, source_key, role) for role in ("landing", "archive")},
+        "datasets": datasets,
+        "tables": [
+            {"name": n, "layer": layer, "table_id": table_ids[layer][n], "source_uri_prefix": None}
+            for layer in naming.DATA_LAYERS
+            for n in sorted(tables_spec.get(layer, {}))
+        ],
+        # `{{ ref.curated.orders }}`: the quoted ID of the table's current version, so that SQL
+        # follows a new table version without naming it.
+        "ref": {
+            layer: {n: f"`{datasets[layer]['project']}.{datasets[layer]['dataset_id']}.{table_id}`"
+                    for n, table_id in ids.items()}
+            for layer, ids in table_ids.items()
+        },
+        "sql_folder": f"{key}/sql",
+        "variables": dag.get("variables", {}),
+        # Each Dataplex scan, run by the DAG once its table is written.
+        "quality": [
+            {"table": name.split(".", 1)[1], "layer": scan["layer"], "scan_id": scan_id,
+             "project": ctx.projects[scan["layer"]], "region": scan["location"]}
+            for (scan_id, scan), name in zip(scans.items(), sorted(data.get("data_quality", {})), strict=True)
+        ],
+        # The DAG's tasks, from the code's tasks.yaml: the DAG template builds its operators
+        # from this list, and `df-gen access` checks the grants of the same list.
+        "tasks": [{"id": t.id, "spec": t.dag_entry()}
+                  for t in tasks.expand(code_dir, data, ctx.descriptors.pipelines[key])],
+    }
+
+
+def _views(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The module's views; their SQL is the rendered ``views/<name>.sql`` of the stack."""
+    return {
+        view_name: drop_none(
+            {
+                "layer": view["layer"],
+                "query": Raw(f'file("${{path.module}}/views/{view_name}.sql")'),
+                "description": view.get("description"),
+                "authorized_on": view.get("authorized_on"),
+                "deletion_protection": view.get("deletion_protection", True),
+            }
+        )
+        for view_name, view in sorted(data.get("views", {}).items())
+    }
+
+
+def _uploads(key: str, code: Mapping[str, str], files: Mapping[str, str]) -> dict[str, Raw]:
+    """Composer's DAG folder objects: the DAG as ``<key>.py`` and its SQL under ``<key>/sql/``,
+    with the tables' backfills among ``files`` (the DAG runs them; without a DAG nothing would)."""
+    uploads = {f"{key}.py": Raw('"${path.module}/dag.py"')} if "dag.py" in code else {}
+    for name in code:
+        if name.startswith("sql/"):
+            uploads[f"{key}/{name}"] = Raw(f'"${{path.module}}/{name}"')
+    if uploads:
+        for name in sorted(f for f in files if f.startswith("sql/backfill/")):
+            uploads[f"{key}/{name}"] = Raw(f'"${{path.module}}/{name}"')
+    return dict(sorted(uploads.items()))
+
+
+def _dlp(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]],
+         tables: Mapping[str, Any]) -> dict[str, Any]:
+    dlp: dict[str, Any] = {
+        "template_id": f"{key}-inspect",
+        "location": ctx.region,
+        "info_types": data["dlp"]["info_types"],
+        "min_likelihood": data["dlp"].get("min_likelihood", "POSSIBLE"),
+        # The template is used: every table of the pipeline is sampled once a day.
+        "tables": sorted(tables),
+    }
+    if "curated" in datasets:
+        dlp["findings_table"] = {**datasets["curated"], "table_id": naming.dlp_findings_table(key)}
+    return dlp
+
+
+def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]],
+                  scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The scans, where their results go (curated when the source has it), who hears of
+    failures and who may run them."""
+    results_layer = "curated" if "curated" in datasets else next(iter(scans.values()))["layer"]
+    dataset = datasets[results_layer]
+    args: dict[str, Any] = {
+        "data_quality": scans,
+        "data_quality_results_table": (
+            f"projects/{dataset['project']}/datasets/{dataset['dataset_id']}/tables/{naming.quality_results_table(key)}"
+        ),
+    }
+    emails = ctx.env.get("monitoring", {}).get("notification_emails", [])
+    if emails:
+        args["data_quality_notify"] = list(emails)
+    args["data_quality_runners"] = [f"serviceAccount:{ctx.task_emails['transformation']}"]
+    return args
+
+
+def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The pipeline's Dataplex data-quality scans keyed by scan ID.
+
+    A rule without checks still counts rows: ``min_rows`` defaults to 1, as a scan needs at
+    least one rule.
+    """
+    scans = {}
+    for name, rule in sorted(data.get("data_quality", {}).items()):
+        layer, table_name = name.split(".", 1)
+        spec = data.get("tables", {}).get(layer, {}).get(table_name, {})
+        scans[naming.data_quality_scan_id(key, layer, table_name)] = drop_none(
+            {
+                # The scan checks what the pipeline writes: the table's current version.
+                "table": versions.table_id(table_name, versions.current_version(spec)),
+                "layer": layer,
+                "location": ctx.region,
+                "not_null": rule.get("not_null"),
+                "unique": rule.get("unique"),
+                "min_rows": rule.get("min_rows", 1),
+            }
+        )
+    return scans
