@@ -144,6 +144,6 @@ def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[st
 def test_the_tool_digest_covers_schemas_templates_and_modules() -> None:
     files = {os.path.relpath(path, ROOT) for path in cache._tool_files()}
     assert "generator/schemas/pipeline.schema.json" in files
-    assert "generator/validate.py" in files and "generator/loader.py" in files
+    assert "generator/validate/__init__.py" in files and "generator/loader.py" in files
     assert any(name.startswith("templates/") for name in files)
     assert any(name.startswith("modules/pipeline/") for name in files)

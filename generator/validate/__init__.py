@@ -1,0 +1,131 @@
+"""Validate an environment directory: every schema error, then the rules a schema cannot say.
+
+``validate(env_dir)`` returns the loaded descriptors or raises :class:`DfGenError` listing
+every problem found, each with its file, line and column.
+
+The stages, one module each: ``schema`` (JSON Schema validation, in the words of
+``messages``), then ``rules`` (names, places, labels and the rules across files) and
+``pipeline`` (code directory, table schemas, view SQL, quality checks, DAG settings).
+``descriptors`` holds the result.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from generator import cache as run_cache
+from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import outside_problem
+from generator.loader import Document, display_path, parse, read
+from generator.validate.descriptors import KEY_PATTERN, KINDS, MAX_KEY, Descriptors
+from generator.validate.messages import kind_name
+from generator.validate.pipeline import view_sql_rule
+from generator.validate.rules import semantic
+from generator.validate.schema import schema_errors, validator
+
+__all__ = ["KEY_PATTERN", "KINDS", "MAX_KEY", "Descriptors", "schema_errors", "validate", "validator", "view_sql_rule"]
+
+
+def validate(env_dir: Path) -> Descriptors:
+    """Load and check every descriptor under ``env_dir``; raise with every problem found."""
+    diagnostics: list[Diagnostic] = []
+    env_dir = Path(env_dir)
+    if not env_dir.is_dir():
+        where = display_path(env_dir)
+        raise DfGenError(diagnostics=[Diagnostic(where, 0, 0, "not an environment directory")])
+    files = _discover(env_dir, diagnostics)
+    docs: dict[str, dict[str, Document]] = {kind: {} for kind in KINDS}
+    clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    cached = run_cache.Documents(env_dir)  # unchanged files are not parsed nor schema-checked again
+    for kind, key, path in files:
+        problem = outside_problem(env_dir, path, "the environment directory")
+        if problem:  # never read (nor echo) a file the environment does not own
+            diagnostics.append(Diagnostic(display_path(path), 0, 0, problem))
+            continue
+        try:
+            doc, errors = _checked(cached, kind, path)
+        except DfGenError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        if errors is None:
+            # Its keys and values are not echoed: the file may hold anything.
+            diagnostics.append(doc.error((), f"not a df-gen descriptor (expected 'apiVersion: dfgen/v1' and "
+                                             f"'kind: {kind_name(kind)}' at the top)"))
+            continue
+        docs[kind][key] = doc
+        diagnostics.extend(errors)
+        if not errors:
+            clean[kind].add(key)
+    cached.save()
+    environment = docs["environment"].get("environment")
+    if environment is None or diagnostics and "environment" not in clean["environment"]:
+        raise DfGenError(diagnostics=sorted(set(diagnostics)))
+    descriptors = Descriptors(env_dir, environment, docs["datasource"], docs["pipeline"])
+    diagnostics.extend(semantic(descriptors, clean))
+    if diagnostics:
+        raise DfGenError(diagnostics=sorted(set(diagnostics)))
+    return descriptors
+
+
+def _checked(cached: run_cache.Documents, kind: str, path: Path) -> tuple[Document, list[Diagnostic] | None]:
+    """One descriptor and its JSON Schema errors (None: not a df-gen descriptor), from the
+    per-file cache when the file's bytes are as recorded."""
+    raw = read(path)
+    hit = cached.get(kind, raw)
+    if hit is not None:
+        data, positions, key_positions, errors = hit
+        doc = Document(path, display_path(path), data, dict(positions), dict(key_positions))
+        if _looks_like_descriptor(doc.data):
+            return doc, [Diagnostic(doc.display, *error) for error in errors]
+    doc = parse(path, raw)
+    if not _looks_like_descriptor(doc.data):
+        return doc, None
+    found = list(schema_errors(kind, doc))
+    if all(error.path == doc.display for error in found):
+        cached.put(kind, raw, doc.data, doc.positions, doc.key_positions,
+                   [(error.line, error.col, error.message, error.hint) for error in found])
+    return doc, found
+
+
+def _looks_like_descriptor(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("apiVersion") == "dfgen/v1"
+
+
+def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, str, Path]]:
+    found: list[tuple[str, str, Path]] = []
+    env_file = env_dir / "environment.yaml"
+    if not env_file.exists() and not env_file.is_symlink():
+        hint = f"run 'df-gen new {display_path(env_dir)}' to scaffold one"
+        diagnostics.append(Diagnostic(display_path(env_file), 0, 0, "missing environment descriptor", hint))
+    else:
+        found.append(("environment", "environment", env_file))
+    for kind, folder in (("datasource", "datasources"), ("pipeline", "pipelines")):
+        directory = env_dir / folder
+        if not directory.is_dir():
+            continue
+        seen: dict[str, Path] = {}
+        for path in sorted(directory.iterdir()):
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            key = path.stem
+            where = display_path(path)
+            if not re.match(KEY_PATTERN, key) or len(key) > MAX_KEY:
+                diagnostics.append(
+                    Diagnostic(
+                        where, 1, 1,
+                        f"file name '{key}' is not a valid {kind} key",
+                        f"keys are lowercase letters, digits and dashes, start with a letter, "
+                        f"at most {MAX_KEY} characters",
+                    )
+                )
+                continue
+            if key in seen:
+                diagnostics.append(
+                    Diagnostic(where, 1, 1, f"{kind} '{key}' is also defined in {display_path(seen[key])}")
+                )
+                continue
+            seen[key] = path
+            found.append((kind, key, path))
+    return found

@@ -1,0 +1,38 @@
+"""The validated descriptors of one environment directory, and what a key may be."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from generator.loader import Document
+
+KINDS = ("environment", "datasource", "pipeline")
+
+KEY_PATTERN = r"^[a-z][a-z0-9-]*$"
+
+MAX_KEY = 30
+
+
+@dataclass(frozen=True)
+class Descriptors:
+    """The validated descriptors of one environment directory."""
+
+    env_dir: Path
+    environment: Document
+    datasources: dict[str, Document]
+    pipelines: dict[str, Document]
+
+    @cached_property
+    def pipelines_dir(self) -> Path:
+        """Where pipeline code lives (``pipelines_dir`` relative to the environment)."""
+        relative = self.environment.data.get("pipelines_dir", "../../pipelines")
+        return (self.env_dir / relative).resolve()
+
+    def documents(self) -> Iterator[Document]:
+        """Every descriptor, environment first."""
+        yield self.environment
+        yield from self.datasources.values()
+        yield from self.pipelines.values()

@@ -1,0 +1,239 @@
+"""A pipeline's rules: its code directory, table schemas, views' SQL, quality checks, DAG.
+
+Table definitions are checked against Google's rules (:mod:`generator.bqtable`) and
+migrations against the schema (:mod:`generator.migrations`), each problem at its place in
+the descriptor or in the schema file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from generator import bqtable, migrations, versions
+from generator.errors import DfGenError, Diagnostic
+from generator.fsutil import outside_problem
+from generator.loader import Document, display_path, json_file, load
+from generator.schedule import date_problem, schedule_problem
+from generator.sqlcheck import view_problem
+from generator.validate.descriptors import Descriptors
+from generator.validate.messages import dotted
+
+
+def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """The rules of pipeline ``key`` (its data source, code, tables, views, checks and DAG)."""
+    doc = d.pipelines[key]
+    data = doc.data
+    source = data["datasource"]
+    if source not in d.datasources:
+        known = ", ".join(sorted(d.datasources)) or "none"
+        yield doc.error(("datasource",), f"datasource: no data source '{source}' (known: {known})",
+                        hint=f"create datasources/{source}.yaml")
+        datasets: set[str] | None = None
+    elif source not in clean["datasource"]:
+        datasets = None
+    else:
+        datasets = set(d.datasources[source].data["datasets"])
+    code_dir = d.pipelines_dir / data["code"]
+    problems = list(_code_path_rules(doc, d.pipelines_dir, code_dir))
+    if problems:
+        yield from problems
+        code_dir = None  # type: ignore[assignment]  # read nothing from it
+    elif not code_dir.is_dir():
+        yield doc.error(("code",), f"code: no pipeline code directory {display_path(code_dir)}")
+        code_dir = None  # type: ignore[assignment]
+    tags = set(d.environment.data.get("policy_tags", {}).get("tags", {}))
+    tables = data.get("tables", {})
+    for layer, by_name in sorted(tables.items()):
+        if by_name and datasets is not None and layer not in datasets:
+            yield doc.error(("tables", layer), f"tables.{layer}: data source '{source}' has no {layer} dataset",
+                            key=True, hint=f"add datasets.{layer} to datasources/{source}.yaml")
+        taken = versions.taken_ids(by_name)
+        for name, table in sorted(by_name.items()):
+            yield from _table_rules(doc, ("tables", layer, name), table, code_dir, tags)
+            for where_in, message in versions.problems(layer, name, table, taken):
+                yield doc.error(where_in, message)
+            yield from _version_rules(doc, layer, name, table, code_dir)
+    for name, view in sorted(data.get("views", {}).items()):
+        for layer in [view["layer"], *view.get("authorized_on", [])]:
+            if datasets is not None and layer not in datasets:
+                yield doc.error(("views", name), f"views.{name}: data source '{source}' has no {layer} dataset")
+        if code_dir is not None and not (code_dir / view["sql"]).is_file():
+            yield doc.error(("views", name, "sql"),
+                            f"views.{name}.sql: no file {view['sql']} in {display_path(code_dir)}")
+        elif code_dir is not None and not view["sql"].endswith(".j2"):
+            # Templates are checked once rendered (pipeline_code.py), when their values are known.
+            yield from view_sql_rule(code_dir / view["sql"], doc.display, key, name)
+    for name, rule in sorted(data.get("data_quality", {}).items()):
+        layer, table = name.split(".", 1)
+        if table not in tables.get(layer, {}):
+            yield doc.error(("data_quality", name), f"data_quality.{name}: no {layer} table '{table}' in this pipeline",
+                            key=True)
+            continue
+        schema = tables[layer][table]["schema"]
+        columns = _schema_columns(doc, ("tables", layer, table, "schema"), code_dir, schema)
+        if not isinstance(columns, set):
+            continue  # reported with the table
+        known_columns = {c.lower() for c in columns}  # BigQuery column names ignore case
+        for check in ("not_null", "unique"):
+            for index, column in enumerate(rule.get(check, [])):
+                if column.lower() not in known_columns:
+                    yield doc.error(("data_quality", name, check, index),
+                                    f"data_quality.{name}.{check}: no column '{column}' in {schema}")
+    dag = data.get("dag", {})
+    problem = schedule_problem(dag["schedule"]) if "schedule" in dag else None
+    if problem:
+        yield doc.error(("dag", "schedule"), f"dag.schedule: {problem}",
+                        hint="e.g. '0 6 * * *' for 06:00 every day, or a preset such as @daily")
+    problem = date_problem(dag["start_date"]) if "start_date" in dag else None
+    if problem:
+        yield doc.error(("dag", "start_date"), f"dag.start_date: {problem}")
+
+
+def _code_path_rules(doc: Document, pipelines_dir: Path, code_dir: Path) -> Iterator[Diagnostic]:
+    """The code directory inside ``pipelines_dir``, and every schema and SQL path inside it."""
+    problem = outside_problem(pipelines_dir, code_dir, f"the pipelines directory {display_path(pipelines_dir)}")
+    if problem:
+        yield doc.error(("code",), f"code: {display_path(code_dir)} {problem}")
+        return
+    paths: list[tuple[tuple[Any, ...], str]] = [
+        (("tables", layer, name, "schema"), table["schema"])
+        for layer, by_name in sorted(doc.data.get("tables", {}).items())
+        for name, table in sorted(by_name.items())
+    ]
+    paths += [
+        ((*version.path, "schema"), version.schema)
+        for version in versions.of_pipeline(doc.data.get("tables", {}))
+        if not version.current
+    ]
+    paths += [(("views", name, "sql"), view["sql"]) for name, view in sorted(doc.data.get("views", {}).items())]
+    for path, relative in paths:
+        problem = outside_problem(code_dir, code_dir / relative, "the pipeline's code directory")
+        if problem:
+            yield doc.error(path, f"{dotted(path)}: {relative} {problem}",
+                            hint=f"keep schema and SQL files inside {display_path(code_dir)}")
+
+
+def view_sql_rule(sql_file: Path, descriptor: str, pipeline: str, view: str) -> Iterator[Diagnostic]:
+    """A view whose SQL is not one BigQuery query, reported at the place in the SQL file."""
+    try:
+        text = sql_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Diagnostic(display_path(sql_file), 0, 0, f"cannot read the SQL of view '{view}': {exc}")
+        return
+    problem = view_problem(text)
+    if problem:
+        line, col, why = problem
+        yield Diagnostic(display_path(sql_file), line, col,
+                         f"view '{view}' of pipeline '{pipeline}' ({descriptor}): {why}")
+
+
+def _table_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any], code_dir: Path | None,
+                 tags: set[str]) -> Iterator[Diagnostic]:
+    where = dotted(path)
+    schema = _load_schema(doc, (*path, "schema"), code_dir, table["schema"])
+    if isinstance(schema, Diagnostic):
+        yield schema
+        schema = None
+    columns = {str(f["name"]) for f in schema.data} if schema is not None else None
+    for column, tag in sorted(table.get("policy_tags", {}).items()):
+        if tag not in tags:
+            yield doc.error((*path, "policy_tags", column),
+                            f"{where}.policy_tags.{column}: no policy tag '{tag}' in the "
+                            f"environment's taxonomy (known: {', '.join(sorted(tags)) or 'none'})")
+        if columns is not None and column not in columns:
+            yield doc.error((*path, "policy_tags", column),
+                            f"{where}.policy_tags: no column '{column}' in {table['schema']}", key=True)
+    if schema is not None:
+        yield from _definition_rules(doc, path, table, schema)
+        for where_in, message in migrations.problems(table.get("migrate") or {}, schema.data):
+            yield doc.error((*path, "migrate", *where_in), f"{where}.{message}")
+
+
+def _version_rules(doc: Document, layer: str, name: str, table: dict[str, Any],
+                   code_dir: Path | None) -> Iterator[Diagnostic]:
+    """Each kept version's schema file, and what the backfill from the newest one cannot copy."""
+    current = _load_schema(doc, ("tables", layer, name, "schema"), code_dir, table["schema"])
+    for version in versions.of_table(layer, name, table):
+        if version.current:
+            continue
+        schema = _load_schema(doc, (*version.path, "schema"), code_dir, version.schema)
+        if isinstance(schema, Diagnostic):
+            yield schema
+            continue
+        if schema is None or not isinstance(current, Document):
+            continue
+        source = versions.backfill_source(layer, name, table)
+        if source is not None and source.version == version.version:
+            for column, why in versions.backfill_problems(schema.data, current.data):
+                yield doc.error(("tables", layer, name, "version"),
+                                f"tables.{layer}.{name}.version: column {column} of version "
+                                f"{versions.current_version(table)} {why}; the backfill from version "
+                                f"{version.version} could not copy it",
+                                hint='see "Changing schemas safely" in the README')
+
+
+def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any],
+                      schema: Document) -> Iterator[Diagnostic]:
+    """The table-definition rules Google enforces (generator/bqtable.py), each at its place:
+    schema problems in the schema file, partitioning and clustering in the descriptor."""
+    where = dotted(path)
+    partitioning = table.get("partitioning")
+    definition = bqtable.TableDefinition(
+        schema=schema.data,
+        time_partitioning={"field": partitioning["field"], "type": partitioning.get("type", "DAY")}
+        if partitioning else None,
+        clustering=tuple(table.get("clustering", [])),
+    )
+    for problem in bqtable.check_table(definition):
+        part, *rest = problem.where
+        if part == "schema":
+            yield schema.error(tuple(rest), f"{where}: {problem.message}")
+        elif part == "time_partitioning":
+            yield doc.error((*path, "partitioning", "field"), f"{where}.partitioning: {problem.message}")
+        else:
+            yield doc.error((*path, "clustering", *rest), f"{where}.clustering: {problem.message}")
+
+
+def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
+                    relative: str) -> set[str] | Diagnostic | None:
+    """The top-level column names of a table's schema (or why it cannot be read)."""
+    schema = _load_schema(doc, path, code_dir, relative)
+    if schema is None or isinstance(schema, Diagnostic):
+        return schema
+    return {str(f["name"]) for f in schema.data}
+
+
+def _load_cached(path: Path) -> Document:
+    """``load(path)``, once per file version: many tables share one schema file."""
+    info = path.stat()
+    return _load_version(path, info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _load_version(path: Path, mtime_ns: int, size: int) -> Document:
+    return load(path)
+
+
+def _load_schema(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
+                 relative: str) -> Document | Diagnostic | None:
+    """The table's schema JSON with the position of every value (JSON is YAML, so the
+    descriptor loader keeps positions), or the reason it cannot be read."""
+    if code_dir is None:
+        return None
+    schema_file = code_dir / relative
+    try:
+        json_file(schema_file)
+    except FileNotFoundError:
+        return doc.error(path, f"{dotted(path)}: no file {relative} in {display_path(code_dir)}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return doc.error(path, f"{dotted(path)}: {relative} is not a BigQuery JSON schema ({exc})")
+    try:
+        schema = _load_cached(schema_file)
+    except DfGenError as exc:  # valid JSON that YAML reads otherwise (tabs, odd escapes)
+        return exc.diagnostics[0] if exc.diagnostics else doc.error(path, f"{dotted(path)}: {exc}")
+    if not isinstance(schema.data, list) or not all(isinstance(f, dict) and "name" in f for f in schema.data):
+        return doc.error(path, f"{dotted(path)}: {relative} is not a BigQuery JSON schema (a list of fields)")
+    return schema

@@ -1,0 +1,227 @@
+"""The rules a schema cannot say: names Google accepts, places, labels, across files.
+
+``semantic`` runs them all on the descriptors whose schema passed (``clean``); the
+pipeline's own rules (code, tables, views, SQL) are in :mod:`generator.validate.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from generator import naming
+from generator.collisions import collisions
+from generator.errors import Diagnostic
+from generator.loader import Document, display_path
+from generator.masking import rule_problems
+from generator.validate.descriptors import Descriptors
+from generator.validate.messages import dotted
+from generator.validate.pipeline import pipeline_rules
+
+
+def semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """Every rule beyond the schemas, on the descriptors whose schema passed (``clean``)."""
+    env = d.environment
+    data = env.data
+    prefix = data["prefix"]
+    yield from _environment_rules(env)
+    for key in sorted(clean["datasource"]):
+        yield from _datasource_rules(d.datasources[key], key, prefix)
+    for key in sorted(clean["pipeline"]):
+        yield from pipeline_rules(d, key, clean)
+    yield from collisions(d, clean)
+    yield from _label_rules(d, clean)
+    yield from _landing_retention(d, clean)
+    yield from rule_problems(d, clean)
+
+
+def _landing_retention(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """No retention policy on a landing bucket whose files a pipeline's DAG moves away.
+
+    Cloud Storage refuses to delete (so to move) an object younger than its bucket's
+    retention period: https://cloud.google.com/storage/docs/bucket-lock#retention-policy.
+    A DAG moves landing files when its template uses the archive bucket.
+    """
+    for key in sorted(clean["pipeline"]):
+        source = d.pipelines[key].data["datasource"]
+        if source not in clean["datasource"]:
+            continue
+        doc = d.datasources[source]
+        if not doc.data.get("buckets", {}).get("landing", {}).get("retention_days"):
+            continue
+        template = d.pipelines_dir / d.pipelines[key].data["code"] / "dag.py.j2"
+        if _uses_archive_bucket(template):
+            yield doc.error(("buckets", "landing", "retention_days"),
+                            f"buckets.landing.retention_days: pipeline '{key}' moves landing files to the archive "
+                            f"bucket ({display_path(template)} uses buckets.archive), which Cloud Storage refuses "
+                            "while a retention policy holds them",
+                            hint="keep landing files with a lifecycle rule, and put retention on the archive bucket")
+
+
+@cache
+def _uses_archive_bucket(template: Path) -> bool:
+    """True when the DAG template reads ``buckets.archive`` (or ``buckets["archive"]``)."""
+    import jinja2
+    from jinja2 import nodes
+
+    try:
+        tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+        return False  # a missing or broken template is reported when it renders
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        attr: Any
+        if isinstance(node, nodes.Getattr):
+            target, attr = node.node, node.attr
+        else:
+            assert isinstance(node, nodes.Getitem)
+            target, attr = node.node, getattr(node.arg, "value", None)
+        if isinstance(target, nodes.Name) and target.name == "buckets" and attr == "archive":
+            return True
+    return False
+
+
+def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
+    """At most 64 labels on every resource, counted after the merges the model and modules do."""
+    env = d.environment
+    env_labels = set(env.data.get("labels", {}))
+
+    def too_many(doc: Document, path: tuple[Any, ...], kind: str, *parts: tuple[str, set[str]]) -> Iterator[Diagnostic]:
+        merged = set(naming.MODULE_LABELS[kind]).union(*(keys for _, keys in parts))
+        if len(merged) > naming.MAX_LABELS:
+            counts = ", ".join(f"{len(keys)} from {what}" for what, keys in parts if keys)
+            yield doc.error(path, f"{dotted(path)}: {len(merged)} labels after merging ({counts}, "
+                                  f"{len(naming.MODULE_LABELS[kind])} added by the {kind} module); "
+                                  f"Google Cloud allows at most {naming.MAX_LABELS} per resource", key=True)
+
+    yield from too_many(env, ("labels",), "environment", ("the environment", env_labels))
+    for layer in naming.LAYERS:
+        yield from too_many(env, ("projects", layer, "labels"), "environment", ("the environment", env_labels),
+                            ("the project", set(env.data["projects"][layer].get("labels", {}))))
+    for key, bucket in sorted(env.data.get("shared", {}).get("buckets", {}).items()):
+        yield from too_many(env, ("shared", "buckets", key, "labels"), "environment",
+                            ("the environment", env_labels), ("the bucket", set(bucket.get("labels", {}))))
+    for key in sorted(clean["datasource"]):
+        doc = d.datasources[key]
+        source_labels = set(doc.data.get("labels", {}))
+        yield from too_many(doc, ("labels",), "datasource", ("the environment", env_labels),
+                            ("the data source", source_labels))
+        # A bucket without labels of its own has the data source's count, reported above.
+        for role, bucket in sorted(doc.data.get("buckets", {}).items()):
+            if not bucket.get("labels"):
+                continue
+            yield from too_many(doc, ("buckets", role, "labels"), "datasource", ("the environment", env_labels),
+                                ("the data source", source_labels), ("the bucket", set(bucket.get("labels", {}))))
+    for key in sorted(clean["pipeline"]):
+        doc = d.pipelines[key]
+        source = doc.data["datasource"]
+        source_labels = set(d.datasources[source].data.get("labels", {})) if source in clean["datasource"] else set()
+        yield from too_many(doc, ("labels",), "pipeline", ("the environment", env_labels),
+                            ("the data source", source_labels), ("the pipeline", set(doc.data.get("labels", {}))))
+
+
+def _name_rule(doc: Document, path: tuple[Any, ...], kind: str, name: str, what: str) -> Iterator[Diagnostic]:
+    problem = naming.check(kind, name)
+    if problem:
+        yield doc.error(path, f"{what} '{name}' is invalid: {problem}",
+                        hint="shorten the prefix or the key")
+
+
+def _environment_rules(env: Document) -> Iterator[Diagnostic]:
+    data = env.data
+    prefix, region, location = data["prefix"], data["region"], data["location"]
+    created = [layer for layer in naming.LAYERS if "existing" not in data["projects"][layer]]
+    for layer in created:
+        yield from _name_rule(env, ("projects", layer), "project",
+                              naming.project_id(prefix, layer), f"project ID of the {layer} layer")
+    for layer in naming.LAYERS:
+        if "existing" in data["projects"][layer] and "labels" in data["projects"][layer]:
+            yield env.error(("projects", layer, "labels"),
+                            f"projects.{layer}.labels: the {layer} project is adopted ('existing'); df-gen "
+                            "only adds IAM members to it and never sets its labels", key=True,
+                            hint="label the project where it is managed, or drop 'existing' to create it")
+    if created and "organization" not in data:
+        yield env.error(("projects", created[0]),
+                        f"projects.{created[0]}: a created project needs 'organization' "
+                        "(parent and billing_account)",
+                        hint="add organization, or adopt an existing project with 'existing'")
+    yield from _name_rule(env, ("prefix",), "composer", naming.composer_name(prefix), "Composer environment name")
+    if not _region_in_location(region, location):
+        yield env.error(("location",), f"location: region '{region}' is not in location '{location}'",
+                        hint="EU goes with europe-* regions, US with us-* regions, or use the region itself")
+    kms = data.get("kms", {}).get("keys", {})
+    for service, key in sorted(kms.items()):
+        expected = {"storage": location, "bigquery": location, "composer": region, "pubsub": region}[service]
+        if key["location"].lower() != expected.lower():
+            yield env.error(("kms", "keys", service, "location"),
+                            f"kms.keys.{service}.location: a {service} key must be in '{expected}', "
+                            f"the location of the data it protects, not '{key['location']}'")
+    for key in sorted(data.get("shared", {}).get("buckets", {})):
+        yield from _name_rule(env, ("shared", "buckets", key), "bucket",
+                              naming.shared_bucket(prefix, key), "bucket name")
+    for key in sorted(data.get("shared", {}).get("datasets", {})):
+        yield from _name_rule(env, ("shared", "datasets", key), "dataset",
+                              naming.shared_dataset(prefix, key), "dataset ID")
+    if "monitoring" in data and "composer" not in data:
+        yield env.error(("monitoring",), "monitoring: alerts need a composer environment")
+    # Whoever impersonates a task account reads and writes what it does (personal columns
+    # included), beyond the data engineers' own roles: only listed data engineers may.
+    engineers = set(data.get("principals", {}).get("data_engineers", []))
+    for task, members in sorted(data.get("access", {}).get("impersonation", {}).items()):
+        for index, member in enumerate(members):
+            if member not in engineers:
+                yield env.error(("access", "impersonation", task, index),
+                                f"access.impersonation.{task}: '{member}' is not one of "
+                                "principals.data_engineers; only data engineers may impersonate "
+                                "task accounts",
+                                hint="add it to principals.data_engineers, or remove it")
+
+
+def _region_in_location(region: str, location: str) -> bool:
+    if location == "EU":
+        return region.startswith("europe-")
+    if location == "US":
+        return region.startswith("us-")
+    return location == region
+
+
+def _datasource_rules(doc: Document, key: str, prefix: str) -> Iterator[Diagnostic]:
+    data = doc.data
+    for role in ("landing", "archive"):
+        yield from _name_rule(doc, ("buckets", role) if role in data.get("buckets", {}) else (),
+                              "bucket", naming.datasource_bucket(prefix, key, role), f"{role} bucket name")
+    for layer in sorted(data["datasets"]):
+        yield from _name_rule(doc, ("datasets", layer), "dataset",
+                              naming.datasource_dataset(prefix, key, layer), "dataset ID")
+    yield from _name_rule(doc, (), "service_account", naming.internal_account_id(key),
+                          "internal service-account ID")
+    for name, ident in sorted(data.get("external_identities", {}).items()):
+        if "member" not in ident:
+            yield from _name_rule(doc, ("external_identities", name), "service_account",
+                                  naming.external_account_id(key, name), "external service-account ID")
+            # https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts:
+            # "The maximum length is 256 UTF-8 bytes" (the description of the created account).
+            size = len(ident.get("description", "").encode("utf-8"))
+            if size > naming.MAX_SERVICE_ACCOUNT_DESCRIPTION:
+                yield doc.error(("external_identities", name, "description"),
+                                f"external_identities.{name}.description is {size} bytes; it becomes the "
+                                f"description of the writer's service account, which Google limits to "
+                                f"{naming.MAX_SERVICE_ACCOUNT_DESCRIPTION} bytes")
+    for topic in sorted(data.get("pubsub", {}).get("topics", {})):
+        yield from _name_rule(doc, ("pubsub", "topics", topic), "topic", naming.topic(key, topic), "topic name")
+    for role, bucket in sorted(data.get("buckets", {}).items()):
+        lifecycle = bucket.get("lifecycle", {})
+        if {"archive_after_days", "delete_after_days"} <= set(lifecycle) and (
+            lifecycle["delete_after_days"] <= lifecycle["archive_after_days"]
+        ):
+            yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
+                            f"buckets.{role}.lifecycle.delete_after_days must be later than archive_after_days")
+        retention = bucket.get("retention_days", 0)
+        if retention and bucket.get("versioning"):
+            yield doc.error(("buckets", role, "versioning"),
+                            f"buckets.{role}: versioning and retention_days cannot both be set "
+                            "(Cloud Storage refuses a retention policy on a versioned bucket)")
+        if retention and lifecycle.get("delete_after_days", retention) < retention:
+            yield doc.error(("buckets", role, "lifecycle", "delete_after_days"),
+                            f"buckets.{role}.lifecycle.delete_after_days is shorter than retention_days")
