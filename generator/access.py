@@ -15,7 +15,6 @@ from generator import naming
 TASK_PROJECT = naming.TASK_PROJECT
 
 # How long exported audit logs are kept unless the descriptor says (logging.sink.retention_days).
-LOG_RETENTION_DAYS = 365
 
 # Layers whose pipeline tables each task reads in a way BigQuery checks against policy tags,
 # for pipelines whose tasks df-gen cannot read (see tag_readers). The transformation tasks
@@ -165,7 +164,7 @@ def perimeter_ingress(
             if "member" in ident:
                 members.append(ident["member"])
             else:
-                email = f"{naming.external_account_id(key, name)}@{landing_project}.iam.gserviceaccount.com"
+                email = naming.service_account_email(naming.external_account_id(key, name), landing_project)
                 members.append(f"serviceAccount:{email}")
     members += env.get("vpc_sc", {}).get("ingress_identities", [])
     return list(dict.fromkeys(members))

@@ -41,6 +41,19 @@ def task_account_id(task: str) -> str:
     return f"df-{task}"
 
 
+def service_account_email(account_id: str, project: str) -> str:
+    """E-mail of a user-managed service account: ``<account_id>@<project>.iam.gserviceaccount.com``
+    (https://cloud.google.com/iam/docs/service-accounts-create)."""
+    return f"{account_id}@{project}.iam.gserviceaccount.com"
+
+
+def pubsub_service_agent(project_number: str) -> str:
+    """E-mail of a project's Pub/Sub service agent, which forwards dead letters
+    (https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions).
+    ``project_number`` may be a Terraform interpolation: Google assigns the number."""
+    return f"service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+
 def composer_account_id() -> str:
     """Account ID of Composer's own service account."""
     return "df-composer"
@@ -59,6 +72,12 @@ def network_name(prefix: str) -> str:
 def kms_key_ring(prefix: str, location: str) -> str:
     """Key ring holding the environment's keys in one location."""
     return f"{prefix}-{kms_location(location)}"
+
+
+def kms_key_id(project: str, prefix: str, location: str, service: str) -> str:
+    """Resource ID of the environment's key for ``service`` (``projects/.../cryptoKeys/...``)."""
+    return (f"projects/{project}/locations/{kms_location(location)}/keyRings/{kms_key_ring(prefix, location)}"
+            f"/cryptoKeys/{kms_key(service)}")
 
 
 def kms_location(location: str) -> str:
@@ -169,6 +188,11 @@ def dead_letter_topic(datasource: str, topic_name: str) -> str:
 def notification_channel_key(email: str) -> str:
     """Key of an e-mail notification channel: the address's local part, as a slug."""
     return re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-") or "email"
+
+
+def log_sink(prefix: str) -> str:
+    """Name of the environment's audit-log sink."""
+    return f"{prefix}-audit"
 
 
 LOG_SINK_KEY = "logs"
@@ -297,6 +321,21 @@ class Registry:
 def quality_results_table(pipeline: str) -> str:
     """BigQuery table that a pipeline's data-quality scans export their results to."""
     return "data_quality_" + re.sub(r"[^a-z0-9_]", "_", pipeline.lower())
+
+
+def dag_object(pipeline: str) -> str:
+    """Object name of a pipeline's DAG file in Composer's DAG folder."""
+    return f"{pipeline}.py"
+
+
+def dag_sql_folder(pipeline: str) -> str:
+    """Folder of a pipeline's SQL files in Composer's DAG folder (the DAG reads them there)."""
+    return f"{pipeline}/sql"
+
+
+def dlp_inspect_template(pipeline: str) -> str:
+    """ID of a pipeline's DLP inspection template."""
+    return f"{pipeline}-inspect"
 
 
 def dlp_findings_table(pipeline: str) -> str:

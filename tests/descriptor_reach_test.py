@@ -51,7 +51,14 @@ def _resolve(node: dict[str, Any], doc: str) -> dict[str, Any]:
         target: Any = _schema(file or doc)
         for part in fragment.strip("/").split("/"):
             target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        own = {k: v for k, v in node.items() if k != "$ref"}
+        merged = {**target, **own}
+        if "properties" in own and "properties" in target:
+            # A referring node may add keywords to some properties (the data source's two
+            # buckets share one definition and differ in storage_class's default).
+            merged["properties"] = {name: {**target["properties"].get(name, {}), **own["properties"].get(name, {})}
+                                    for name in {**target["properties"], **own["properties"]}}
+        node = merged
     return node
 
 

@@ -104,3 +104,27 @@ def test_the_registry_records_every_name_claimed_twice_in_one_scope() -> None:
     claims.claim("bucket", "acme-x", "datasources/c.yaml", (3, 1), scope="other-project")
     assert [(later.owner, first.owner) for later, first in claims.collisions] == [
         ("datasources/b.yaml", "datasources/a.yaml")]
+
+
+def test_names_the_model_used_to_write_itself() -> None:
+    # Each was an f-string in the model or the access checks before it moved here.
+    assert naming.service_account_email("df-load", "acme-lnd") == "df-load@acme-lnd.iam.gserviceaccount.com"
+    assert naming.pubsub_service_agent("${x.number}") == "service-${x.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    assert naming.log_sink("acme") == "acme-audit"
+    assert naming.dlp_inspect_template("store-daily") == "store-daily-inspect"
+    assert naming.dag_object("store-daily") == "store-daily.py"
+    assert naming.dag_sql_folder("store-daily") == "store-daily/sql"
+    assert naming.kms_key_id("acme-orc", "acme", "EU", "bigquery") == (
+        f"projects/acme-orc/locations/europe/keyRings/{naming.kms_key_ring('acme', 'EU')}/cryptoKeys/"
+        f"{naming.kms_key('bigquery')}")
+
+
+def test_the_model_invents_no_resource_name() -> None:
+    """No service-account e-mail, sink or template name is spelt outside naming.py."""
+    from pathlib import Path
+
+    root = Path(naming.__file__).parent
+    for path in [*root.glob("model/*.py"), root / "access.py", root / "analysis" / "grants.py"]:
+        text = path.read_text()
+        for spelling in ("gserviceaccount.com", '-audit"', '-inspect"'):
+            assert spelling not in text, f"{path.name} spells {spelling}"

@@ -3,7 +3,9 @@
     python tools/schemadoc.py            # rewrite the section between the markers
     python tools/schemadoc.py --check    # exit 1 when README.md is stale
 
-Each kind gets a table of key paths (``a.b.<name>.c``), their type and description.
+Each kind gets a table of key paths (``a.b.<name>.c``), their type, default and
+description. Defaults are the schemas' ``default`` keywords, as df-gen reads them
+(generator/defaults.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from generator.defaults import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "generator" / "schemas"
@@ -25,15 +29,6 @@ KINDS = [("Environment", "environment", "environment.yaml"),
 
 def _defs() -> dict[str, Any]:
     return json.loads((SCHEMAS / "defs.schema.json").read_text())["$defs"]
-
-
-def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target = dict(defs[node["$ref"].rsplit("/", 1)[1]])
-        if "description" in node:
-            target["description"] = node["description"]
-        node = target
-    return node
 
 
 def _type(node: dict[str, Any]) -> str:
@@ -53,12 +48,18 @@ def _type(node: dict[str, Any]) -> str:
     return kind or "mapping"
 
 
+def _default(node: dict[str, Any]) -> str:
+    if "default" not in node:
+        return ""
+    return f"`{json.dumps(node['default'], separators=(', ', ': '))}`".replace("|", "\\|")
+
+
 def _rows(node: dict[str, Any], path: str, required: bool, defs: dict[str, Any]) -> list[str]:
-    node = _resolve(node, defs)
+    node = resolve(node, defs)
     rows = []
     if path:
         description = node.get("description", "").replace("|", "\\|")
-        rows.append(f"| `{path}` | {_type(node)} | {'yes' if required else ''} | {description} |")
+        rows.append(f"| `{path}` | {_type(node)} | {'yes' if required else ''} | {_default(node)} | {description} |")
     for choice in node.get("oneOf", []):
         rows += _children(choice, path, defs)
     rows += _children(node, path, defs)
@@ -66,13 +67,13 @@ def _rows(node: dict[str, Any], path: str, required: bool, defs: dict[str, Any])
 
 
 def _children(node: dict[str, Any], path: str, defs: dict[str, Any]) -> list[str]:
-    node = _resolve(node, defs)
+    node = resolve(node, defs)
     rows = []
     needed = set(node.get("required", []))
     for name, child in node.get("properties", {}).items():
         rows += _rows(child, f"{path}.{name}" if path else name, name in needed, defs)
     extra = node.get("additionalProperties")
-    if isinstance(extra, dict) and (_resolve(extra, defs).get("properties") or _resolve(extra, defs).get("oneOf")):
+    if isinstance(extra, dict) and (resolve(extra, defs).get("properties") or resolve(extra, defs).get("oneOf")):
         rows += _children(extra, f"{path}.<name>", defs)
     for part in node.get("allOf", []):
         rows += _children(part, path, defs)
@@ -86,7 +87,7 @@ def render() -> str:
     for title, kind, where in KINDS:
         schema = json.loads((SCHEMAS / f"{kind}.schema.json").read_text())
         out += [f"#### {title} (`{where}`)", "", schema.get("description", ""), "",
-                "| key | type | required | description |", "| --- | --- | --- | --- |"]
+                "| key | type | required | default | description |", "| --- | --- | --- | --- | --- |"]
         out += _children(schema, "", defs)
         out.append("")
     out.append(END)

@@ -156,13 +156,14 @@ def build(model: Model, tables: Mapping[str, Table]) -> AccessModel:
         identities[f"persona:{persona}"] = Identity(f"persona:{persona}", "persona", tuple(members))
     tasks = {}
     for task, sa in args["service_accounts"].items():
-        member = f"serviceAccount:{sa['account_id']}@{projects[sa['project']]}.iam.gserviceaccount.com"
+        member = f"serviceAccount:{naming.service_account_email(sa['account_id'], projects[sa['project']])}"
         tasks[task] = member
         identities[f"task:{task}"] = Identity(f"task:{task}", "task", (member,))
         for layer, roles in sa.get("roles", {}).items():
             grants += [Grant(member, role, f"projects/{projects[layer]}", "environment") for role in roles]
-    composer = (f"serviceAccount:{args['composer']['service_account_id']}@{projects[naming.COMPOSER_LAYER]}"
-                ".iam.gserviceaccount.com")
+    composer_email = naming.service_account_email(args["composer"]["service_account_id"],
+                                                  projects[naming.COMPOSER_LAYER])
+    composer = f"serviceAccount:{composer_email}"
     identities["composer"] = Identity("composer", "composer", (composer,))
     grants.append(Grant(composer, "roles/composer.worker", f"projects/{projects[naming.COMPOSER_LAYER]}",
                         "environment"))
@@ -214,14 +215,15 @@ def _datasource(stack: Stack, projects: Mapping[str, str], tasks: Mapping[str, s
     key = stack.key
     scope = f"datasource:{key}"
     who: dict[str, list[str]] = {f"task:{t}": [m] for t, m in tasks.items()}
-    internal = (f"serviceAccount:{args['internal_identity']['account_id']}@"
-                f"{projects[naming.INTERNAL_ACCOUNT_LAYER]}.iam.gserviceaccount.com")
+    internal_email = naming.service_account_email(args["internal_identity"]["account_id"],
+                                                  projects[naming.INTERNAL_ACCOUNT_LAYER])
+    internal = f"serviceAccount:{internal_email}"
     who["internal"] = [internal]
     identities[f"datasource:{key}:internal"] = Identity(f"datasource:{key}:internal", "datasource", (internal,))
     who["external"] = []
     for name, ident in args.get("external_identities", {}).items():
-        member = ident.get("member") or (f"serviceAccount:{ident['account_id']}@"
-                                         f"{projects[naming.EXTERNAL_ACCOUNT_LAYER]}.iam.gserviceaccount.com")
+        writers = projects[naming.EXTERNAL_ACCOUNT_LAYER]
+        member = ident.get("member") or "serviceAccount:" + naming.service_account_email(ident["account_id"], writers)
         who["external"].append(member)
         identities[f"datasource:{key}:external:{name}"] = Identity(
             f"datasource:{key}:external:{name}", "datasource", (member,))

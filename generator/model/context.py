@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 from generator import naming
 from generator.access import TASK_PROJECT
 from generator.analysis.inventory import analyser_for
+from generator.defaults import default
 from generator.model.stack import Backend
 from generator.validate import Descriptors
 
@@ -32,14 +33,14 @@ class Context:
         self.state_bucket = terraform["state_bucket"]
         self.state_base = terraform.get("state_prefix", descriptors.env_dir.resolve().name)
         self.automation = terraform["automation_service_account"]
-        self.modules = terraform.get("modules", {"path": "../../modules"})
+        self.modules = terraform.get("modules", default("environment", "terraform.modules"))
         kms = env.get("kms", {})
         self.kms_keys = {
-            service: _kms_key_id(self.projects["orchestration"], self.prefix, key["location"], service)
+            service: naming.kms_key_id(self.projects["orchestration"], self.prefix, key["location"], service)
             for service, key in kms.get("keys", {}).items()
         }
         self.task_emails = {
-            task: f"{naming.task_account_id(task)}@{self.projects[TASK_PROJECT[task]]}.iam.gserviceaccount.com"
+            task: naming.service_account_email(naming.task_account_id(task), self.projects[TASK_PROJECT[task]])
             for task in naming.TASKS
         }
 
@@ -55,9 +56,3 @@ class Context:
             return f"{url}//modules/{kind}?ref={git['ref']}"
         # Stacks live two levels below the environment directory (stacks/<name>/).
         return (PurePosixPath("../..") / self.modules["path"] / kind).as_posix()
-
-
-def _kms_key_id(project: str, prefix: str, location: str, service: str) -> str:
-    ring = naming.kms_key_ring(prefix, location)
-    where = naming.kms_location(location)
-    return f"projects/{project}/locations/{where}/keyRings/{ring}/cryptoKeys/{naming.kms_key(service)}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from generator import naming
+from generator.defaults import default
 from generator.hcl import Raw
 from generator.model.context import Context
 from generator.model.stack import REMOTE, Stack, drop_none, frozen, module_outputs
 
-# The storage class of each bucket role when the descriptor names none.
-BUCKET_CLASSES = (("landing", "STANDARD"), ("archive", "NEARLINE"))
+BUCKET_ROLES = ("landing", "archive")
 
 
 def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
@@ -32,9 +32,8 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
             "allowed_regions", naming.message_storage_regions(ctx.location)
         )
     if dead_letter:
-        args["pubsub_service_agent"] = Raw(
-            f'"service-${{{REMOTE}.projects["landing"].number}}@gcp-sa-pubsub.iam.gserviceaccount.com"'
-        )
+        number = f'${{{REMOTE}.projects["{naming.PUBSUB_LAYER}"].number}}'
+        args["pubsub_service_agent"] = Raw(f'"{naming.pubsub_service_agent(number)}"')
     args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
     externals = _external_identities(key, data)
     if externals:
@@ -62,7 +61,7 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
 
 def _buckets(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
     buckets = {}
-    for role, default_class in BUCKET_CLASSES:
+    for role in BUCKET_ROLES:
         spec = data.get("buckets", {}).get(role, {})
         retention = spec.get("retention_days") or None
         lifecycle = drop_none(
@@ -74,7 +73,7 @@ def _buckets(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
         buckets[role] = drop_none(
             {
                 "name": naming.datasource_bucket(ctx.prefix, key, role),
-                "storage_class": spec.get("storage_class", default_class),
+                "storage_class": spec.get("storage_class", default("datasource", f"buckets.{role}.storage_class")),
                 "versioning": spec.get("versioning", retention is None),
                 "retention_days": retention,
                 "lifecycle": lifecycle or None,

@@ -11,11 +11,9 @@ from typing import Any
 
 from generator import access, naming
 from generator.access import TASK_PROJECT
+from generator.defaults import default
 from generator.model.context import Context
 from generator.model.stack import Stack, drop_none, frozen, module_outputs
-
-# A VPC with one Composer subnet when the descriptor says nothing about the network.
-DEFAULT_NETWORK = {"vpc": {"subnets": {"composer": {"cidr": "10.10.0.0/24"}}}}
 
 
 def environment_stack(ctx: Context, task_reads: Mapping[str, Mapping[str, set[str]] | None]) -> Stack:
@@ -93,7 +91,7 @@ def _projects(ctx: Context) -> dict[str, Any]:
 
 def _network(ctx: Context) -> dict[str, Any]:
     """Either a VPC df-gen creates (``network``) or a host project's (``shared_vpc``)."""
-    network = ctx.env.get("network", DEFAULT_NETWORK)
+    network = ctx.env.get("network", default("environment", "network"))
     if "vpc" not in network:
         return {"shared_vpc": dict(network["shared_vpc"])}
     vpc = network["vpc"]
@@ -104,20 +102,21 @@ def _network(ctx: Context) -> dict[str, Any]:
                 name: drop_none({"region": subnet.get("region", ctx.region), "cidr": subnet["cidr"]})
                 for name, subnet in vpc["subnets"].items()
             },
-            "nat": vpc.get("nat", True),
+            "nat": vpc.get("nat", default("environment", "network.vpc.nat")),
         }
     }
 
 
 def _composer(ctx: Context) -> dict[str, Any]:
     composer = ctx.env["composer"]
+    size = composer.get("size", default("environment", "composer.size"))
     return drop_none(
         {
             "name": naming.composer_name(ctx.prefix),
             "service_account_id": naming.composer_account_id(),
             "image_version": composer.get("image_version"),
-            "environment_size": f"ENVIRONMENT_SIZE_{composer.get('size', 'small').upper()}",
-            "private": composer.get("private", True),
+            "environment_size": f"ENVIRONMENT_SIZE_{size.upper()}",
+            "private": composer.get("private", default("environment", "composer.private")),
             "env_variables": composer.get("env_variables") or None,
             "pypi_packages": composer.get("pypi_packages") or None,
         }
@@ -135,7 +134,7 @@ def _service_accounts() -> dict[str, Any]:
 
 def _kms(ctx: Context) -> dict[str, Any]:
     kms = ctx.env["kms"]
-    rotation = f"{kms.get('rotation_days', 90) * 86400}s"
+    rotation = f"{kms.get('rotation_days', default('environment', 'kms.rotation_days')) * 86400}s"
     return {
         service: {
             "key_ring": naming.kms_key_ring(ctx.prefix, key["location"]),
@@ -152,7 +151,7 @@ def _vpc_sc(ctx: Context) -> dict[str, Any]:
     datasources = {key: d.data for key, d in ctx.descriptors.datasources.items()}
     return {
         "perimeter_name": vpc_sc["perimeter"],
-        "dry_run": vpc_sc.get("dry_run", False),
+        "dry_run": vpc_sc.get("dry_run", default("environment", "vpc_sc.dry_run")),
         "ingress_identities": access.perimeter_ingress(ctx.automation, ctx.projects["landing"], ctx.env, datasources),
     }
 
@@ -215,14 +214,16 @@ def _logging(ctx: Context) -> tuple[dict[str, Any], dict[str, Any], dict[str, An
     """The module's ``logging`` entry, and the shared bucket or dataset its sink writes to."""
     env = ctx.env
     logging = env["logging"]
-    entry: dict[str, Any] = {"audit_services": logging.get("data_access_audit", [])}
+    entry: dict[str, Any] = {
+        "audit_services": logging.get("data_access_audit", default("environment", "logging.data_access_audit"))
+    }
     if logging.get("audit_existing_projects"):
         entry["audit_adopted_projects"] = True
     buckets: dict[str, Any] = {}
     datasets: dict[str, Any] = {}
     sink = logging.get("sink")
     if sink:
-        sink_entry = {"name": f"{ctx.prefix}-audit"}
+        sink_entry = {"name": naming.log_sink(ctx.prefix)}
         if "filter" in sink:
             sink_entry["filter"] = sink["filter"]
         readers = access.log_readers(env, sink["destination"])
@@ -231,7 +232,7 @@ def _logging(ctx: Context) -> tuple[dict[str, Any], dict[str, Any], dict[str, An
                 "dataset_id": naming.log_dataset(ctx.prefix),
                 "project": "orchestration",
                 "description": "Audit logs of every layer project",
-                "expiration_days": sink.get("retention_days", access.LOG_RETENTION_DAYS),
+                "expiration_days": sink.get("retention_days", default("environment", "logging.sink.retention_days")),
                 # The sink's tables are Google's, not Terraform's: without this the
                 # dataset cannot be destroyed.
                 "delete_contents_on_destroy": True,
@@ -252,8 +253,8 @@ def _monitoring(ctx: Context) -> dict[str, Any]:
     monitoring = ctx.env["monitoring"]
     return {
         "emails": {naming.notification_channel_key(email): email for email in monitoring["notification_emails"]},
-        "failed_dag_runs": monitoring.get("dag_failures", True),
-        "composer_health": monitoring.get("composer_health", True),
+        "failed_dag_runs": monitoring.get("dag_failures", default("environment", "monitoring.dag_failures")),
+        "composer_health": monitoring.get("composer_health", default("environment", "monitoring.composer_health")),
         **_watched(ctx, monitoring),
     }
 
@@ -263,7 +264,7 @@ def _watched(ctx: Context, monitoring: dict[str, Any]) -> dict[str, list[str]]:
     subscriptions (named like their topics, in the landing project) and the layers whose
     projects run the pipelines' data-quality scans."""
     watched: dict[str, list[str]] = {}
-    if monitoring.get("dead_letters", True):
+    if monitoring.get("dead_letters", default("environment", "monitoring.dead_letters")):
         subscriptions = [
             naming.dead_letter_topic(key, topic_key)
             for key, source in sorted(ctx.descriptors.datasources.items())
@@ -272,7 +273,7 @@ def _watched(ctx: Context, monitoring: dict[str, Any]) -> dict[str, list[str]]:
         ]
         if subscriptions:
             watched["dead_letter_subscriptions"] = subscriptions
-    if monitoring.get("data_quality_failures", True):
+    if monitoring.get("data_quality_failures", default("environment", "monitoring.data_quality_failures")):
         layers = {
             name.split(".", 1)[0]
             for pipeline in ctx.descriptors.pipelines.values()

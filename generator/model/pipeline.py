@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import migrations, naming, pipeline_code, tasks, versions
+from generator.defaults import default, time_partitioning
 from generator.hcl import Raw
 from generator.loader import json_file
 from generator.model.context import Context
@@ -118,13 +119,11 @@ def _tables(ctx: Context, code_dir: Path, data: Mapping[str, Any], datasets: Map
                 "layer": layer,
                 "schema": schema,
                 "description": table.get("description"),
-                "partitioning": (
-                    {"field": table["partitioning"]["field"], "type": table["partitioning"].get("type", "DAY")}
-                    if "partitioning" in table
-                    else None
-                ),
+                "partitioning": time_partitioning(layer, table),
                 "clustering": table.get("clustering"),
-                "deletion_protection": table.get("deletion_protection", True),
+                "deletion_protection": table.get(
+                    "deletion_protection", default("pipeline", f"tables.{layer}.<name>.deletion_protection")
+                ),
             }
         )
         if version.current and table.get("migrate"):
@@ -191,9 +190,9 @@ def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mappi
     table_ids = {layer: ids for layer, ids in versions.current_ids(tables_spec).items() if layer in datasets}
     return {
         "dag_id": key,
-        "schedule": dag.get("schedule", "@daily"),
-        "start_date": dag.get("start_date", "2024-01-01"),
-        "retries": dag.get("retries", 2),
+        "schedule": dag.get("schedule", default("pipeline", "dag.schedule")),
+        "start_date": dag.get("start_date", default("pipeline", "dag.start_date")),
+        "retries": dag.get("retries", default("pipeline", "dag.retries")),
         "pipeline": key,
         "datasource": source_key,
         "buckets": {role: naming.datasource_bucket(ctx.prefix, source_key, role) for role in ("landing", "archive")},
@@ -210,7 +209,7 @@ def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mappi
                     for n, table_id in ids.items()}
             for layer, ids in table_ids.items()
         },
-        "sql_folder": f"{key}/sql",
+        "sql_folder": naming.dag_sql_folder(key),
         "variables": dag.get("variables", {}),
         # Each Dataplex scan, run by the DAG once its table is written.
         "quality": [
@@ -234,7 +233,9 @@ def _views(data: Mapping[str, Any]) -> dict[str, Any]:
                 "query": Raw(f'file("${{path.module}}/views/{view_name}.sql")'),
                 "description": view.get("description"),
                 "authorized_on": view.get("authorized_on"),
-                "deletion_protection": view.get("deletion_protection", True),
+                "deletion_protection": view.get(
+                    "deletion_protection", default("pipeline", "views.<name>.deletion_protection")
+                ),
             }
         )
         for view_name, view in sorted(data.get("views", {}).items())
@@ -244,23 +245,24 @@ def _views(data: Mapping[str, Any]) -> dict[str, Any]:
 def _uploads(key: str, code: Mapping[str, str], files: Mapping[str, str]) -> dict[str, Raw]:
     """Composer's DAG folder objects: the DAG as ``<key>.py`` and its SQL under ``<key>/sql/``,
     with the tables' backfills among ``files`` (the DAG runs them; without a DAG nothing would)."""
-    uploads = {f"{key}.py": Raw('"${path.module}/dag.py"')} if "dag.py" in code else {}
+    folder = naming.dag_sql_folder(key)
+    uploads = {naming.dag_object(key): Raw('"${path.module}/dag.py"')} if "dag.py" in code else {}
     for name in code:
         if name.startswith("sql/"):
-            uploads[f"{key}/{name}"] = Raw(f'"${{path.module}}/{name}"')
+            uploads[f"{folder}/{name.removeprefix('sql/')}"] = Raw(f'"${{path.module}}/{name}"')
     if uploads:
         for name in sorted(f for f in files if f.startswith("sql/backfill/")):
-            uploads[f"{key}/{name}"] = Raw(f'"${{path.module}}/{name}"')
+            uploads[f"{folder}/{name.removeprefix('sql/')}"] = Raw(f'"${{path.module}}/{name}"')
     return dict(sorted(uploads.items()))
 
 
 def _dlp(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]],
          tables: Mapping[str, Any]) -> dict[str, Any]:
     dlp: dict[str, Any] = {
-        "template_id": f"{key}-inspect",
+        "template_id": naming.dlp_inspect_template(key),
         "location": ctx.region,
         "info_types": data["dlp"]["info_types"],
-        "min_likelihood": data["dlp"].get("min_likelihood", "POSSIBLE"),
+        "min_likelihood": data["dlp"].get("min_likelihood", default("pipeline", "dlp.min_likelihood")),
         # The template is used: every table of the pipeline is sampled once a day.
         "tables": sorted(tables),
     }
@@ -289,10 +291,11 @@ def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]]
 
 
 def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The pipeline's Dataplex data-quality scans keyed by scan ID.
+    """The pipeline's Dataplex data-quality scans keyed by scan ID: the one place their rules
+    are built (the DAG's scan tasks are read from these).
 
-    A rule without checks still counts rows: ``min_rows`` defaults to 1, as a scan needs at
-    least one rule.
+    A rule without checks still counts rows: ``min_rows`` has a default in the pipeline
+    schema (1), as a scan needs at least one rule.
     """
     scans = {}
     for name, rule in sorted(data.get("data_quality", {}).items()):
@@ -306,7 +309,7 @@ def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, 
                 "location": ctx.region,
                 "not_null": rule.get("not_null"),
                 "unique": rule.get("unique"),
-                "min_rows": rule.get("min_rows", 1),
+                "min_rows": rule.get("min_rows", default("pipeline", "data_quality.<name>.min_rows")),
             }
         )
     return scans

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from generator.defaults import default
 from generator.loader import Document
 
 KINDS = ("environment", "datasource", "pipeline")
@@ -28,7 +29,7 @@ class Descriptors:
     @cached_property
     def pipelines_dir(self) -> Path:
         """Where pipeline code lives (``pipelines_dir`` relative to the environment)."""
-        relative = self.environment.data.get("pipelines_dir", "../../pipelines")
+        relative = self.environment.data.get("pipelines_dir", default("environment", "pipelines_dir"))
         return (self.env_dir / relative).resolve()
 
     def documents(self) -> Iterator[Document]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable, migrations, versions
+from generator.defaults import time_partitioning
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, json_file, load
@@ -180,11 +181,9 @@ def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any
     """The table-definition rules Google enforces (generator/bqtable.py), each at its place:
     schema problems in the schema file, partitioning and clustering in the descriptor."""
     where = dotted(path)
-    partitioning = table.get("partitioning")
     definition = bqtable.TableDefinition(
         schema=schema.data,
-        time_partitioning={"field": partitioning["field"], "type": partitioning.get("type", "DAY")}
-        if partitioning else None,
+        time_partitioning=time_partitioning(path[1], table),  # path: ("tables", layer, name)
         clustering=tuple(table.get("clustering", [])),
     )
     for problem in bqtable.check_table(definition):
