@@ -178,7 +178,7 @@ def _version_rules(doc: Document, layer: str, name: str, table: dict[str, Any],
 
 def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any],
                       schema: Document) -> Iterator[Diagnostic]:
-    """The table-definition rules Google enforces (generator/bqtable.py), each at its place:
+    """The table-definition rules Google enforces (generator/bqtable/definition.py), each at its place:
     schema problems in the schema file, partitioning and clustering in the descriptor."""
     where = dotted(path)
     definition = bqtable.TableDefinition(
