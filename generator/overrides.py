@@ -24,6 +24,7 @@ in the sandbox directory until then so that a crash loses nothing.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import re
 import shutil
 from collections.abc import Iterable, Iterator
@@ -158,3 +159,37 @@ def keep_lock_file(stack_dir: Path, backup_dir: Path) -> Iterator[None]:
         else:
             target.unlink(missing_ok=True)
         backup.unlink(missing_ok=True)
+
+
+def stale_state_locks(state_dir: Path) -> tuple[list[Path], list[Path]]:
+    """Remove the lock-info files a killed Terraform left beside the sandbox's state.
+
+    Terraform's local backend locks ``X.tfstate`` with an fcntl write lock on the file and
+    writes ``.X.tfstate.lock.info`` beside it (hashicorp/terraform
+    internal/states/statemgr/filesystem_lock_unix.go and filesystem.go, lockInfoPath). The
+    lock dies with its process, the info file does not. An info file is removed only when
+    that same lock can be taken now, which proves no process holds it. Returns the files
+    removed and the ones kept because a running process holds the lock.
+    """
+    removed: list[Path] = []
+    held: list[Path] = []
+    for info in sorted(Path(state_dir).glob(".*.lock.info")):
+        state = info.with_name(info.name[1:-len(".lock.info")])
+        try:
+            handle = open(state, "r+b")  # closed below; a write lock needs write access
+        except FileNotFoundError:
+            handle = None  # no state file: nothing can be locked
+        except OSError:
+            held.append(info)
+            continue
+        if handle is not None:
+            with handle:
+                try:
+                    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    held.append(info)
+                    continue
+                fcntl.lockf(handle, fcntl.LOCK_UN)
+        info.unlink(missing_ok=True)
+        removed.append(info)
+    return removed, held

@@ -5,7 +5,8 @@ One entry function per command (:func:`plan`, :func:`apply`, :func:`destroy`,
 
 1. checks that ``stacks/`` is up to date with the descriptors;
 2. takes the environment's lock (:mod:`generator.lock`) and removes what a crashed run
-   left behind (sandbox override files, moved lock files);
+   left behind, naming each (sandbox override files, moved lock files, Terraform's state
+   lock info, orphaned sandbox providers);
 3. in sandbox mode writes the override files (:mod:`generator.overrides`) for the run;
 4. runs the stacks over the graph (:mod:`generator.scheduler`): environment, then data
    sources, then pipelines (destroy: backwards), independent stacks in parallel, a failed
@@ -56,6 +57,7 @@ from generator.overrides import (
     remove_stale,
     restore_lock_files,
     sandbox_overrides,
+    stale_state_locks,
 )
 from generator.progress import Progress, make_progress
 from generator.scheduler import order, run_graph
@@ -776,6 +778,25 @@ class _Run:
 # ------------------------------------------------------------------ session
 
 
+def _clean_sandbox_leftovers(ws: Workspace) -> None:
+    """Say what a killed run left in the sandbox, and clean what is proved unused.
+
+    Runs under df-gen's environment lock, before any Terraform of this run starts.
+    """
+    from generator.sandbox.processes import stop_orphans
+
+    removed, held = stale_state_locks(ws.state)
+    for path in removed:
+        print(f"{display_path(path)}: removed, Terraform's state lock info left behind by a killed run "
+              "(no process holds the lock)", file=sys.stderr)
+    for path in held:
+        print(f"{display_path(path)}: kept, a running process holds Terraform's lock on this state "
+              "(another Terraform outside df-gen?)", file=sys.stderr)
+    for pid in stop_orphans(ws.root):
+        print(f"{display_path(ws.root)}: stopped sandbox provider process {pid}, left running by a killed run",
+              file=sys.stderr)
+
+
 @contextlib.contextmanager
 def session(options: RunOptions, command: str, reverse: bool = False) -> Iterator[tuple[_Run, list[str]]]:
     """Check, lock, prepare the sandbox; yield the run and the selected stack names."""
@@ -824,6 +845,8 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
                   file=sys.stderr)
         for mode_dir in (ws.env_dir / ".df-gen").glob("*/lockfiles"):
             restore_lock_files(ws.stacks_dir, mode_dir)
+        if options.sandbox:
+            _clean_sandbox_leftovers(ws)
         engine = resolve_engine(options.terraform_bin, for_sandbox=options.sandbox)
         engine.verify()
         base_env = dict(os.environ)

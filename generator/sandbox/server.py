@@ -486,7 +486,11 @@ def serve(argv: list[str] | None = None) -> int:
     server.start()
     sys.stdout.write(f"{CORE_PROTOCOL}|{APP_PROTOCOL}|unix|{sock}|grpc|{cert_field}\n")
     sys.stdout.flush()
-    stop.wait()
+    from generator.sandbox.processes import registered
+
+    # A pid file while serving: if df-gen is killed, the next run stops this process.
+    with registered(provider.store.dir):
+        stop.wait()
     server.stop(grace=0.2)
     _write_timings()
     shutil.rmtree(sock_dir, ignore_errors=True)  # gRPC may already have removed the socket
