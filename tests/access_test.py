@@ -14,6 +14,7 @@ from tfsupport import require_sandbox
 
 from generator import runner
 from generator.render import load_model, render
+from generator.runner.session import session
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "environments" / "demo"
@@ -161,8 +162,8 @@ def test_personas_without_members_get_no_roles(tmp_path: Path) -> None:
 def plan_json(env_dir: Path, stack: str) -> dict[str, Any]:
     """``show -json`` of the stack's saved sandbox plan."""
     options = runner.RunOptions(env_dir, sandbox=True, quiet=True)
-    with runner.session(options, "plan") as (run, _):
-        return dict(run._show(run.model.stack(stack), run.ws.plan_file(stack)))
+    with session(options, "plan") as (run, _):
+        return dict(run.tf.show(run.model.stack(stack), run.ws.plan_file(stack)))
 
 
 def planned(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:

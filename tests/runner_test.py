@@ -35,6 +35,10 @@ from generator.errors import DfGenError
 from generator.loader import display_path
 from generator.overrides import OVERRIDE_NAME
 from generator.render import MANIFEST, load_model, render
+from generator.runner import session as runner_session
+from generator.runner import terraform as runner_terraform
+from generator.runner.orphans import orphan_stack
+from generator.status import PLAN_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "environments" / "demo"
@@ -188,8 +192,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeEngine]]
         assert isinstance(holder["engine"], TerraformEngine)  # the runner gets only what it may use
         return holder["engine"]
 
-    monkeypatch.setattr(runner, "resolve_engine", resolve)
-    monkeypatch.setenv(runner.ENV_RETRY_BACKOFF, "0")
+    monkeypatch.setattr(runner_session, "resolve_engine", resolve)
+    monkeypatch.setenv(runner_terraform.ENV_RETRY_BACKOFF, "0")
     yield install
 
 
@@ -269,22 +273,22 @@ def test_error_lines_take_terraform_error_block() -> None:
     text = ("Planning...\n\n"
             "Error: Invalid bucket name\n\n  with module.x.google_storage_bucket.b,\n"
             "  on main.tf line 3:\n\n")
-    assert runner.error_lines(text) == [
+    assert runner_terraform.error_lines(text) == [
         "Error: Invalid bucket name", "", "  with module.x.google_storage_bucket.b,", "  on main.tf line 3:"]
     boxed = "│ Error: boom\n│ \n│   detail\n╵\n"
-    assert runner.error_lines(boxed)[0] == "Error: boom"
-    assert runner.error_lines("a\nb\nlast words\n") == ["a", "b", "last words"]
+    assert runner_terraform.error_lines(boxed)[0] == "Error: boom"
+    assert runner_terraform.error_lines("a\nb\nlast words\n") == ["a", "b", "last words"]
 
 
 def test_retry_patterns_default_and_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert runner.retry_pattern().search("googleapi: Error 429: Quota exceeded, rateLimitExceeded")
-    assert not runner.retry_pattern().search("Error 400: Invalid bucket name")
-    monkeypatch.setenv(runner.ENV_RETRY_PATTERNS, r"Error 400|flaky \d+")
-    assert runner.retry_pattern().search("flaky 7")
-    assert not runner.retry_pattern().search("Error 429")
-    monkeypatch.setenv(runner.ENV_RETRY_PATTERNS, "(")
+    assert runner_terraform.retry_pattern().search("googleapi: Error 429: Quota exceeded, rateLimitExceeded")
+    assert not runner_terraform.retry_pattern().search("Error 400: Invalid bucket name")
+    monkeypatch.setenv(runner_terraform.ENV_RETRY_PATTERNS, r"Error 400|flaky \d+")
+    assert runner_terraform.retry_pattern().search("flaky 7")
+    assert not runner_terraform.retry_pattern().search("Error 429")
+    monkeypatch.setenv(runner_terraform.ENV_RETRY_PATTERNS, "(")
     with pytest.raises(DfGenError, match="DF_GEN_RETRY_PATTERNS"):
-        runner.retry_pattern()
+        runner_terraform.retry_pattern()
 
 
 # ------------------------------------------------------------------ runs with a fake engine
@@ -341,7 +345,7 @@ def test_transient_errors_are_retried_then_give_up(demo: Path, fake) -> None:
     engine = fake({("environment", "plan"): [(1, "Error: googleapi: Error 429: rateLimitExceeded\n")]})
     report = runner.plan(opts(demo, stacks=("environment",)))
     assert statuses(report) == {"environment": "failed"}
-    assert engine.commands("environment").count("plan") == runner.MAX_ATTEMPTS
+    assert engine.commands("environment").count("plan") == runner_terraform.MAX_ATTEMPTS
 
     engine = fake({("environment", "plan"): [(1, "Error: Invalid value\n")]})
     runner.plan(opts(demo, stacks=("environment",)))
@@ -487,7 +491,7 @@ def test_orphaned_stacks_keep_their_dependency_order_and_prune_waits_for_destroy
     (demo / "datasources" / "store.yaml").unlink()
     (demo / "pipelines" / "store-daily.yaml").unlink()
     render(demo)
-    assert runner.orphan_stack(demo / "stacks" / "pipeline-store-daily").needs == ("environment", "datasource-store")
+    assert orphan_stack(demo / "stacks" / "pipeline-store-daily").needs == ("environment", "datasource-store")
     # Prune refuses: df-gen applied these stacks and has not destroyed them.
     with pytest.raises(DfGenError) as raised:
         render(demo, prune=True)
@@ -572,7 +576,7 @@ def test_sandbox_and_gcp_runs_keep_separate_data(demo: Path, monkeypatch: pytest
             return super().popen(args, cwd, env)
 
     engine = Spy()
-    monkeypatch.setattr(runner, "resolve_engine", lambda *a, **k: engine)
+    monkeypatch.setattr(runner_session, "resolve_engine", lambda *a, **k: engine)
     runner.plan(opts(demo, stacks=("environment",)))
     runner.plan(opts(demo, stacks=("environment",), sandbox=True))
     base = demo.resolve() / ".df-gen"
@@ -602,7 +606,7 @@ def test_plan_json_document_and_detailed_exitcode(demo: Path, fake, cli: click.G
     for entry in document["stacks"]:
         assert set(entry) >= {"name", "kind", "status", "changes", "destructive"}
         assert entry["kind"] in ("environment", "datasource", "pipeline")
-        assert entry["status"] in runner.PLAN_STATUSES
+        assert entry["status"] in PLAN_STATUSES
         assert (entry["changes"] is None) == (entry["status"] in ("skipped", "blocked", "failed"))
     assert document["summary"] == {"skipped": 0, "no-changes": 0, "changes": 3, "blocked": 1, "failed": 1}
     failed = next(s for s in document["stacks"] if s["status"] == "failed")

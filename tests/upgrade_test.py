@@ -25,6 +25,7 @@ from tfsupport import require_sandbox
 
 from generator import runner
 from generator.render import render
+from generator.runner.session import session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,11 +120,11 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     # The old state is really there: today's modules change the environment in place.
     assert {r.name: r.status for r in report.results}["environment"] == "changes"
     losses = {}
-    with runner.session(options, "plan") as (run, names):
+    with session(options, "plan") as (run, names):
         for name in names:
             planfile = run.ws.plan_file(name)
             if planfile.is_file():
-                found = lost(run._show(run.model.stack(name), planfile))
+                found = lost(run.tf.show(run.model.stack(name), planfile))
                 if found:
                     losses[name] = found
     assert losses == {}, json.dumps(losses, indent=2)

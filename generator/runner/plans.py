@@ -1,0 +1,73 @@
+"""Saved plans: ``plan -out`` beside a record of the fingerprint it was made at.
+
+``plans/<stack>.tfplan`` is Terraform's plan; ``plans/<stack>.json`` says at which
+fingerprint it was made, what it changes (:class:`generator.guard.PlanSummary`) and which
+ways forward for schema changes were chosen then. ``apply`` uses a saved plan only when
+both still hold, and drops it once applied (or spent by a failed apply).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from generator import schema_changes
+from generator.guard import PlanSummary
+from generator.loader import display_path
+from generator.model import Stack
+from generator.runner.terraform import Terraform
+
+
+class SavedPlans:
+    """Make, read back and drop the saved plans of one environment and mode."""
+
+    def __init__(self, terraform: Terraform, env_dir: Path) -> None:
+        self.tf = terraform
+        self.ws = terraform.ws
+        self.env_dir = env_dir
+
+    def make(self, stack: Stack, fp: str) -> PlanSummary:
+        """Init, ``plan -out``, and summarise the saved plan (kept with its fingerprint)."""
+        self.tf.init(stack)
+        self.tf.progress.step(stack.name, "plan")
+        planfile = self.ws.plan_file(stack.name)
+        planfile.parent.mkdir(parents=True, exist_ok=True)
+        self.ws.plan_meta(stack.name).unlink(missing_ok=True)
+        code, _ = self.tf.call(
+            stack, "plan",
+            ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}"],
+            ok_codes=(0, 2),
+        )
+        summary = PlanSummary()
+        if code == 2:
+            summary = schema_changes.review_plan(self.env_dir, stack.name, self.tf.show(stack, planfile))
+        meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack)}
+        self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
+        return summary
+
+    def saved(self, stack: Stack, fp: str) -> PlanSummary | None:
+        """The saved plan's summary when it was made at fingerprint ``fp``, else None."""
+        path = self.ws.plan_meta(stack.name)
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("fingerprint") != fp or not self.ws.plan_file(stack.name).is_file():
+            return None
+        if meta.get("choices") != schema_changes.choices_key(stack):
+            return None  # a way forward chosen or withdrawn since: the schema changes must be judged again
+        try:
+            return PlanSummary.from_meta(meta)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A damaged record: the plan file cannot be trusted either; plan again.
+            self.tf.progress.note(f"{stack.name}: {display_path(path)} is not a df-gen plan record; planning again")
+            return None
+
+    def had(self, stack: Stack) -> bool:
+        """True when a plan record exists for ``stack`` (current or not)."""
+        return self.ws.plan_meta(stack.name).is_file()
+
+    def drop(self, stack: Stack) -> None:
+        """Forget the saved plan of ``stack``."""
+        self.ws.plan_file(stack.name).unlink(missing_ok=True)
+        self.ws.plan_meta(stack.name).unlink(missing_ok=True)
