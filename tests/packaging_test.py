@@ -39,6 +39,16 @@ def test_wheel_schemas_equal_the_repository(wheel):
 
 
 @pytest.mark.slow
+def test_wheel_ships_every_python_module(wheel):
+    """Every module of the package is in the wheel (setup.cfg lists packages one by one)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for module in sorted((ROOT / "generator").rglob("*.py")):
+        member = module.relative_to(ROOT).as_posix()
+        assert member in names, f"{member} is missing from the wheel: add its package to setup.cfg"
+
+
+@pytest.mark.slow
 def test_installed_wheel_scaffolds_and_validates_outside_the_repository(wheel, tmp_path):
     # A bare venv that sees this venv's dependencies but not the editable df-gen install.
     venv = tmp_path / "venv"
