@@ -47,6 +47,9 @@ class Report:
     """Generated files edited by hand (with --check; otherwise they stop the render)."""
     unknown: list[str] = field(default_factory=list)
     """Files in a stack's directory that df-gen did not write (they are part of the stack)."""
+    descriptors: Descriptors | None = field(default=None, repr=False, compare=False)
+    model: Model | None = field(default=None, repr=False, compare=False)
+    """What the render validated and built: the runner uses both, so a run validates once."""
 
     @property
     def changed(self) -> bool:
@@ -99,10 +102,11 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     """Bring ``env_dir/stacks`` up to date with the descriptors (or, with ``check``, compare)."""
     since = cache.now()
     descriptors = validate(env_dir)
-    files = render_files(build(descriptors))
+    model = build(descriptors)
+    files = render_files(model)
     stacks_dir = Path(env_dir) / "stacks"
     manifest = _read_manifest(stacks_dir)
-    report = Report(stacks_dir)
+    report = Report(stacks_dir, descriptors=descriptors, model=model)
     conflicts: list[Diagnostic] = []
     writes: dict[str, str] = {}
     for relative, text in files.items():

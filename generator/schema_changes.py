@@ -287,18 +287,19 @@ def choices_key(stack: Any) -> str:
     return digest.hexdigest()
 
 
-def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> PlanSummary:
+def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any], descriptors: Any = None) -> PlanSummary:
     """The plan's summary with its ``schema_changes``; acknowledged losses (``accept_loss``,
     ``migrate``) are not destructive. A table version lower than the applied state's is an
-    error."""
-    _versions_against_state(env_dir, stack, plan)
+    error. ``descriptors``: the validated ones when the caller has them (the runner does),
+    else ``env_dir`` is validated."""
+    _versions_against_state(env_dir, stack, plan, descriptors)
     tables = [item for item in plan.get("resource_changes") or ()
               if item.get("type") == TABLE_TYPE and item.get("mode", "managed") == "managed"
               and (item.get("change") or {}).get("before") is not None
               and _changes_in_place_or_replaces((item.get("change") or {}).get("actions") or ())]
     if not tables:
         return summarize(plan)
-    sources = {key.split("/", 1)[1]: s for key, s in table_sources(env_dir).items() if s.stack == stack}
+    sources = {key.split("/", 1)[1]: s for key, s in table_sources(env_dir, descriptors).items() if s.stack == stack}
     items: list[ChangeItem] = []
     accepted: set[str] = set()
     for change in tables:
@@ -316,7 +317,7 @@ def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> PlanSumma
 _VERSION_KEY = re.compile(r'tables\["(?P<layer>[a-z]+)-(?P<name>[a-z][a-z0-9_]*)-v(?P<version>[0-9]+)"\]$')
 
 
-def _versions_against_state(env_dir: Path, stack: str, plan: Mapping[str, Any]) -> None:
+def _versions_against_state(env_dir: Path, stack: str, plan: Mapping[str, Any], descriptors: Any = None) -> None:
     """Refuse a plan that destroys a newer version of a table than the descriptor's: its
     version went backwards against the applied state (the newest version holds what the
     pipeline wrote since)."""
@@ -329,7 +330,7 @@ def _versions_against_state(env_dir: Path, stack: str, plan: Mapping[str, Any]) 
     if not newer:
         return
     problems = []
-    for source in table_sources(env_dir).values():
+    for source in table_sources(env_dir, descriptors).values():
         applied = newer.get((source.layer, source.name))
         if source.stack == stack and source.current and applied is not None and applied > source.version:
             problems.append(source.descriptor.error(

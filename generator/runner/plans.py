@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import schema_changes
 from generator.guard import PlanSummary
@@ -17,14 +18,18 @@ from generator.loader import display_path
 from generator.model import Stack
 from generator.runner.terraform import Terraform
 
+if TYPE_CHECKING:  # validate imports jsonschema: only the session needs it at run time
+    from generator.validate import Descriptors
+
 
 class SavedPlans:
     """Make, read back and drop the saved plans of one environment and mode."""
 
-    def __init__(self, terraform: Terraform, env_dir: Path) -> None:
+    def __init__(self, terraform: Terraform, env_dir: Path, descriptors: Descriptors | None = None) -> None:
         self.tf = terraform
         self.ws = terraform.ws
         self.env_dir = env_dir
+        self.descriptors = descriptors  # validated once per run: read for the schema changes
 
     def make(self, stack: Stack, fp: str) -> PlanSummary:
         """Init, ``plan -out``, and summarise the saved plan (kept with its fingerprint)."""
@@ -40,7 +45,8 @@ class SavedPlans:
         )
         summary = PlanSummary()
         if code == 2:
-            summary = schema_changes.review_plan(self.env_dir, stack.name, self.tf.show(stack, planfile))
+            summary = schema_changes.review_plan(self.env_dir, stack.name, self.tf.show(stack, planfile),
+                                                 self.descriptors)
         meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack)}
         self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
         return summary

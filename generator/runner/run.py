@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import DfGenError
 from generator.fingerprint import Records, fingerprint
@@ -23,18 +24,22 @@ from generator.runner.selection import reads_outputs_of
 from generator.runner.terraform import Terraform
 from generator.scheduler import run_graph
 
+if TYPE_CHECKING:  # validate imports jsonschema: only the session needs it at run time
+    from generator.validate import Descriptors
+
 StackWork = Callable[["Run", Stack], StackResult]
 
 
 class Run:
     """One command over the selected stacks: Terraform calls, logs, records."""
 
-    def __init__(self, options: RunOptions, model: Model, terraform: Terraform) -> None:
+    def __init__(self, options: RunOptions, model: Model, terraform: Terraform,
+                 descriptors: Descriptors | None = None) -> None:
         self.options = options
         self.model = model
         self.tf = terraform
         self.ws = terraform.ws
-        self.plans = SavedPlans(terraform, model.env_dir)
+        self.plans = SavedPlans(terraform, model.env_dir, descriptors)
         self.records = Records(self.ws.records())
         self.results: dict[str, StackResult] = {}
 

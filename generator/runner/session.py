@@ -32,7 +32,7 @@ from generator.runner.workspace import Workspace, clean_leftovers
 @contextlib.contextmanager
 def session(options: RunOptions, command: str, reverse: bool = False) -> Iterator[tuple[Run, list[str]]]:
     """Check, lock, prepare the sandbox; yield the run and the selected stack names."""
-    from generator.render import load_model, render
+    from generator.render import render
 
     env_dir = Path(options.env_dir)
     if not (env_dir / "stacks").is_dir():
@@ -55,8 +55,10 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
             f"stacks/ holds stacks whose descriptor was removed: {', '.join(orphans)}; destroy them "
             f"(df-gen destroy {env_dir} --stack NAME), then remove them with df-gen render --prune"
         )
+    # The check validated the descriptors and built the model: the run uses that one.
     # Destroy still reaches stacks without a descriptor: they may hold resources.
-    model = with_orphans(load_model(env_dir), orphans)
+    assert check.model is not None
+    model = with_orphans(check.model, orphans)
     names = select_stacks(model, options.stacks, options.only, reverse=reverse)
     if options.changed_since is not None:
         from generator.gitchanges import changed_stacks
@@ -80,7 +82,7 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         else:
             progress = make_progress(names, plain=options.plain)
         stacks = [model.stack(n) for n in names] if options.sandbox else []
-        run = Run(options, model, Terraform(engine, base_env, ws, progress, options.sandbox))
+        run = Run(options, model, Terraform(engine, base_env, ws, progress, options.sandbox), check.descriptors)
         try:
             with sandbox_overrides(stacks, ws.stacks_dir, ws.state):
                 yield run, names
