@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator import engine
-from generator.engine import Engine, resolve_engine
+from generator.engine import Engine, process, resolve, resolve_engine
 from generator.errors import DfGenError
 
 FAKE = """#!/bin/sh
@@ -92,7 +92,7 @@ def test_bad_flag_path_is_a_user_error(clean_path: Path, tmp_path: Path) -> None
 
 
 def test_no_engine_at_all(clean_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "embedded_available", lambda: False)
+    monkeypatch.setattr(resolve, "embedded_available", lambda: False)
     with pytest.raises(DfGenError, match="no Terraform engine found"):
         resolve_engine()
     assert engine.describe_engine().startswith("none (no Terraform engine found")
@@ -114,7 +114,7 @@ def test_destroy_never_passes_force(tmp_path: Path) -> None:
     assert code == 0
     assert "-force" not in out and "-auto-approve" in out
     # python-terraform's own destroy, as patched, does not add -force either.
-    proc = engine._py_terraform()(terraform_bin_path=fake.path).destroy()
+    proc = process.py_terraform()(terraform_bin_path=fake.path).destroy()
     stdout, _ = proc.communicate()
     assert b"-force" not in stdout and b"-auto-approve" in stdout
 
@@ -128,7 +128,7 @@ def test_python_terraform_faults_that_the_engine_works_around(tmp_path: Path) ->
     code, out, _ = original.destroy()
     assert code == 0 and "-force" in out
     assert "-synchronous=false" in original.generate_cmd_string("plan", synchronous=False)
-    patched = engine._py_terraform()(working_dir=str(tmp_path), terraform_bin_path=str(fake))
+    patched = process.py_terraform()(working_dir=str(tmp_path), terraform_bin_path=str(fake))
     proc = patched.cmd("plan", synchronous=False)
     stdout, _ = proc.communicate()
     assert stdout.decode().strip() == "out:plan"
