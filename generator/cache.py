@@ -31,6 +31,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -333,6 +334,8 @@ class Documents:
         self.used: dict[str, Any] = {}
         self.dirty = False
         self.hits = self.misses = 0
+        self.digests: dict[Path, str] = {}
+        """Each descriptor read this run -> the key of its bytes (rules key on it)."""
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))
             if document["format"] == FORMAT and document["tool"] == tool_digest() and \
@@ -344,6 +347,26 @@ class Documents:
     @staticmethod
     def key(kind: str, raw: bytes) -> str:
         return hashlib.sha256(kind.encode() + b"\0" + raw).hexdigest()
+
+    def results(self, parts: Iterable[str]) -> list[tuple[str, int, int, str, str]] | None:
+        """The diagnostics recorded for the inputs ``parts`` (a rule's every input, as
+        strings), or None."""
+        key = "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        entry = self.entries.get(key)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            found = [(str(p), int(line), int(col), str(m), str(h)) for p, line, col, m, h in entry["diagnostics"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.used[key] = entry
+        return found
+
+    def record(self, parts: Iterable[str], diagnostics: Iterable[tuple[str, int, int, str, str]]) -> None:
+        """Record the diagnostics a rule gave for the inputs ``parts``."""
+        key = "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        self.used[key] = {"diagnostics": [list(d) for d in diagnostics]}
+        self.dirty = True
 
     def get(self, kind: str, raw: bytes) -> tuple[Any, list[tuple[tuple[Any, ...], tuple[int, int]]],
                                                   list[tuple[tuple[Any, ...], tuple[int, int]]],
@@ -389,3 +412,45 @@ class Documents:
         except OSError:
             return  # only time is lost
         self.entries, self.dirty = kept, False
+
+
+def tree_digest(directory: Path) -> str:
+    """A digest of a directory tree as a command reads it: every entry's relative path and
+    kind, each link's target, each file's contents (up to :data:`TREE_HASH_LIMIT` bytes;
+    a larger file, a data sample say, by size and modification time). Hidden entries and
+    ``__pycache__`` are left out, as :func:`input_files` leaves them; links to directories
+    are recorded, not followed."""
+    digest = hashlib.sha256(os.path.realpath(directory).encode())
+    pending = [(str(directory), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        except OSError as exc:
+            digest.update(f"\0!{prefix}:{type(exc).__name__}".encode())
+            continue
+        for entry in entries:
+            if entry.name[0] == "." or entry.name == "__pycache__":
+                continue
+            relative = f"{prefix}{entry.name}"
+            try:
+                if entry.is_symlink():
+                    digest.update(f"\0L{relative}>{os.readlink(entry.path)}".encode())
+                if entry.is_dir(follow_symlinks=False):
+                    digest.update(f"\0D{relative}".encode())
+                    pending.append((entry.path, f"{relative}/"))
+                    continue
+                st = os.stat(entry.path)  # the target's for a link (OSError when it dangles)
+                digest.update(f"\0F{relative}:{st.st_mode}:{st.st_size}".encode())
+                if st.st_size > TREE_HASH_LIMIT or not stat.S_ISREG(st.st_mode):
+                    digest.update(f":{st.st_mtime_ns}".encode())
+                else:
+                    with open(entry.path, "rb") as stream:
+                        digest.update(hashlib.sha256(stream.read()).digest())
+            except OSError as exc:
+                digest.update(f"\0!{relative}:{type(exc).__name__}".encode())
+    return digest.hexdigest()
+
+
+TREE_HASH_LIMIT = 1 << 20
+"""Files of a code directory larger than this are recorded by size and time, not read."""

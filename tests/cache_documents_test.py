@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import generator.validate
+import generator.validate.pipeline
 from generator import cache
 from generator.errors import DfGenError
 from generator.validate import validate
@@ -147,3 +148,51 @@ def test_the_tool_digest_covers_schemas_templates_and_modules() -> None:
     assert "generator/validate/__init__.py" in files and "generator/loader.py" in files
     assert any(name.startswith("templates/") for name in files)
     assert any(name.startswith("modules/pipeline/") for name in files)
+
+
+@pytest.fixture
+def rule_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pipelines whose own rules (validate.pipeline.pipeline_rules) ran, not from the cache."""
+    ran: list[str] = []
+    real = generator.validate.pipeline.pipeline_rules
+
+    def counted(d: Any, key: str, clean: Any) -> Any:
+        ran.append(key)
+        return real(d, key, clean)
+
+    monkeypatch.setattr(generator.validate.pipeline, "pipeline_rules", counted)
+    return ran
+
+
+def test_a_pipelines_rules_run_again_only_when_one_of_their_inputs_changed(
+        env_dir: Path, rule_runs: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = snapshot(env_dir)
+    assert sorted(rule_runs) == ["ecommerce-hourly", "store-daily"]
+    rule_runs.clear()
+    assert snapshot(env_dir) == first and rule_runs == []
+    # The pipeline's descriptor.
+    pipeline = env_dir / "pipelines" / "store-daily.yaml"
+    pipeline.write_text(pipeline.read_text().replace("description:", "description: Changed.", 1))
+    snapshot(env_dir)
+    assert rule_runs == ["store-daily"]
+    # A schema in the code directory both pipelines share: a policy-tagged column goes.
+    rule_runs.clear()
+    schemas = sorted((env_dir.parent.parent / "pipelines" / "retail" / "schemas").rglob("*.json"))
+    tagged = next(path for path in schemas if '"email"' in path.read_text())
+    fields = json.loads(tagged.read_text())
+    tagged.write_text(json.dumps([f for f in fields if f["name"] != "email"], indent=2))
+    broken = snapshot(env_dir)
+    assert sorted(rule_runs) == ["ecommerce-hourly", "store-daily"]
+    assert any("no column 'email'" in line for line in broken), broken
+    assert broken == uncached(env_dir)
+    # The taxonomy's tags (the environment descriptor).
+    tagged.write_text(json.dumps(fields, indent=2))
+    snapshot(env_dir)
+    rule_runs.clear()
+    environment = env_dir / "environment.yaml"
+    environment.write_text(environment.read_text() + "\n")  # same data, new bytes: tags unchanged
+    snapshot(env_dir)
+    assert rule_runs == []
+    # Messages name files relative to the working directory: another one runs the rules again.
+    monkeypatch.chdir(env_dir)
+    assert snapshot(env_dir) == uncached(env_dir)

@@ -58,12 +58,13 @@ def validate(env_dir: Path) -> Descriptors:
         diagnostics.extend(errors)
         if not errors:
             clean[kind].add(key)
-    cached.save()
     environment = docs["environment"].get("environment")
     if environment is None or diagnostics and "environment" not in clean["environment"]:
+        cached.save()
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
     descriptors = Descriptors(env_dir, environment, docs["datasource"], docs["pipeline"])
-    diagnostics.extend(semantic(descriptors, clean))
+    diagnostics.extend(semantic(descriptors, clean, cached))
+    cached.save()
     if diagnostics:
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
     return descriptors
@@ -73,6 +74,7 @@ def _checked(cached: run_cache.Documents, kind: str, path: Path) -> tuple[Docume
     """One descriptor and its JSON Schema errors (None: not a df-gen descriptor), from the
     per-file cache when the file's bytes are as recorded."""
     raw = read(path)
+    cached.digests[path] = cached.key(kind, raw)
     hit = cached.get(kind, raw)
     if hit is not None:
         data, positions, key_positions, errors = hit

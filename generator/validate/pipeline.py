@@ -7,12 +7,14 @@ the descriptor or in the schema file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from generator import bqtable, migrations, versions
+from generator import cache as run_cache
 from generator.defaults import time_partitioning
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
@@ -21,6 +23,36 @@ from generator.schedule import date_problem, schedule_problem
 from generator.sqlcheck import view_problem
 from generator.validate.descriptors import Descriptors
 from generator.validate.messages import dotted
+
+
+def pipeline_rules_once(d: Descriptors, key: str, clean: dict[str, set[str]], cached: run_cache.Documents,
+                        trees: dict[Path, str]) -> list[Diagnostic]:
+    """:func:`pipeline_rules`, from the per-file cache when none of their inputs changed: the
+    pipeline's bytes, its data source's datasets, the taxonomy's tags, its code directory
+    (``tree_digest``, once per directory), where the directories are and the working
+    directory (messages show paths relative to it)."""
+    doc = d.pipelines[key]
+    source = doc.data["datasource"]
+    code_dir = d.pipelines_dir / doc.data["code"]
+    if code_dir not in trees:
+        trees[code_dir] = run_cache.tree_digest(code_dir)
+    if source not in d.datasources:
+        datasets = "missing:" + ",".join(sorted(d.datasources))
+    elif source not in clean["datasource"]:
+        datasets = "invalid"
+    else:
+        datasets = ",".join(sorted(d.datasources[source].data["datasets"]))
+    tags = ",".join(sorted(d.environment.data.get("policy_tags", {}).get("tags", {})))
+    parts = ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, str(d.pipelines_dir),
+             os.path.realpath(d.pipelines_dir), str(code_dir), trees[code_dir], os.getcwd()]
+    if not parts[1]:
+        return list(pipeline_rules(d, key, clean))
+    found = cached.results(parts)
+    if found is not None:
+        return [Diagnostic(*diagnostic) for diagnostic in found]
+    diagnostics = list(pipeline_rules(d, key, clean))
+    cached.record(parts, [(x.path, x.line, x.col, x.message, x.hint) for x in diagnostics])
+    return diagnostics
 
 
 def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:

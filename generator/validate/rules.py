@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from generator import cache as run_cache
 from generator import naming
 from generator.collisions import collisions
 from generator.errors import Diagnostic
@@ -18,19 +19,25 @@ from generator.loader import Document, display_path
 from generator.masking import rule_problems
 from generator.validate.descriptors import Descriptors
 from generator.validate.messages import dotted
-from generator.validate.pipeline import pipeline_rules
+from generator.validate.pipeline import pipeline_rules, pipeline_rules_once
 
 
-def semantic(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    """Every rule beyond the schemas, on the descriptors whose schema passed (``clean``)."""
+def semantic(d: Descriptors, clean: dict[str, set[str]],
+             cached: run_cache.Documents | None = None) -> Iterator[Diagnostic]:
+    """Every rule beyond the schemas, on the descriptors whose schema passed (``clean``);
+    a pipeline's own rules through ``cached`` (the per-file cache), when given."""
     env = d.environment
     data = env.data
     prefix = data["prefix"]
     yield from _environment_rules(env)
     for key in sorted(clean["datasource"]):
         yield from _datasource_rules(d.datasources[key], key, prefix)
+    trees: dict[Path, str] = {}
     for key in sorted(clean["pipeline"]):
-        yield from pipeline_rules(d, key, clean)
+        if cached is None:
+            yield from pipeline_rules(d, key, clean)
+        else:
+            yield from pipeline_rules_once(d, key, clean, cached, trees)
     yield from collisions(d, clean)
     yield from _label_rules(d, clean)
     yield from _landing_retention(d, clean)
