@@ -53,6 +53,7 @@ def tool(name: str) -> str:
     return str(path)
 
 
+@pytest.mark.slow  # runs each CI system's own checker (actionlint, check-jsonschema): the slow lane
 @pytest.mark.parametrize("provider", sorted(FILES))
 def test_generated_files_pass_the_ci_systems_checks(repo: Path, provider: str) -> None:
     result = run("ci", "environments/demo", "environments/prod", "--provider", provider)
@@ -345,6 +346,7 @@ def test_pull_request_commands_report_exactly_the_changed_stacks(repo: Path, for
     assert [m for m, _ in state.requests].count("POST") == 1
 
 
+@pytest.mark.slow  # runs each CI system's own checker: the slow lane
 @pytest.mark.parametrize("provider", sorted(FILES))
 def test_promotion_chain_and_dag_checks_pass_the_ci_systems_checks(repo: Path, provider: str) -> None:
     result = run("ci", "environments/demo", "environments/prod", "--provider", provider, "--promote", "demo,prod")

@@ -43,6 +43,7 @@ def test_committed_demo_stacks_are_current():
         assert on_disk[relative] == text, f"stacks/{relative} is stale; run: df-gen render environments/demo"
 
 
+@pytest.mark.slow  # renders the demo in several fresh processes: the slow lane
 def test_render_is_deterministic_across_hash_seeds(demo):
     outputs = []
     for seed in ("0", "1", "12345"):

@@ -81,6 +81,7 @@ def _start(env_dir: Path, engine: Path, env: dict[str, str], work: Path) -> subp
     return proc
 
 
+@pytest.mark.slow  # four runs of df-gen in its own process, signalled mid-run: the slow lane
 @pytest.mark.parametrize(("target", "sig", "code"), [
     ("group", signal.SIGINT, 130),   # Ctrl-C on a terminal, timeout -s INT, kill -INT -PGID
     ("process", signal.SIGINT, 130),  # kill -INT PID
