@@ -185,10 +185,15 @@ def classify(source: TableSource, old: Any, new: Any, schema_doc: Document | Non
         if _migratable(change, old_types, _types(new)):
             ways.append(MIGRATE)
         ways.append(ACCEPT_LOSS)
+        chosen = _chosen(source, change, ways, old_version)
+        consequence = _consequence(source, change)
+        if chosen == NEW_VERSION and old_version is not None:
+            previous = versions.table_id(source.name, old_version)
+            consequence = (f"table {source.table_id} is created beside {previous}, which keeps its rows; the "
+                           f"rendered backfill copies them while {previous} is listed in keep_versions")
         items.append(ChangeItem(
             file, line, col, source.stack, source.address, source.table_id, change.column_name, change.kind,
-            change.reason,
-            _consequence(source, change), tuple(ways), _chosen(source, change, ways, old_version)))
+            change.reason, consequence, tuple(ways), chosen))
     return items
 
 
@@ -297,10 +302,15 @@ def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any], descriptors:
               if item.get("type") == TABLE_TYPE and item.get("mode", "managed") == "managed"
               and (item.get("change") or {}).get("before") is not None
               and _changes_in_place_or_replaces((item.get("change") or {}).get("actions") or ())]
-    if not tables:
+    created = [item for item in plan.get("resource_changes") or ()
+               if item.get("type") == TABLE_TYPE and item.get("mode", "managed") == "managed"
+               and _VERSION_KEY.search(str(item.get("address", "")))
+               and ((item.get("change") or {}).get("actions") or ()) == ["create"]]
+    if not tables and not created:
         return summarize(plan)
     sources = {key.split("/", 1)[1]: s for key, s in table_sources(env_dir, descriptors).items() if s.stack == stack}
-    items: list[ChangeItem] = []
+    # A new version is created beside the old table: its changes are reported as let through.
+    items: list[ChangeItem] = [i for change in created for i in _new_version_items(plan, sources, change)]
     accepted: set[str] = set()
     for change in tables:
         source = sources.get(str(change.get("address")))
@@ -315,6 +325,49 @@ def review_plan(env_dir: Path, stack: str, plan: Mapping[str, Any], descriptors:
 
 
 _VERSION_KEY = re.compile(r'tables\["(?P<layer>[a-z]+)-(?P<name>[a-z][a-z0-9_]*)-v(?P<version>[0-9]+)"\]$')
+
+
+def _new_version_items(plan: Mapping[str, Any], sources: Mapping[str, TableSource],
+                       change: Mapping[str, Any]) -> list[ChangeItem]:
+    """The lossy and incompatible changes a created table version makes, compared with the
+    newest older version in the applied state, each with ``new_version`` chosen."""
+    source = sources.get(str(change.get("address")))
+    if source is None or not source.current:
+        return []
+    older = {v: str(s) for v, s in _applied_schemas(plan, source).items() if v < source.version}
+    if not older:
+        return []
+    version = max(older)
+    old = bqtable.parse_schema(older[version])
+    after = (change.get("change") or {}).get("after") or {}
+    doc = _schema_document(source)
+    new = bqtable.parse_schema(after["schema"]) if isinstance(after.get("schema"), str) else \
+        (doc.data if doc is not None else None)
+    if not isinstance(old, list) or not isinstance(new, list):
+        return []
+    return classify(source, old, new, doc, version)
+
+
+def _applied_schemas(plan: Mapping[str, Any], source: TableSource) -> dict[int, Any]:
+    """Version -> schema (JSON text) of every version of ``source``'s table in the plan's
+    prior state (the applied state, refreshed)."""
+    found: dict[int, Any] = {}
+    prefix = ADDRESS.format(key=versions.table_key(source.layer, source.name, 1))[:-2]
+
+    def walk(module: Mapping[str, Any]) -> None:
+        for resource in module.get("resources") or ():
+            address = str(resource.get("address", ""))
+            if resource.get("type") != TABLE_TYPE or not address.startswith(prefix):
+                continue
+            rest = address[len(prefix):]
+            match = re.fullmatch(r'(?:-v([0-9]+))?"\]', rest)
+            if match:
+                found[int(match[1] or 1)] = (resource.get("values") or {}).get("schema")
+        for child in module.get("child_modules") or ():
+            walk(child)
+
+    walk(((plan.get("prior_state") or {}).get("values") or {}).get("root_module") or {})
+    return found
 
 
 def _versions_against_state(env_dir: Path, stack: str, plan: Mapping[str, Any], descriptors: Any = None) -> None:

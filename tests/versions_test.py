@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import runpy
+from datetime import UTC
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,6 @@ import sqlglot
 from click.testing import CliRunner
 from pipelines_retail_test import (
     _DUCK_TYPES,
-    CONTEXT,
     _stub_airflow,
     _Task,
     airflow_python,  # noqa: F401  (a fixture, used by name)
@@ -131,32 +132,37 @@ def test_the_backfill_casts_changed_types_and_fills_new_columns_with_null(demo: 
     assert isinstance(statement, sqlglot.exp.Insert)
 
 
-def test_the_backfill_runs_once_on_duckdb_over_the_sample_data() -> None:
-    # The demo's curated orders as the retail MERGE builds them from the sample data (version 1).
+def test_the_rendered_backfill_runs_once_on_duckdb_over_the_sample_data(demo: Path) -> None:
+    # The curated orders as the retail MERGE builds them from the sample data (version 1).
     warehouse = RetailWarehouse()
     for table in ("customers", "products", "orders"):
         warehouse.deliver(table)
     warehouse.transform()
-    old = json.loads((Path(__file__).resolve().parents[1] / "pipelines/retail/schemas/curated/orders.json")
-                     .read_text())
-    new = [dict(f, type="NUMERIC") if f["name"] == "quantity" else f for f in old]
-    new.append({"name": "coupon", "type": "STRING", "mode": "NULLABLE"})
-    dataset = CONTEXT["datasets"]["curated"]
-    columns = ", ".join(f"{f['name']} {_DUCK_TYPES[f['type']]}" + (" NOT NULL" if f.get("mode") == "REQUIRED" else "")
-                        for f in new)
-    warehouse.con.execute(f'CREATE TABLE "{dataset["project"]}".{dataset["dataset_id"]}.orders_v2 ({columns})')
-    where = f"{dataset['project']}.{dataset['dataset_id']}"
-    sql = versions.backfill_sql(f"{where}.orders_v2", f"{where}.orders", old, new, 1, 2)
     rows = warehouse.rows("orders")
     assert len(rows) == 1500
+    # Laid out under the demo's names, with the new version created as Terraform would.
+    fields = new_version(demo, change={"quantity": "NUMERIC", "order_ts": "DATETIME"})
+    render(demo)
+    con = warehouse.con
+    con.execute('ATTACH \':memory:\' AS "acme-demo-cur"')
+    con.execute('CREATE SCHEMA "acme-demo-cur".acme_demo_store_curated')
+    old, new = '"acme-demo-cur".acme_demo_store_curated.orders', '"acme-demo-cur".acme_demo_store_curated.orders_v2'
+    con.execute(f"CREATE TABLE {old} AS SELECT * FROM {warehouse.name('curated', 'orders')}")
+    duck = {**_DUCK_TYPES, "DATETIME": "TIMESTAMP"}
+    columns = ", ".join(f"{f['name']} {duck[f['type']]}" + (" NOT NULL" if f.get("mode") == "REQUIRED" else "")
+                        for f in fields)
+    con.execute(f"CREATE TABLE {new} ({columns})")
+    sql = stack_file(demo, "sql/backfill/curated.orders_v2.sql")
     assert warehouse.bigquery(sql) == [(1500,)]
-    copied = warehouse.con.execute(f'SELECT * FROM "{dataset["project"]}".{dataset["dataset_id"]}.orders_v2 '
-                                   "ORDER BY order_id").fetchall()
-    quantity = [f["name"] for f in new].index("quantity")
+    copied = con.execute(f"SELECT * FROM {new} ORDER BY order_id").fetchall()
+    names = [f["name"] for f in fields]
+    quantity, order_ts = names.index("quantity"), names.index("order_ts")
     assert [r[-1] for r in copied] == [None] * 1500  # coupon: the old version has none
-    assert [(*r[:quantity], int(r[quantity]), *r[quantity + 1:-1]) for r in copied] == rows
+    assert all(isinstance(r[quantity], Decimal) for r in copied)
+    assert [tuple(int(v) if i == quantity else v.replace(tzinfo=UTC) if i == order_ts else v
+                  for i, v in enumerate(r[:-1])) for r in copied] == rows
     assert warehouse.bigquery(sql) == [(0,)]  # a second run changes nothing
-    assert warehouse.rows("orders") == rows  # and the old version keeps its data
+    assert con.execute(f"SELECT * FROM {old} ORDER BY order_id").fetchall() == rows  # the old version is kept
 
 
 def access_of(env_dir: Path, task: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -218,14 +224,23 @@ def line_of(path: Path, needle: str, nth: int = 1) -> int:
     return hits[nth - 1]
 
 
-def test_a_kept_version_not_older_than_the_table_is_one_line(demo: Path) -> None:
+KEPT = "        - version: 1\n          schema: schemas/curated/orders.json\n"
+
+
+@pytest.mark.parametrize(("kept", "needle", "message"), [
+    (KEPT.replace("version: 1", "version: 2"), "- version: 2",
+     "tables.curated.orders.keep_versions[0].version: 2 is not older than the table's version 2"),
+    (KEPT + KEPT, "- version: 1",
+     "tables.curated.orders.keep_versions[1].version: version 1 is listed twice"),
+])
+def test_a_kept_version_that_is_not_older_or_listed_twice_is_one_line(demo: Path, kept: str, needle: str,
+                                                                       message: str) -> None:
     new_version(demo)
     path = descriptor(demo)
-    path.write_text(path.read_text().replace("        - version: 1\n", "        - version: 2\n", 1))
+    path.write_text(path.read_text().replace(KEPT, kept, 1))
     line = validate_line(demo)
-    assert re.match(rf".*store-daily\.yaml:{line_of(path, '- version: 2')}:20: error: "
-                    r"tables\.curated\.orders\.keep_versions\[0\]\.version: 2 is not older than the table's "
-                    "version 2$", line), line
+    nth = 2 if kept == KEPT + KEPT else 1
+    assert re.match(rf".*store-daily\.yaml:{line_of(path, needle, nth)}:20: error: {re.escape(message)}$", line), line
 
 
 def test_a_version_that_is_another_tables_name_is_one_line(demo: Path) -> None:
@@ -273,6 +288,8 @@ def test_validate_against_lets_an_incompatible_change_through_as_a_new_version(r
     assert (item["table"]["table_id"], item["table"]["address"], item["column"], item["kind"], item["chosen"]) == (
         "orders_v2", V2, "quantity", "incompatible", "new_version")
     assert item["file"].endswith("schemas/curated/orders_v2.json")
+    assert item["on_google_cloud"] == ("table orders_v2 is created beside orders, which keeps its rows; the rendered "
+                                       "backfill copies them while orders is listed in keep_versions")
 
 
 def test_validate_against_a_version_that_goes_backwards_or_skips(repo: Path) -> None:
@@ -309,6 +326,27 @@ def test_a_plan_that_destroys_a_newer_version_than_the_descriptors_is_refused(de
     # An older version's deletion is a retirement, for the data-loss guard, not a version error.
     retired = {"resource_changes": [dict(plan["resource_changes"][0], address=V1)]}
     assert review_plan(demo, STACK, retired).destructive == (V1,)
+
+
+def test_a_plan_creating_a_new_version_reports_its_changes_as_let_through(demo: Path) -> None:
+    old = json.loads((schemas(demo) / "orders.json").read_text())
+    fields = new_version(demo, change={"quantity": "STRING"})
+    plan = {
+        "resource_changes": [{"address": V2, "type": "google_bigquery_table", "mode": "managed",
+                              "change": {"actions": ["create"], "before": None,
+                                         "after": {"schema": json.dumps(fields)}}}],
+        "prior_state": {"values": {"root_module": {"child_modules": [{"resources": [
+            {"address": V1, "type": "google_bigquery_table", "values": {"schema": json.dumps(old)}}]}]}}},
+    }
+    summary = review_plan(demo, STACK, plan)
+    (item,) = summary.schema_changes
+    assert (item["table"]["address"], item["column"], item["kind"], item["chosen"]) == (
+        V2, "quantity", "incompatible", "new_version")
+    assert item["file"].endswith("schemas/curated/orders_v2.json")
+    assert item["line"] == line_of(schemas(demo) / "orders_v2.json", '"STRING"', 4)
+    assert summary.destructive == ()
+    # Without the older version in the applied state (a fresh environment) there is nothing to compare.
+    assert review_plan(demo, STACK, {"resource_changes": plan["resource_changes"]}).schema_changes == ()
 
 
 # ------------------------------------------------------------------ the DAG
@@ -369,7 +407,10 @@ def test_demo_after_apply_a_new_version_is_created_beside_the_old_table(demo: Pa
     kinds = planned["resource_types"]
     assert kinds["google_bigquery_table"] == {"add": 1, "change": 1, "replace": 0, "destroy": 0, "import": 0}
     assert {k for k, v in kinds.items() if v["replace"] or v["destroy"]} == {"google_dataplex_datascan"}
-    assert planned["destructive"] == [] and planned["schema_changes"] == []
+    assert planned["destructive"] == []
+    assert {(i["table"]["table_id"], i["column"], i["kind"], i["chosen"]) for i in planned["schema_changes"]} == {
+        ("orders_v2", "quantity", "incompatible", "new_version"),
+        ("orders_v2", "amount", "incompatible", "new_version")}
     assert kinds["google_storage_bucket_object"]["add"] == 1  # the uploaded backfill
 
     done = runner.apply(opts(demo, auto_approve=True, **only))  # no --allow-destroy
