@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from generator import naming
+from generator.defaults import default
 
 TASK_PROJECT = naming.TASK_PROJECT
 
@@ -77,9 +78,12 @@ def persona_roles(env: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
         "analysts": {layer: list(r) for layer, r in _ANALYSTS.items()},
         "security": {layer: list(r) for layer, r in _SECURITY.items()},
     }
-    if access.get("data_engineers_read_landing_files", False):
+    def switch(key: str) -> bool:
+        return bool(access.get(key, default("environment", f"access.{key}")))
+
+    if switch("data_engineers_read_landing_files"):
         roles["data_engineers"]["landing"].append("roles/storage.objectViewer")
-    if access.get("analysts_read_curated", False):
+    if switch("analysts_read_curated"):
         roles["analysts"]["curated"] = ["roles/bigquery.dataViewer"]
     principals = env.get("principals", {})
     return {

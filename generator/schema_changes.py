@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable, naming, versions
+from generator.defaults import default
 from generator.errors import DfGenError, Diagnostic
 from generator.guard import PlanSummary, summarize
 from generator.loader import Document, display_path, load
@@ -158,7 +159,8 @@ def _source(stack: str, doc: Document, version: versions.TableVersion, code_dir:
         stack=stack, key=version.key, layer=version.layer, name=version.name,
         table_id=version.table_id, descriptor=doc, path=version.path,
         schema_file=code_dir / version.schema, code_dir=code_dir, version=version.version,
-        accept_loss=bool(spec.get("accept_loss", False)) and version.current,
+        accept_loss=bool(spec.get("accept_loss", default("pipeline", f"tables.{version.layer}.<name>.accept_loss")))
+        and version.current,
         set_data_type=tuple(migrate.get("set_data_type", ())),
         drop_columns=tuple(migrate.get("drop_columns", ())),
         current=version.current,

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator.defaults import default
+
 # Keys of a table spec that belong to the current version only (ways forward, versioning).
 _CURRENT_ONLY = ("version", "keep_versions", "migrate", "accept_loss")
 
@@ -98,9 +100,11 @@ def table_key(layer: str, name: str, version: int) -> str:
 
 
 def current_version(spec: Mapping[str, Any]) -> int:
-    """The table's version (1 unless the descriptor says)."""
-    version = spec.get("version", 1)
-    return version if isinstance(version, int) and not isinstance(version, bool) else 1
+    """The table's version (the schema's default, 1, unless the descriptor says)."""
+    # The three layers' table schemas are alike (tests/defaults_test.py checks the defaults agree).
+    first = default("pipeline", "tables.landing.<name>.version")
+    version = spec.get("version", first)
+    return version if isinstance(version, int) and not isinstance(version, bool) else first
 
 
 def of_table(layer: str, name: str, spec: Mapping[str, Any]) -> list[TableVersion]:

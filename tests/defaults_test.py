@@ -95,3 +95,10 @@ def test_an_unknown_key_has_no_default() -> None:
 @pytest.mark.parametrize("kind", ["environment", "datasource", "pipeline"])
 def test_the_schemas_with_defaults_are_still_valid_schemas(kind: str) -> None:
     jsonschema.Draft202012Validator.check_schema(json.loads((defaults.SCHEMAS_DIR / f"{kind}.schema.json").read_text()))
+
+
+def test_the_three_layers_tables_share_their_defaults() -> None:
+    # versions.current_version reads the landing layer's default for a table of any layer.
+    found = defaults.defaults("pipeline")
+    for key in ("version", "accept_loss", "deletion_protection", "partitioning.type"):
+        assert len({found[f"tables.{layer}.<name>.{key}"] for layer in ("landing", "curated", "exposure")}) == 1, key

@@ -217,7 +217,7 @@ def _logging(ctx: Context) -> tuple[dict[str, Any], dict[str, Any], dict[str, An
     entry: dict[str, Any] = {
         "audit_services": logging.get("data_access_audit", default("environment", "logging.data_access_audit"))
     }
-    if logging.get("audit_existing_projects"):
+    if logging.get("audit_existing_projects", default("environment", "logging.audit_existing_projects")):
         entry["audit_adopted_projects"] = True
     buckets: dict[str, Any] = {}
     datasets: dict[str, Any] = {}
