@@ -131,6 +131,89 @@ def tag_readers(pipelines: Mapping[str, Mapping[str, Any]],
     return {tag: sorted(tasks) for tag, tasks in sorted(readers.items())}
 
 
+# --- Google's service agents that act for the pipelines ------------------------------------
+
+# The layer whose project runs a pipeline's DLP inspect template and job triggers (the
+# model passes it as the pipeline module's dlp.project).
+DLP_LAYER = "landing"
+
+# What the agents need on BigQuery. Dataplex: "BigQuery Data Editor (roles/bigquery.dataEditor)
+# ... on the results dataset and table", and read on a scanned table in another project
+# (https://cloud.google.com/dataplex/docs/use-auto-data-quality). DLP: its agent holds only
+# "common permissions on the project"
+# (https://cloud.google.com/sensitive-data-protection/docs/access-control/service-accounts), so
+# it is granted read on each inspected table and write on the findings dataset, wherever they are.
+AGENT_READ_ROLE = "roles/bigquery.dataViewer"
+AGENT_WRITE_ROLE = "roles/bigquery.dataEditor"
+
+
+def agent_key(layer: str, agent: str) -> str:
+    """How the environment module names a pipeline service agent: ``"<layer>/<agent>"``."""
+    return f"{layer}/{agent}"
+
+
+def _scan_layers(data: Mapping[str, Any]) -> list[str]:
+    """Layers of a pipeline's data-quality scans: each runs in its table's layer project."""
+    layers = {name.split(".", 1)[0] for name in data.get("data_quality", {})}
+    return sorted(layers, key=naming.LAYERS.index)
+
+
+def pipeline_agents(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Layers whose projects need the Dataplex or DLP service agent: where data-quality scans
+    run and where DLP job triggers run. The environment provisions exactly these."""
+    layers: dict[str, set[str]] = {}
+    for data in pipelines.values():
+        layers.setdefault("dataplex", set()).update(_scan_layers(data))
+        if "dlp" in data:
+            layers.setdefault("dlp", set()).add(DLP_LAYER)
+    return {agent: sorted(found, key=naming.LAYERS.index) for agent, found in sorted(layers.items()) if found}
+
+
+def agent_tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Service agents (``layer/agent``) that read each policy tag: BigQuery checks fine-grained
+    read on every column a reader scans, agents included ("grant your service agent the
+    Fine-Grained Reader role", https://cloud.google.com/sensitive-data-protection/docs/troubleshoot-data-profiles).
+    A DLP job inspects every column of its tables; a data-quality scan reads its rules' columns."""
+    readers: dict[str, set[str]] = {}
+    for data in pipelines.values():
+        tables = data.get("tables", {})
+        if "dlp" in data:
+            for layer_tables in tables.values():
+                for table in layer_tables.values():
+                    for tag in table.get("policy_tags", {}).values():
+                        readers.setdefault(tag, set()).add(agent_key(DLP_LAYER, "dlp"))
+        for name, rule in data.get("data_quality", {}).items():
+            layer, table_name = name.split(".", 1)
+            tags = tables.get(layer, {}).get(table_name, {}).get("policy_tags", {})
+            for column in (*rule.get("not_null", []), *rule.get("unique", [])):
+                if column in tags:
+                    readers.setdefault(tags[column], set()).add(agent_key(layer, "dataplex"))
+    return {tag: sorted(keys) for tag, keys in sorted(readers.items())}
+
+
+def pipeline_agent_grants(
+    data: Mapping[str, Any], tables: list[str], results_layer: str | None, findings_layer: str | None
+) -> dict[str, dict[str, str]]:
+    """One pipeline's grants to the agents, keyed by a stable name: ``agent`` (``layer/agent``),
+    ``role`` and ``dataset`` (a layer) or ``table`` (a key of the module's tables).
+
+    A scan runs in the project of the table it checks (the layer's), so the read Google asks
+    for across projects is never needed; its results go to ``results_layer``'s dataset. DLP
+    inspects ``tables`` and saves findings in ``findings_layer``'s dataset."""
+    grants: dict[str, dict[str, str]] = {}
+    if results_layer is not None:
+        for layer in _scan_layers(data):
+            grants[f"dataplex-{layer}-results"] = {"agent": agent_key(layer, "dataplex"), "role": AGENT_WRITE_ROLE,
+                                                   "dataset": results_layer}
+    if "dlp" in data:
+        inspector = agent_key(DLP_LAYER, "dlp")
+        for key in sorted(tables):
+            grants[f"dlp-read-{key}"] = {"agent": inspector, "role": AGENT_READ_ROLE, "table": key}
+        if findings_layer is not None:
+            grants["dlp-findings"] = {"agent": inspector, "role": AGENT_WRITE_ROLE, "dataset": findings_layer}
+    return dict(sorted(grants.items()))
+
+
 # Project roles that let a persona read BigQuery tables, so query columns that carry policy tags.
 _TABLE_READ_ROLES = ("roles/bigquery.dataViewer", "roles/bigquery.dataEditor", "roles/bigquery.dataOwner")
 

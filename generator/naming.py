@@ -210,6 +210,20 @@ MAX_LABELS = 64
 """Google Cloud allows at most 64 labels per resource:
 https://cloud.google.com/resource-manager/docs/labels-overview#requirements"""
 
+SERVICE_AGENT_DOMAINS = {
+    "dataplex": "gcp-sa-dataplex.iam.gserviceaccount.com",
+    "dlp": "dlp-api.iam.gserviceaccount.com",
+}
+"""Where Google's service agents of the pipelines live, ``service-NUMBER@<domain>``:
+https://cloud.google.com/iam/docs/service-agents (the sandbox's agents.py holds the full table)."""
+
+
+def service_agent_email(agent: str, project_number: str) -> str:
+    """E-mail of the ``agent`` (``dataplex``, ``dlp``) of the project numbered ``project_number``
+    (a number, or a Terraform interpolation of one)."""
+    return f"service-{project_number}@{SERVICE_AGENT_DOMAINS[agent]}"
+
+
 MAX_SERVICE_ACCOUNT_DESCRIPTION = 256
 """A service account's description is at most 256 UTF-8 bytes:
 https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts"""

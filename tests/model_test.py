@@ -130,3 +130,54 @@ def test_project_labels_reach_the_environment_module(tmp_path: Path) -> None:
     assert "labels" not in projects["landing"]
     tf = (ROOT / "modules" / "environment" / "projects.tf").read_text(encoding="utf-8")
     assert "labels          = merge(local.labels, each.value.labels, { layer = each.key })" in tf
+
+
+# --- the pipelines' service agents (Dataplex, DLP) -----------------------------------------
+
+
+def test_agents_are_provisioned_where_scans_and_inspections_run(tmp_path: Path) -> None:
+    # A scan of a landing table runs in the landing project, DLP triggers run from landing.
+    def scan_landing(pipeline: dict[str, Any]) -> None:
+        pipeline["data_quality"]["landing.customers"] = {"not_null": ["email"]}
+
+    model = load_model(demo_copy(tmp_path, pipelines__store_daily=scan_landing))
+    env = model.stack("environment").arguments
+    assert env["pipeline_service_agents"] == {"dataplex": ["landing", "curated"], "dlp": ["landing"]}
+    # DLP inspects every column, so reads both tags of the customers tables; the landing
+    # scan reads email (high), and so does its project's Dataplex agent.
+    tags = env["policy_taxonomy"]["tags"]
+    assert tags["high"]["agent_readers"] == ["landing/dataplex", "landing/dlp"]
+    assert tags["medium"]["agent_readers"] == ["landing/dlp"]
+    assert "agent_readers" not in tags["low"]
+
+
+def test_pipeline_grants_its_agents_the_tables_and_datasets_they_use(tmp_path: Path) -> None:
+    args = load_model(demo_copy(tmp_path)).stack("pipeline-store-daily").arguments
+    grants = args["service_agent_grants"]
+    dlp = 'serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}'
+    dataplex = 'serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}'
+    assert grants["dlp-findings"]["member"].expression == f'"{dlp}@dlp-api.iam.gserviceaccount.com"'
+    assert grants["dataplex-curated-results"]["member"].expression == (
+        f'"{dataplex}@gcp-sa-dataplex.iam.gserviceaccount.com"')
+    plain = {name: {k: v for k, v in g.items() if k != "member"} for name, g in grants.items()}
+    assert plain == {
+        # Dataplex writes its results table in the curated dataset (the results table's own).
+        "dataplex-curated-results": {"role": "roles/bigquery.dataEditor", "dataset": "curated"},
+        # DLP, run from landing, reads every inspected table and writes its findings table.
+        "dlp-findings": {"role": "roles/bigquery.dataEditor", "dataset": "curated"},
+        **{f"dlp-read-{t}": {"role": "roles/bigquery.dataViewer", "table": t} for t in args["dlp"]["tables"]},
+    }
+    assert args["dlp"]["project"] == "landing"
+    results = args["data_quality_results_table"]
+    assert results.startswith(f"projects/{args['datasets']['curated']['project']}/datasets/"
+                              f"{args['datasets']['curated']['dataset_id']}/")
+
+
+def test_no_scans_and_no_dlp_no_agents(tmp_path: Path) -> None:
+    def plain(pipeline: dict[str, Any]) -> None:
+        pipeline.pop("data_quality", None)
+        pipeline.pop("dlp", None)
+
+    model = load_model(demo_copy(tmp_path, pipelines__store_daily=plain, pipelines__ecommerce_hourly=plain))
+    assert "pipeline_service_agents" not in model.stack("environment").arguments
+    assert "service_agent_grants" not in model.stack("pipeline-store-daily").arguments

@@ -53,6 +53,7 @@ class TestModuleContract(ModuleContractChecks):
         "kms",
         "vpc_sc",
         "policy_taxonomy",
+        "pipeline_service_agents",
         "logging",
         "monitoring",
         "principals",
@@ -65,6 +66,7 @@ class TestModuleContract(ModuleContractChecks):
         "service_accounts",
         "composer",
         "kms_keys",
+        "pipeline_service_agents",
         "policy_tags",
         "network",
         "shared_buckets",
@@ -268,6 +270,24 @@ def test_example_sandbox_cycle(example, tmp_path):
         masked = {r["values"]["member"] for r in state
                   if r["type"] == "google_bigquery_datapolicy_data_policy_iam_member"}
         assert masked == {"group:data-engineers@example.com", "group:analysts@example.com"}
+        # The pipelines' Dataplex and DLP agents: provisioned where scans and inspections run
+        # (the sandbox refuses a grant to an agent not provisioned), the DLP agents granted the
+        # personal tag their inspections read.
+        numbers = {layer: p["number"] for layer, p in outputs["projects"].items()}
+        agents = outputs["pipeline_service_agents"]
+        assert agents == {
+            "dataplex": {"curated": f"service-{numbers['curated']}@gcp-sa-dataplex.iam.gserviceaccount.com"},
+            "dlp": {layer: f"service-{numbers[layer]}@dlp-api.iam.gserviceaccount.com"
+                    for layer in ("landing", "processing")},
+        }
+        identities = {(r["values"]["project"], r["values"]["service"]) for r in state
+                      if r["type"] == "google_project_service_identity"}
+        assert {("df-full-curated", "dataplex.googleapis.com"), ("df-full-landing", "dlp.googleapis.com"),
+                ("df-full-processing", "dlp.googleapis.com")} <= identities
+        tag_readers = {r["values"]["member"] for r in state
+                       if r["type"] == "google_data_catalog_policy_tag_iam_member"
+                       and r["values"]["policy_tag"] == outputs["policy_tags"]["high"]}
+        assert {f"serviceAccount:{email}" for email in agents["dlp"].values()} <= tag_readers
         assert set(outputs["shared_buckets"]) == {"audit", "staging"}
         assert outputs["shared_datasets"]["reference"] == {
             "project": f"{prefix}-curated",

@@ -471,18 +471,21 @@ def test_out_of_date_stacks_are_refused(demo: Path, fake) -> None:
 
 
 def test_stack_without_descriptor_must_be_destroyed_before_other_runs(demo: Path, fake) -> None:
+    # The hourly pipeline: without it the environment stays as it is (the daily one still
+    # needs the same service agents and tag grants), so the other stacks are unchanged.
     fake()
     runner.apply(opts(demo, auto_approve=True))
-    (demo / "pipelines" / "store-daily.yaml").unlink()
+    (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
     render(demo)  # reports the orphan, keeps its files
-    with pytest.raises(DfGenError, match="descriptor was removed: pipeline-store-daily; destroy them"):
+    with pytest.raises(DfGenError, match="descriptor was removed: pipeline-ecommerce-hourly; destroy them"):
         runner.plan(opts(demo))
     engine = fake()
-    report = runner.destroy(opts(demo, auto_approve=True, stacks=("pipeline-store-daily",)))
-    assert statuses(report) == {"pipeline-store-daily": "destroyed"}
-    assert engine.commands("pipeline-store-daily") == ["state", "destroy"]  # initialised by the apply
+    report = runner.destroy(opts(demo, auto_approve=True, stacks=("pipeline-ecommerce-hourly",)))
+    assert statuses(report) == {"pipeline-ecommerce-hourly": "destroyed"}
+    assert engine.commands("pipeline-ecommerce-hourly") == ["state", "destroy"]  # initialised by the apply
     render(demo, prune=True)
-    assert statuses(runner.plan(opts(demo))) == {name: "skipped" for name in ALL if name != "pipeline-store-daily"}
+    assert statuses(runner.plan(opts(demo))) == {
+        name: "skipped" for name in ALL if name != "pipeline-ecommerce-hourly"}
 
 
 def test_orphaned_stacks_keep_their_dependency_order_and_prune_waits_for_destroy(demo: Path, fake) -> None:

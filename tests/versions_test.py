@@ -193,7 +193,7 @@ def test_a_new_version_gets_the_same_policy_tags_and_its_backfill_the_grants(dem
 
 
 def test_a_landing_backfill_runs_as_the_load_account_which_gets_the_tags_it_reads(demo: Path) -> None:
-    readers = re.compile(r'high = \{\n +description = "[^"]*"\n +readers += (\[[^]]*\])')
+    readers = re.compile(r'high = \{\n +description += "[^"]*"\n +readers += (\[[^]]*\])')
     before = readers.search(stack_file(demo, "main.tf", "environment"))
     assert before and '"load"' not in before.group(1)
     new_version(demo, table="customers", change={}, layer="landing")

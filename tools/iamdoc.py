@@ -204,7 +204,7 @@ def _format(template: str, entry: dict[str, Any], res: _Resource) -> str:
 def resource_grants(res: _Resource, local_values: dict[str, str]) -> list[Grant]:
     """The rows one grant resource contributes, roles read from the code."""
     role = res.attributes.get("role")
-    if res.type == "google_bigquery_dataset_access":
+    if res.type == "google_bigquery_dataset_access" and role is None:
         # No role: the view block authorizes a view to read the dataset.
         return [Grant(_note(res, "who"), "authorized view (reads the dataset)", _note(res, "on"), res.address)]
     if role is not None and _value(role) != role:

@@ -35,6 +35,9 @@ def environment_stack(ctx: Context, task_reads: Mapping[str, Mapping[str, set[st
         args["kms"] = _kms(ctx)
     if "vpc_sc" in env:
         args["vpc_sc"] = _vpc_sc(ctx)
+    agents = access.pipeline_agents({k: d.data for k, d in ctx.descriptors.pipelines.items()})
+    if agents:
+        args["pipeline_service_agents"] = agents
     if "policy_tags" in env:
         args["policy_taxonomy"] = _policy_taxonomy(ctx, task_reads)
     shared_buckets = _shared_buckets(ctx)
@@ -162,6 +165,7 @@ def _policy_taxonomy(ctx: Context, task_reads: Mapping[str, Mapping[str, set[str
     taxonomy = env["policy_tags"]
     pipelines = {k: d.data for k, d in ctx.descriptors.pipelines.items()}
     task_readers = access.tag_readers(pipelines, task_reads)
+    agent_readers = access.agent_tag_readers(pipelines)
     return {
         "name": taxonomy.get("taxonomy", naming.taxonomy_name(ctx.prefix)),
         "tags": {
@@ -169,6 +173,7 @@ def _policy_taxonomy(ctx: Context, task_reads: Mapping[str, Mapping[str, set[str
                 {
                     "description": spec.get("description"),
                     "readers": [*access.TAG_READER_PERSONAS, *spec.get("readers", []), *task_readers.get(tag, [])],
+                    "agent_readers": agent_readers.get(tag),
                     "masking": {
                         "data_policy_id": naming.data_policy_id(ctx.prefix, tag),
                         "predefined_expression": spec["masking"],

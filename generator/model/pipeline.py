@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator import migrations, naming, pipeline_code, tasks, versions
+from generator import access, migrations, naming, pipeline_code, tasks, versions
 from generator.defaults import default, time_partitioning
 from generator.hcl import Raw
 from generator.loader import json_file
@@ -53,8 +53,27 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         args["files"] = uploads
     if "dlp" in data:
         args["dlp"] = _dlp(ctx, key, data, datasets, tables)
+    results_layer = None
     if scans:
         args.update(_data_quality(ctx, key, datasets, scans))
+        results_layer = _results_layer(datasets, scans)
+    grants = access.pipeline_agent_grants(
+        data,
+        sorted(tables),
+        results_layer=results_layer,
+        findings_layer="curated" if "findings_table" in args.get("dlp", {}) else None,
+    )
+    if grants:
+        # The agents' e-mails follow from the project numbers, which the environment's
+        # outputs already carry; the environment stack provisions the agents first.
+        args["service_agent_grants"] = {
+            name: {
+                "member": _agent_member(grant["agent"]),
+                "role": grant["role"],
+                **({"dataset": grant["dataset"]} if "dataset" in grant else {"table": grant["table"]}),
+            }
+            for name, grant in grants.items()
+        }
     labels = {**ctx.labels, **source.get("labels", {}), **data.get("labels", {})}
     if labels:
         args["labels"] = labels
@@ -260,6 +279,7 @@ def _dlp(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str,
          tables: Mapping[str, Any]) -> dict[str, Any]:
     dlp: dict[str, Any] = {
         "template_id": naming.dlp_inspect_template(key),
+        "project": access.DLP_LAYER,
         "location": ctx.region,
         "info_types": data["dlp"]["info_types"],
         "min_likelihood": data["dlp"].get("min_likelihood", default("pipeline", "dlp.min_likelihood")),
@@ -275,8 +295,7 @@ def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]]
                   scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The scans, where their results go (curated when the source has it), who hears of
     failures and who may run them."""
-    results_layer = "curated" if "curated" in datasets else next(iter(scans.values()))["layer"]
-    dataset = datasets[results_layer]
+    dataset = datasets[_results_layer(datasets, scans)]
     args: dict[str, Any] = {
         "data_quality": scans,
         "data_quality_results_table": (
@@ -288,6 +307,19 @@ def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]]
         args["data_quality_notify"] = list(emails)
     args["data_quality_runners"] = [f"serviceAccount:{ctx.task_emails['transformation']}"]
     return args
+
+
+def _results_layer(datasets: Mapping[str, dict[str, str]], scans: dict[str, dict[str, Any]]) -> str:
+    """Where the scans' results go: the curated dataset when the source has one."""
+    return "curated" if "curated" in datasets else str(next(iter(scans.values()))["layer"])
+
+
+def _agent_member(agent: str) -> Raw:
+    """IAM member of a pipeline service agent (``layer/agent``), from the layer project's
+    number in the environment's outputs."""
+    layer, name = agent.split("/", 1)
+    number = "${" + f'{REMOTE}.projects["{layer}"].number' + "}"
+    return Raw(f'"serviceAccount:{naming.service_agent_email(name, number)}"')
 
 
 def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -32,6 +32,13 @@ locals {
           tag = tag, member = google_service_account.tasks[task].member
         } if contains(keys(var.service_accounts), task)
       },
+      # Service agents that read tagged columns (a DLP inspection reads every column, a
+      # data-quality scan its rules' columns); keyed by "layer/agent", provisioned in agents.tf.
+      {
+        for a in distinct(t.agent_readers) : "${tag}/${a}" => {
+          tag = tag, member = google_project_service_identity.this[a].member
+        }
+      },
     )
   ]...)
 }
@@ -54,7 +61,7 @@ resource "google_data_catalog_policy_tag" "this" {
 }
 
 resource "google_data_catalog_policy_tag_iam_member" "readers" {
-  # iamdoc: who = "each tag's readers: a persona's principals, a task account, or a member"
+  # iamdoc: who = "each tag's readers: a persona's principals, a task account, a member, or a pipeline service agent"
   # iamdoc: on = "the policy tag"
   for_each   = local.policy_tag_readers
   policy_tag = google_data_catalog_policy_tag.this[each.value.tag].name

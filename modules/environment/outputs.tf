@@ -26,6 +26,15 @@ output "composer" {
   }
 }
 
+output "pipeline_service_agents" {
+  description = "E-mails of the pipelines' service agents (pipeline_service_agents), keyed by agent and layer, once provisioned."
+  value = {
+    for agent, layers in var.pipeline_service_agents : agent => {
+      for l in layers : l => google_project_service_identity.this["${l}/${agent}"].email
+    }
+  }
+}
+
 output "kms_keys" {
   description = "CMEK key IDs keyed by service (storage, bigquery, pubsub, composer), usable once the service agents' grants exist. Empty when kms is not set."
   value       = local.kms_key_ids

@@ -196,14 +196,34 @@ variable "vpc_sc" {
   }
 }
 
+variable "pipeline_service_agents" {
+  description = "Service agents that act for the pipelines, keyed by agent (dataplex: data-quality scans; dlp: DLP job triggers), each with the layers whose projects run them. The module provisions them (google_project_service_identity) and policy_taxonomy.tags[*].agent_readers may grant them tags; the pipeline stacks grant them their tables and datasets."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+  validation {
+    condition     = alltrue([for a in keys(var.pipeline_service_agents) : contains(["dataplex", "dlp"], a)])
+    error_message = "pipeline_service_agents keys must be dataplex or dlp."
+  }
+  validation {
+    condition = alltrue(flatten([
+      for layers in values(var.pipeline_service_agents) : [
+        for l in layers : contains(["landing", "processing", "curated", "exposure", "orchestration"], l)
+      ]
+    ]))
+    error_message = "pipeline_service_agents layers must be landing, processing, curated, exposure or orchestration."
+  }
+}
+
 variable "policy_taxonomy" {
-  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists who is granted fine-grained read on the tag: persona names (data_engineers, analysts, security), task names (load, transformation, orchestration: the module's task accounts) or IAM members. Nobody by default. masking adds a BigQuery data masking policy to the tag (in the taxonomy's project and location): data_policy_id, one of Google's predefined masking rules, and masked_readers (persona names or IAM members) granted roles/bigquerydatapolicy.maskedReader on it, who read masked values of the tagged columns instead of being refused."
+  description = "Data Catalog taxonomy with policy tags keyed by tag name (e.g. high, medium, low), created in the orchestration project. readers lists who is granted fine-grained read on the tag: persona names (data_engineers, analysts, security), task names (load, transformation, orchestration: the module's task accounts) or IAM members. Nobody by default. masking adds a BigQuery data masking policy to the tag (in the taxonomy's project and location): data_policy_id, one of Google's predefined masking rules, and masked_readers (persona names or IAM members) granted roles/bigquerydatapolicy.maskedReader on it, who read masked values of the tagged columns instead of being refused. agent_readers names service agents of pipeline_service_agents (\"layer/agent\", e.g. landing/dlp) that read the tagged columns for their scans or inspections."
   type = object({
     name        = string
     description = optional(string, "Data Foundation data classification")
     tags = optional(map(object({
-      description = optional(string)
-      readers     = optional(list(string), [])
+      description   = optional(string)
+      readers       = optional(list(string), [])
+      agent_readers = optional(list(string), [])
       masking = optional(object({
         data_policy_id        = string
         predefined_expression = string

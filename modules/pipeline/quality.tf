@@ -93,8 +93,13 @@ resource "google_dataplex_datascan" "default" {
     }
   }
 
-  # The scanned table must exist before a scan can be defined on it.
-  depends_on = [google_bigquery_table.tables]
+  # The scanned table must exist before a scan can be defined on it, and Dataplex's agent
+  # must hold its grants before a job exports results.
+  depends_on = [
+    google_bigquery_table.tables,
+    google_bigquery_dataset_access.agents,
+    google_bigquery_table_iam_member.agents,
+  ]
 }
 
 # Who runs the scans (the DAG's task account): start a job and read its results, on each

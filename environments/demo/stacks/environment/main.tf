@@ -99,12 +99,17 @@ module "environment" {
       rotation_period = "7776000s"
     }
   }
+  pipeline_service_agents = {
+    dataplex = ["curated"]
+    dlp      = ["landing"]
+  }
   policy_taxonomy = {
     name = "Acme data sensitivity"
     tags = {
       high = {
-        description = "Direct contact identifiers (e-mail, phone)"
-        readers     = ["security", "group:pii-readers@acme.example", "transformation"]
+        description   = "Direct contact identifiers (e-mail, phone)"
+        readers       = ["security", "group:pii-readers@acme.example", "transformation"]
+        agent_readers = ["landing/dlp"]
         masking = {
           data_policy_id        = "acme_demo_high_masking"
           predefined_expression = "SHA256"
@@ -112,8 +117,9 @@ module "environment" {
         }
       }
       medium = {
-        description = "Indirect identifiers (names, birth dates, addresses)"
-        readers     = ["security", "transformation"]
+        description   = "Indirect identifiers (names, birth dates, addresses)"
+        readers       = ["security", "transformation"]
+        agent_readers = ["landing/dlp"]
         masking = {
           data_policy_id        = "acme_demo_medium_masking"
           predefined_expression = "DEFAULT_MASKING_VALUE"

@@ -15,6 +15,11 @@ output "composer" {
   value       = module.environment.composer
 }
 
+output "pipeline_service_agents" {
+  description = "The environment module's pipeline_service_agents output."
+  value       = module.environment.pipeline_service_agents
+}
+
 output "kms_keys" {
   description = "The environment module's kms_keys output."
   value       = module.environment.kms_keys

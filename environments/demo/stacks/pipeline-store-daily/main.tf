@@ -92,6 +92,7 @@ module "pipeline" {
   }
   dlp = {
     template_id    = "store-daily-inspect"
+    project        = "landing"
     location       = "europe-west1"
     info_types     = ["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON_NAME", "DATE_OF_BIRTH"]
     min_likelihood = "POSSIBLE"
@@ -130,6 +131,48 @@ module "pipeline" {
   data_quality_results_table = "projects/acme-demo-cur/datasets/acme_demo_store_curated/tables/data_quality_store_daily"
   data_quality_notify        = ["data-platform@acme.example"]
   data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
+  service_agent_grants = {
+    dataplex-curated-results = {
+      member  = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+    dlp-findings = {
+      member  = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+    dlp-read-curated-customers = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "curated-customers"
+    }
+    dlp-read-curated-orders = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "curated-orders"
+    }
+    dlp-read-curated-products = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "curated-products"
+    }
+    dlp-read-landing-customers = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "landing-customers"
+    }
+    dlp-read-landing-orders = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "landing-orders"
+    }
+    dlp-read-landing-products = {
+      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "landing-products"
+    }
+  }
   labels = {
     environment = "demo"
     team        = "data-platform"

@@ -74,12 +74,20 @@ module "environment" {
     ingress_identities = ["serviceAccount:terraform@df-seed.iam.gserviceaccount.com"]
   }
 
+  # Pipelines run data-quality scans in curated and DLP inspections from landing (an adopted
+  # project) and processing; the DLP agents read the personal columns they inspect.
+  pipeline_service_agents = {
+    dataplex = ["curated"]
+    dlp      = ["landing", "processing"]
+  }
+
   policy_taxonomy = {
     name = "df-full-classification"
     tags = {
       high = {
-        description = "Personal data"
-        readers     = ["security", "transformation"]
+        description   = "Personal data"
+        readers       = ["security", "transformation"]
+        agent_readers = ["landing/dlp", "processing/dlp"]
         # Data engineers and analysts see the tagged columns hashed instead of being refused.
         masking = {
           data_policy_id        = "df_full_high_masking"
@@ -168,6 +176,11 @@ output "service_accounts" {
 output "kms_keys" {
   description = "CMEK keys by service."
   value       = module.environment.kms_keys
+}
+
+output "pipeline_service_agents" {
+  description = "The pipelines' Dataplex and DLP agents by layer."
+  value       = module.environment.pipeline_service_agents
 }
 
 output "policy_tags" {

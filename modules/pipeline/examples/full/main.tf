@@ -1,6 +1,7 @@
 # Every option on: CMEK tables with partitioning, clustering and policy tags, a curated
 # table, an exposure view authorized on the curated dataset, the DAG and its SQL uploaded
-# to Composer, a DLP inspect template and two data-quality scans (on demand, scheduled).
+# to Composer, a DLP inspect template and two data-quality scans (on demand, scheduled), and
+# the grants of the Dataplex and DLP service agents that act for them.
 
 provider "google" {
   project = "acme-dev-processing"
@@ -94,7 +95,25 @@ module "pipeline" {
   data_quality_results_table = "projects/acme-dev-curated/datasets/sales_curated/tables/data_quality_sales_daily"
   data_quality_notify        = ["data-platform@example.com"]
   data_quality_runners       = ["serviceAccount:df-transformation@acme-dev-processing.iam.gserviceaccount.com"]
-  labels                     = { env = "dev", team = "sales" }
+  # The agents (provisioned by the environment) export scan results and inspect the orders.
+  service_agent_grants = {
+    dataplex-results = {
+      member  = "serviceAccount:service-123456789012@gcp-sa-dataplex.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+    dlp-findings = {
+      member  = "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+    dlp-read-orders = {
+      member = "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"
+      role   = "roles/bigquery.dataViewer"
+      table  = "orders"
+    }
+  }
+  labels = { env = "dev", team = "sales" }
 }
 
 output "tables" {
