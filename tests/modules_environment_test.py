@@ -177,6 +177,27 @@ def test_composer_health_alert_fires_when_the_metric_stops():
     assert {"condition_threshold", "condition_absent"} <= kinds
 
 
+# Dataplex scan jobs that failed or did not pass (monitoring.tf cites the sources).
+SCAN_FAILURE_FILTER = (
+    'resource.type="dataplex.googleapis.com/DataScan" AND log_id("dataplex.googleapis.com/data_scan") AND '
+    'jsonPayload.type="DATA_QUALITY" AND (jsonPayload.state="FAILED" OR '
+    '(labels."dataplex.googleapis.com/data_scan_state"="SUCCEEDED" AND NOT jsonPayload.dataQuality.passed=true))'
+)
+
+
+def test_failed_scan_metric_filter_uses_the_fields_google_documents():
+    # Google's sample query for a scan whose rules did not all pass, plus the DataScanEvent
+    # fields (logs.proto) for a job that failed; the rule-result log is left out by log_id.
+    text = (MODULE / "monitoring.tf").read_text(encoding="utf-8")
+    start = text.index("data_quality_failure_filter = join(")
+    body = text[start:text.index("data_quality_metric =", start)]
+    parts = [p.encode().decode("unicode_escape") for p in re.findall(r'^\s+"(.*)",?$', body, re.MULTILINE)]
+    clause = " AND ".join([*parts[:3], "".join(parts[3:])])
+    assert clause == SCAN_FAILURE_FILTER
+    metric = resources(MODULE / "monitoring.tf")["google_logging_metric.data_quality_failures"]
+    assert metric.attributes["filter"] == "local.data_quality_failure_filter"
+
+
 def test_composer_sets_every_contract_airflow_variable():
     text = (MODULE / "composer.tf").read_text(encoding="utf-8")
     assert set(re.findall(r"^\s+(AIRFLOW_VAR_DF_[A-Z_]+)\s+=", text, re.MULTILINE)) == CONTRACT_ENV_VARS
@@ -316,7 +337,7 @@ def test_example_sandbox_cycle(example, tmp_path):
         assert scope == {f"{prefix}-landing", f"{prefix}-curated"}
         metrics = [r["values"] for r in state if r["type"] == "google_logging_metric"]
         assert {m["project"] for m in metrics} == {f"{prefix}-landing", f"{prefix}-curated"}
-        assert all('resource.type="dataplex.googleapis.com/DataScan"' in m["filter"] for m in metrics)
+        assert all(m["filter"] == SCAN_FAILURE_FILTER for m in metrics)
         policies = {r["values"]["display_name"]: r["values"] for r in state
                     if r["type"] == "google_monitoring_alert_policy"}
         dead = policies["Data Foundation: messages in dead-letter subscriptions"]

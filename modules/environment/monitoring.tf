@@ -18,15 +18,23 @@ locals {
     toset(concat(length(local.dead_letter_subscriptions) > 0 ? ["landing"] : [], local.data_quality_layers)),
     ["orchestration"],
   )
-  # Dataplex logs one event per data scan job (DataScanEvent, monitored resource DataScan):
-  # a job that failed, or one that ran and whose rules did not all pass
-  # (https://cloud.google.com/dataplex/docs/use-auto-data-quality#set-alerts-cloud-logging,
-  # https://cloud.google.com/dataplex/docs/reference/rest/v1/DataScanEvent).
+  # Dataplex writes one DataScanEvent per data scan job to the log
+  # dataplex.googleapis.com/data_scan, monitored resource dataplex.googleapis.com/DataScan
+  # (https://cloud.google.com/dataplex/docs/logging; the rule results go to another log of the
+  # same resource, hence log_id: https://cloud.google.com/logging/docs/view/logging-query-language#functions).
+  # The event's type, state and dataQuality.passed are the fields
+  # of google.cloud.dataplex.v1.DataScanEvent (googleapis google/cloud/dataplex/v1/logs.proto;
+  # https://cloud.google.com/dataplex/docs/reference/rpc/google.cloud.dataplex.v1#datascanevent).
+  # A job that ran and whose rules did not all pass is Google's own sample query
+  # (https://cloud.google.com/dataplex/docs/use-auto-data-quality#set-alerts-cloud-logging:
+  # the data_scan_state label SUCCEEDED and NOT jsonPayload.dataQuality.passed=true); a job that
+  # failed to run is the event's state FAILED.
   data_quality_failure_filter = join(" AND ", [
     "resource.type=\"dataplex.googleapis.com/DataScan\"",
+    "log_id(\"dataplex.googleapis.com/data_scan\")",
     "jsonPayload.type=\"DATA_QUALITY\"",
     join("", [
-      "(labels.\"dataplex.googleapis.com/data_scan_state\"=\"FAILED\" OR ",
+      "(jsonPayload.state=\"FAILED\" OR ",
       "(labels.\"dataplex.googleapis.com/data_scan_state\"=\"SUCCEEDED\" AND NOT jsonPayload.dataQuality.passed=true))",
     ]),
   ])
