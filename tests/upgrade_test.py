@@ -120,14 +120,24 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     # The old state is really there: today's modules change the environment in place.
     assert {r.name: r.status for r in report.results}["environment"] == "changes"
     losses = {}
+    dropped_apis: dict[str, bool] = {}
     with session(options, "plan") as (run, names):
         for name in names:
             planfile = run.ws.plan_file(name)
             if planfile.is_file():
-                found = lost(run.tf.show(run.model.stack(name), planfile))
+                shown = run.tf.show(run.model.stack(name), planfile)
+                found = lost(shown)
                 if found:
                     losses[name] = found
+                if name == "environment":
+                    dropped_apis = {rc["change"]["before"]["service"]: rc["change"]["before"]["disable_on_destroy"]
+                                    for rc in shown.get("resource_changes") or ()
+                                    if rc["type"] == "google_project_service" and rc["change"]["actions"] == ["delete"]}
     assert losses == {}, json.dumps(losses, indent=2)
+    # The Kubernetes Engine API, which Composer 3 does not use, leaves the state only: its
+    # disable_on_destroy is false, so the provider's Delete makes no API call
+    # (resource_google_project_service.go) and the live project keeps it enabled.
+    assert dropped_apis == {"container.googleapis.com": False}
 
     # 4. And the upgrade applies.
     report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))

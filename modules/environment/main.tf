@@ -5,6 +5,11 @@ locals {
   layers = ["landing", "processing", "curated", "exposure", "orchestration"]
 
   # APIs every layer project gets; the orchestration project also runs Composer and the VPC.
+  # Composer 3 needs only its own API in the project: its Airflow components run in Google's
+  # tenant project (https://cloud.google.com/composer/docs/composer-3/enable-composer-service,
+  # https://cloud.google.com/composer/docs/composer-3/environment-architecture), so the
+  # Kubernetes Engine API is not enabled. An environment applied before keeps it enabled:
+  # disable_on_destroy = false (projects.tf) makes dropping it a state-only removal.
   base_services = [
     "bigquery.googleapis.com",
     "bigquerystorage.googleapis.com",
@@ -27,7 +32,6 @@ locals {
     "bigquerydatapolicy.googleapis.com", # data masking policies live beside the taxonomy
     "composer.googleapis.com",
     "compute.googleapis.com",
-    "container.googleapis.com",
   ]
 
   project_services = merge([
