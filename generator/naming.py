@@ -47,13 +47,6 @@ def service_account_email(account_id: str, project: str) -> str:
     return f"{account_id}@{project}.iam.gserviceaccount.com"
 
 
-def pubsub_service_agent(project_number: str) -> str:
-    """E-mail of a project's Pub/Sub service agent, which forwards dead letters
-    (https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions).
-    ``project_number`` may be a Terraform interpolation: Google assigns the number."""
-    return f"service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-
-
 def composer_account_id() -> str:
     """Account ID of Composer's own service account."""
     return "df-composer"
@@ -213,14 +206,16 @@ https://cloud.google.com/resource-manager/docs/labels-overview#requirements"""
 SERVICE_AGENT_DOMAINS = {
     "dataplex": "gcp-sa-dataplex.iam.gserviceaccount.com",
     "dlp": "dlp-api.iam.gserviceaccount.com",
+    "pubsub": "gcp-sa-pubsub.iam.gserviceaccount.com",
 }
-"""Where Google's service agents of the pipelines live, ``service-NUMBER@<domain>``:
-https://cloud.google.com/iam/docs/service-agents (the sandbox's agents.py holds the full table)."""
+"""Where the service agents the data sources and pipelines grant live, ``service-NUMBER@<domain>``:
+https://cloud.google.com/iam/docs/service-agents (the sandbox's agents.py holds the full table).
+Only the fallback for an environment applied before its ``service_agents`` output existed."""
 
 
 def service_agent_email(agent: str, project_number: str) -> str:
-    """E-mail of the ``agent`` (``dataplex``, ``dlp``) of the project numbered ``project_number``
-    (a number, or a Terraform interpolation of one)."""
+    """E-mail of the ``agent`` (``dataplex``, ``dlp``, ``pubsub``) of the project numbered
+    ``project_number`` (a number, or a Terraform interpolation of one)."""
     return f"service-{project_number}@{SERVICE_AGENT_DOMAINS[agent]}"
 
 

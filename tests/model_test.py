@@ -154,11 +154,15 @@ def test_agents_are_provisioned_where_scans_and_inspections_run(tmp_path: Path) 
 def test_pipeline_grants_its_agents_the_tables_and_datasets_they_use(tmp_path: Path) -> None:
     args = load_model(demo_copy(tmp_path)).stack("pipeline-store-daily").arguments
     grants = args["service_agent_grants"]
-    dlp = 'serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}'
-    dataplex = 'serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}'
-    assert grants["dlp-findings"]["member"].expression == f'"{dlp}@dlp-api.iam.gserviceaccount.com"'
+    # The members are the identities the environment provisioned (its service_agents output);
+    # the derived address only stands in for an environment applied before that output.
+    out = "data.terraform_remote_state.environment.outputs"
+    assert grants["dlp-findings"]["member"].expression == (
+        f'"serviceAccount:${{try({out}.service_agents["landing"].dlp, '
+        f'"service-${{{out}.projects["landing"].number}}@dlp-api.iam.gserviceaccount.com")}}"')
     assert grants["dataplex-curated-results"]["member"].expression == (
-        f'"{dataplex}@gcp-sa-dataplex.iam.gserviceaccount.com"')
+        f'"serviceAccount:${{try({out}.service_agents["curated"].dataplex, '
+        f'"service-${{{out}.projects["curated"].number}}@gcp-sa-dataplex.iam.gserviceaccount.com")}}"')
     plain = {name: {k: v for k, v in g.items() if k != "member"} for name, g in grants.items()}
     assert plain == {
         # Dataplex writes its results table in the curated dataset (the results table's own).
@@ -171,6 +175,14 @@ def test_pipeline_grants_its_agents_the_tables_and_datasets_they_use(tmp_path: P
     results = args["data_quality_results_table"]
     assert results.startswith(f"projects/{args['datasets']['curated']['project']}/datasets/"
                               f"{args['datasets']['curated']['dataset_id']}/")
+
+
+def test_dead_letters_grant_the_pubsub_agent_the_environment_provisioned(tmp_path: Path) -> None:
+    args = load_model(demo_copy(tmp_path)).stack("datasource-ecommerce").arguments
+    out = "data.terraform_remote_state.environment.outputs"
+    assert args["pubsub_service_agent"].expression == (
+        f'try({out}.service_agents["landing"].pubsub, '
+        f'"service-${{{out}.projects["landing"].number}}@gcp-sa-pubsub.iam.gserviceaccount.com")')
 
 
 def test_no_scans_and_no_dlp_no_agents(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ class TestModuleContract(ModuleContractChecks):
         "service_accounts",
         "composer",
         "kms_keys",
-        "pipeline_service_agents",
+        "service_agents",
         "policy_tags",
         "network",
         "shared_buckets",
@@ -294,13 +294,19 @@ def test_example_sandbox_cycle(example, tmp_path):
         # The pipelines' Dataplex and DLP agents: provisioned where scans and inspections run
         # (the sandbox refuses a grant to an agent not provisioned), the DLP agents granted the
         # personal tag their inspections read.
+        # service_agents gives every provisioned primary agent by layer: Pub/Sub everywhere,
+        # Composer in orchestration, Dataplex and DLP where the pipelines need them.
         numbers = {layer: p["number"] for layer, p in outputs["projects"].items()}
-        agents = outputs["pipeline_service_agents"]
-        assert agents == {
-            "dataplex": {"curated": f"service-{numbers['curated']}@gcp-sa-dataplex.iam.gserviceaccount.com"},
-            "dlp": {layer: f"service-{numbers[layer]}@dlp-api.iam.gserviceaccount.com"
-                    for layer in ("landing", "processing")},
-        }
+        agents = outputs["service_agents"]
+        domains = {"pubsub": "gcp-sa-pubsub", "composer": "cloudcomposer-accounts",
+                   "dataplex": "gcp-sa-dataplex", "dlp": "dlp-api"}
+        expected = {layer: {"pubsub"} for layer in LAYERS}
+        expected["orchestration"].add("composer")
+        expected["curated"].add("dataplex")
+        expected["landing"].add("dlp")
+        expected["processing"].add("dlp")
+        assert agents == {layer: {a: f"service-{numbers[layer]}@{domains[a]}.iam.gserviceaccount.com" for a in names}
+                          for layer, names in expected.items()}
         identities = {(r["values"]["project"], r["values"]["service"]) for r in state
                       if r["type"] == "google_project_service_identity"}
         assert {("df-full-curated", "dataplex.googleapis.com"), ("df-full-landing", "dlp.googleapis.com"),
@@ -308,7 +314,7 @@ def test_example_sandbox_cycle(example, tmp_path):
         tag_readers = {r["values"]["member"] for r in state
                        if r["type"] == "google_data_catalog_policy_tag_iam_member"
                        and r["values"]["policy_tag"] == outputs["policy_tags"]["high"]}
-        assert {f"serviceAccount:{email}" for email in agents["dlp"].values()} <= tag_readers
+        assert {f"serviceAccount:{agents[layer]['dlp']}" for layer in ("landing", "processing")} <= tag_readers
         assert set(outputs["shared_buckets"]) == {"audit", "staging"}
         assert outputs["shared_datasets"]["reference"] == {
             "project": f"{prefix}-curated",

@@ -109,7 +109,8 @@ def test_the_registry_records_every_name_claimed_twice_in_one_scope() -> None:
 def test_names_the_model_used_to_write_itself() -> None:
     # Each was an f-string in the model or the access checks before it moved here.
     assert naming.service_account_email("df-load", "acme-lnd") == "df-load@acme-lnd.iam.gserviceaccount.com"
-    assert naming.pubsub_service_agent("${x.number}") == "service-${x.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    assert naming.service_agent_email("pubsub", "${x.number}") == (
+        "service-${x.number}@gcp-sa-pubsub.iam.gserviceaccount.com")
     assert naming.log_sink("acme") == "acme-audit"
     assert naming.dlp_inspect_template("store-daily") == "store-daily-inspect"
     assert naming.dag_object("store-daily") == "store-daily.py"

@@ -8,7 +8,7 @@ from generator import naming
 from generator.defaults import default
 from generator.hcl import Raw
 from generator.model.context import Context
-from generator.model.stack import REMOTE, Stack, drop_none, frozen, module_outputs
+from generator.model.stack import Stack, agent_email, drop_none, frozen, module_outputs
 
 BUCKET_ROLES = ("landing", "archive")
 
@@ -32,8 +32,8 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
             "allowed_regions", naming.message_storage_regions(ctx.location)
         )
     if dead_letter:
-        number = f'${{{REMOTE}.projects["{naming.PUBSUB_LAYER}"].number}}'
-        args["pubsub_service_agent"] = Raw(f'"{naming.pubsub_service_agent(number)}"')
+        # Forwards dead letters (https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions).
+        args["pubsub_service_agent"] = Raw(agent_email(naming.PUBSUB_LAYER, "pubsub"))
     args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
     externals = _external_identities(key, data)
     if externals:

@@ -16,7 +16,7 @@ from generator.defaults import default, time_partitioning
 from generator.hcl import Raw
 from generator.loader import json_file
 from generator.model.context import Context
-from generator.model.stack import REMOTE, Stack, drop_none, frozen, module_outputs
+from generator.model.stack import REMOTE, Stack, agent_email, drop_none, frozen, module_outputs
 
 
 def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
@@ -64,8 +64,7 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         findings_layer="curated" if "findings_table" in args.get("dlp", {}) else None,
     )
     if grants:
-        # The agents' e-mails follow from the project numbers, which the environment's
-        # outputs already carry; the environment stack provisions the agents first.
+        # The agents' e-mails come from the environment stack, which provisions them first.
         args["service_agent_grants"] = {
             name: {
                 "member": _agent_member(grant["agent"]),
@@ -315,11 +314,9 @@ def _results_layer(datasets: Mapping[str, dict[str, str]], scans: dict[str, dict
 
 
 def _agent_member(agent: str) -> Raw:
-    """IAM member of a pipeline service agent (``layer/agent``), from the layer project's
-    number in the environment's outputs."""
+    """IAM member of a pipeline service agent (``layer/agent``), from the environment's output."""
     layer, name = agent.split("/", 1)
-    number = "${" + f'{REMOTE}.projects["{layer}"].number' + "}"
-    return Raw(f'"serviceAccount:{naming.service_agent_email(name, number)}"')
+    return Raw('"serviceAccount:${' + agent_email(layer, name) + '}"')
 
 
 def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

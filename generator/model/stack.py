@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from generator import naming
 from generator.lifecycle_blocks import Block, required_version
 from generator.resources import data_dir
 
@@ -82,3 +83,17 @@ def module_outputs(kind: str) -> tuple[str, ...]:
     """Names of the bundled module's outputs, read from its outputs.tf."""
     text = (data_dir("modules") / kind / "outputs.tf").read_text()
     return tuple(re.findall(r'^output "([A-Za-z0-9_-]+)"', text, flags=re.M))
+
+
+def agent_email(layer: str, agent: str) -> str:
+    """HCL expression of the e-mail of ``agent`` (``pubsub``, ``dataplex``, ``dlp``) in
+    ``layer``'s project: the identity the environment stack provisioned (its ``service_agents``
+    output, Google's answer to generateServiceIdentity), so that a grant follows the provisioning.
+
+    An environment applied by an earlier df-gen has no such output until its stack is
+    applied again; until then (the first plan of an upgrade) the e-mail is derived from the
+    project number, in Google's documented format. It is the same address, so the plan made
+    after the environment's apply does not change (the runner makes it: the environment's
+    outputs are in the dependants' fingerprints)."""
+    derived = naming.service_agent_email(agent, "${" + f'{REMOTE}.projects["{layer}"].number' + "}")
+    return f'try({REMOTE}.service_agents["{layer}"].{agent}, "{derived}")'

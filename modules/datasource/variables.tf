@@ -174,7 +174,7 @@ variable "message_storage_regions" {
 }
 
 variable "pubsub_service_agent" {
-  description = "Email of the Pub/Sub service agent of the landing project (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com); required when a topic has dead_letter."
+  description = "Email of the Pub/Sub service agent of the landing project, once provisioned (the environment module's service_agents output); required when a topic has dead_letter."
   type        = string
   default     = null
 }

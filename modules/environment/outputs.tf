@@ -26,11 +26,12 @@ output "composer" {
   }
 }
 
-output "pipeline_service_agents" {
-  description = "E-mails of the pipelines' service agents (pipeline_service_agents), keyed by agent and layer, once provisioned."
+output "service_agents" {
+  description = "E-mails of the primary service agents the module provisions (google_project_service_identity), keyed by layer and agent: pubsub in every layer, composer in orchestration, dataplex and dlp where pipeline_service_agents puts them. Callers grant these, never e-mails built from project numbers."
   value = {
-    for agent, layers in var.pipeline_service_agents : agent => {
-      for l in layers : l => google_project_service_identity.this["${l}/${agent}"].email
+    for k in keys(var.projects) : k => {
+      for id, a in local.agent_identities : split(".", a.service)[0] => google_project_service_identity.this[id].email
+      if a.layer == k
     }
   }
 }

@@ -64,7 +64,7 @@ module "datasource" {
     "europe-west10",
     "europe-west12",
   ]
-  pubsub_service_agent = "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_service_agent = try(data.terraform_remote_state.environment.outputs.service_agents["landing"].pubsub, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@gcp-sa-pubsub.iam.gserviceaccount.com")
   internal_identity = {
     account_id = "ecommerce-proc"
   }

@@ -15,9 +15,9 @@ output "composer" {
   value       = module.environment.composer
 }
 
-output "pipeline_service_agents" {
-  description = "The environment module's pipeline_service_agents output."
-  value       = module.environment.pipeline_service_agents
+output "service_agents" {
+  description = "The environment module's service_agents output."
+  value       = module.environment.service_agents
 }
 
 output "kms_keys" {

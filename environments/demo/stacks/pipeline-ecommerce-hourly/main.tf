@@ -101,7 +101,7 @@ module "pipeline" {
   data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
   service_agent_grants = {
     dataplex-curated-results = {
-      member  = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["curated"].dataplex, "service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com")}"
       role    = "roles/bigquery.dataEditor"
       dataset = "curated"
     }

@@ -133,42 +133,42 @@ module "pipeline" {
   data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
   service_agent_grants = {
     dataplex-curated-results = {
-      member  = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com"
+      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["curated"].dataplex, "service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com")}"
       role    = "roles/bigquery.dataEditor"
       dataset = "curated"
     }
     dlp-findings = {
-      member  = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role    = "roles/bigquery.dataEditor"
       dataset = "curated"
     }
     dlp-read-curated-customers = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "curated-customers"
     }
     dlp-read-curated-orders = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "curated-orders"
     }
     dlp-read-curated-products = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "curated-products"
     }
     dlp-read-landing-customers = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "landing-customers"
     }
     dlp-read-landing-orders = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "landing-orders"
     }
     dlp-read-landing-products = {
-      member = "serviceAccount:service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com"
+      member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"
       table  = "landing-products"
     }

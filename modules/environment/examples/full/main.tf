@@ -178,9 +178,9 @@ output "kms_keys" {
   value       = module.environment.kms_keys
 }
 
-output "pipeline_service_agents" {
-  description = "The pipelines' Dataplex and DLP agents by layer."
-  value       = module.environment.pipeline_service_agents
+output "service_agents" {
+  description = "The provisioned primary service agents by layer."
+  value       = module.environment.service_agents
 }
 
 output "policy_tags" {
