@@ -55,6 +55,26 @@ class TestModuleContract(ModuleContractChecks):
     outputs = {"tables", "views", "dag_objects"}
 
 
+
+def test_dataset_access_lists_are_changed_only_additively_and_never_authoritatively():
+    # The data source grants its datasets with google_bigquery_dataset_iam_member; this module
+    # adds authorized views and agents with google_bigquery_dataset_access. In google 8.x these
+    # two keep each other's entries (iam_bigquery_member_dataset.go: mergeAccess keeps view,
+    # dataset and routine entries; every entry with a role goes through the read-modify-write).
+    # What would drop them: a google_bigquery_dataset access block (authoritative) or the
+    # dataset iam_binding / iam_policy resources (iam_bigquery_dataset.go has no mergeAccess).
+    kinds = set()
+    for module in ("environment", "datasource", "pipeline"):
+        for tf in sorted((ROOT / "modules" / module).glob("*.tf")):
+            for key, block in resources(tf).items():
+                kind = key.split(".")[0]
+                if kind == "google_bigquery_dataset":
+                    nested = {b.type for b in block.blocks} | {b.labels[0] for b in block.blocks if b.type == "dynamic"}
+                    assert "access" not in nested, f"{tf.name}: {key} sets an access block"
+                if kind.startswith("google_bigquery_dataset_"):
+                    kinds.add(kind)
+    assert kinds == {"google_bigquery_dataset_iam_member", "google_bigquery_dataset_access"}
+
 def test_no_primitive_roles_public_members_or_providers():
     text = module_tf_text(MODULE, skip=("variables.tf",))
     assert not PRIMITIVE_ROLES.search(text)

@@ -12,11 +12,18 @@
 # Scans and job triggers are created after these grants (depends_on in quality.tf, dlp.tf).
 
 locals {
-  # Dataset grants go through the dataset's access list, as the authorized views do (the
-  # IAM resources would fight with google_bigquery_dataset_access). The list takes the
-  # basic role of a predefined BigQuery role, which the API returns in any case
-  # (provider doc website/docs/r/bigquery_dataset_access.html.markdown: "You must specify the
-  # role field using the legacy format").
+  # Dataset grants go through the dataset's access list, as the authorized views do. The data
+  # source module grants the same datasets with google_bigquery_dataset_iam_member; in google
+  # 8.x the two do not fight (the provider doc's warning predates it): the member resource
+  # rewrites the access list read-modify-write, keeping every entry with a role and, through
+  # mergeAccess, every view, dataset and routine entry
+  # (google/services/bigquery/iam_bigquery_member_dataset.go: SetResourceIamPolicy,
+  # accessToPolicyForIamMember, mergeAccess), under the same per-dataset mutex as
+  # google_bigquery_dataset_access (GetMutexKey; resource_bigquery_dataset_access.go), and
+  # google_bigquery_dataset sets no access block here (its access is Optional+Computed).
+  # The access list takes the basic role of a predefined BigQuery role, which the API
+  # returns in any case (provider doc website/docs/r/bigquery_dataset_access.html.markdown:
+  # "You must specify the role field using the legacy format").
   # Keyed without "roles/": the role comes from the input (the permission table says so).
   legacy_dataset_roles = {
     "bigquery.dataOwner"  = "OWNER"
