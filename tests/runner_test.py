@@ -115,6 +115,12 @@ class FakeEngine:
         if self.on_call:
             self.on_call(stack, list(args), Path(cwd))
         code, out = self._answer(stack, command)
+        if command == "show" and code == 0:  # Terraform's plan JSON always carries its format version
+            out = json.dumps({"format_version": "1.2", **json.loads(out)})
+            Path(args[-1]).write_text(out)  # the plan file holds the plan shown
+        if command == "apply" and "-json" in args and code == 0 and "change_summary" not in out:
+            # What Terraform prints after applying the plan file it was given.
+            out += apply_summary(json.loads(Path(args[-1]).read_text()))
         if command == "plan" and code in (0, 2):
             planfile = next(a.split("=", 1)[1] for a in args if a.startswith("-out="))
             Path(planfile).write_text("fake plan")
@@ -144,6 +150,24 @@ class FakeEngine:
 
     def commands(self, stack: str) -> list[str]:
         return [c for s, c in self.calls if s == stack]
+
+
+def apply_summary(plan: dict[str, Any], **counts: int) -> str:
+    """The ``change_summary`` line ``apply -json`` prints after applying ``plan`` (or ``counts``)."""
+    totals = {"add": 0, "change": 0, "import": 0, "remove": 0}
+    for item in plan.get("resource_changes", []):
+        if item.get("mode", "managed") != "managed":
+            continue
+        actions = set(item["change"]["actions"])
+        totals["add"] += "create" in actions
+        totals["change"] += "update" in actions
+        totals["remove"] += "delete" in actions
+        totals["import"] += bool(item["change"].get("importing"))
+    totals.update(counts)
+    message = {"@level": "info", "@message": "Apply complete! Resources: {add} added, {change} changed, "
+               "{remove} destroyed.".format(**totals), "type": "change_summary",
+               "changes": {**totals, "operation": "apply"}}
+    return json.dumps(message) + "\n"
 
 
 class _Proc:
@@ -797,6 +821,10 @@ def test_sandbox_lifecycle_of_the_demo(applied: Path) -> None:
                                 "pipeline-store-daily": "changes"}, report.summary_lines()
     report = runner.apply(opts(env_dir, sandbox=True, auto_approve=True))
     assert {r.name: r.note for r in report.results}["pipeline-store-daily"] == "applied the saved plan"
+    # apply ran with -json (Terraform's evidence); the log holds the human text.
+    log = (env_dir / ".df-gen" / "sandbox" / "logs" / "pipeline-store-daily.log").read_text()
+    assert "\nApply complete! Resources: 0 added, 1 changed, 0 destroyed.\n" in log, log
+    assert '"@message"' not in log
     assert statuses(runner.plan(opts(env_dir, sandbox=True))) == {name: "skipped" for name in ALL}
 
     report = runner.destroy(opts(env_dir, sandbox=True, auto_approve=True))

@@ -13,6 +13,7 @@ from generator import schema_changes
 from generator.fingerprint import outputs_digest
 from generator.guard import PlanSummary
 from generator.model import Stack
+from generator.runner.evidence import applied_counts, check_applied
 from generator.runner.results import BLOCKED, StackFailed, StackResult
 from generator.runner.run import Run
 from generator.runner.selection import reads_outputs_of
@@ -91,7 +92,7 @@ def apply_stack(run: Run, stack: Stack) -> StackResult:
     status = Status.NO_CHANGES
     if summary.has_changes:
         try:
-            replanned = _apply_plan(run, stack, fp)
+            replanned = _apply_plan(run, stack, fp, summary)
         except StackFailed:
             run.plans.drop(stack)  # a partial apply changed the state: the plan is spent
             raise
@@ -131,11 +132,13 @@ def _migrate_first(run: Run, stack: Stack, fp: str, targets: Sequence[str]) -> P
     return summary
 
 
-def _apply_plan(run: Run, stack: Stack, fp: str) -> PlanSummary | None:
+def _apply_plan(run: Run, stack: Stack, fp: str, planned: PlanSummary) -> PlanSummary | None:
     """Apply the saved plan; return the new plan's summary when it had to plan again.
 
     After a transient error the saved plan may be stale: retry by planning again. A
-    plan made stale by someone else's apply is planned again once, at once.
+    plan made stale by someone else's apply is planned again once, at once. Apply runs
+    with ``-json`` so that Terraform's own ``change_summary`` proves what it applied
+    (:mod:`generator.runner.evidence`; the log gets the human text).
     """
     replanned: PlanSummary | None = None
 
@@ -153,8 +156,10 @@ def _apply_plan(run: Run, stack: Stack, fp: str) -> PlanSummary | None:
         return True
 
     run.progress.step(stack.name, "apply")
-    args = ["apply", "-input=false", "-no-color", "-auto-approve", str(run.ws.plan_file(stack.name))]
-    run.tf.call(stack, "apply", args, replan=replan)
+    args = ["apply", "-input=false", "-no-color", "-auto-approve", "-json", str(run.ws.plan_file(stack.name))]
+    _, out = run.tf.call(stack, "apply", args, replan=replan)
+    if replanned is None or replanned.has_changes:  # else the new plan had nothing left to apply
+        check_applied(replanned or planned, applied_counts(out), "terraform " + " ".join(args))
     return replanned
 
 

@@ -16,6 +16,7 @@ from generator import schema_changes
 from generator.guard import PlanSummary
 from generator.loader import display_path
 from generator.model import Stack
+from generator.runner.results import StackFailed
 from generator.runner.terraform import Terraform
 
 if TYPE_CHECKING:  # validate imports jsonschema: only the session needs it at run time
@@ -43,6 +44,9 @@ class SavedPlans:
             ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}"],
             ok_codes=(0, 2),
         )
+        if not planfile.is_file():  # "no changes" is recorded as applied: only on Terraform's word
+            raise StackFailed("the engine exited 0 but plan -out wrote no plan file: no evidence that it planned; "
+                              "nothing recorded", f"terraform plan -out={planfile}", code)
         summary = PlanSummary()
         if code == 2:
             summary = schema_changes.review_plan(self.env_dir, stack.name, self.tf.show(stack, planfile),

@@ -26,6 +26,7 @@ from generator.fingerprint import fingerprint
 from generator.model import Stack
 from generator.overrides import keep_lock_file, override_text
 from generator.progress import Progress
+from generator.runner.evidence import json_ui_text
 from generator.runner.results import StackFailed
 from generator.runner.workspace import Workspace
 
@@ -144,10 +145,12 @@ class Terraform:
             log.write(f"$ terraform {' '.join(args)}\n")
             log.flush()
             lock = threading.Lock()
+            # apply -json: stdout is Terraform's machine-readable UI; the log gets its text.
+            json_ui = args[0] == "apply" and "-json" in args
 
             def write(kind: str, line: str) -> None:  # both pipes' reader threads write here
                 with lock:
-                    log.write(line + "\n")
+                    log.write((json_ui_text(line) if json_ui and kind == "stdout" else line) + "\n")
 
             if args[0] in CACHE_WRITERS:
                 # The engine runs init under its plugin-cache lock (parallel inits would race
@@ -166,6 +169,8 @@ class Terraform:
                 assert returncode is not None  # pump returns once the process has ended
                 code = returncode
             log.write(f"# exit code {code}\n")
+        if json_ui:  # diagnostics are messages on stdout
+            return code, out, "".join(json_ui_text(line) + "\n" for line in out.splitlines()) + err
         # Terraform prints diagnostics on stderr; without any, the end of stdout explains.
         return code, out, err or out
 
@@ -209,9 +214,14 @@ class Terraform:
         _, text = self.call(stack, "plan", ["show", "-json", "-no-color", str(planfile)])
         start = text.find("{")
         try:
-            return json.loads(text[start:]) if start >= 0 else {}
+            document = json.loads(text[start:]) if start >= 0 else None
         except ValueError as exc:
             raise StackFailed(f"show -json printed no JSON: {exc}", "terraform show -json") from None
+        if not isinstance(document, dict) or "format_version" not in document:
+            # An empty document would read as a plan without changes.
+            raise StackFailed("show -json printed no plan (no format_version): no evidence of what the plan "
+                              "changes; nothing recorded", "terraform show -json")
+        return document
 
     def read_outputs(self, stack: Stack) -> dict[str, Any]:
         """``output -json`` of the stack: ``{name: {"value": ..., "sensitive": ...}}``."""
