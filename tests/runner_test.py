@@ -293,28 +293,6 @@ def test_select_stacks_with_dependencies_only_and_reverse(demo: Path) -> None:
         runner.select_stacks(model, ["nope"], False)
 
 
-def test_error_lines_take_terraform_error_block() -> None:
-    text = ("Planning...\n\n"
-            "Error: Invalid bucket name\n\n  with module.x.google_storage_bucket.b,\n"
-            "  on main.tf line 3:\n\n")
-    assert runner_terraform.error_lines(text) == [
-        "Error: Invalid bucket name", "", "  with module.x.google_storage_bucket.b,", "  on main.tf line 3:"]
-    boxed = "│ Error: boom\n│ \n│   detail\n╵\n"
-    assert runner_terraform.error_lines(boxed)[0] == "Error: boom"
-    assert runner_terraform.error_lines("a\nb\nlast words\n") == ["a", "b", "last words"]
-
-
-def test_retry_patterns_default_and_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert runner_terraform.retry_pattern().search("googleapi: Error 429: Quota exceeded, rateLimitExceeded")
-    assert not runner_terraform.retry_pattern().search("Error 400: Invalid bucket name")
-    monkeypatch.setenv(runner_terraform.ENV_RETRY_PATTERNS, r"Error 400|flaky \d+")
-    assert runner_terraform.retry_pattern().search("flaky 7")
-    assert not runner_terraform.retry_pattern().search("Error 429")
-    monkeypatch.setenv(runner_terraform.ENV_RETRY_PATTERNS, "(")
-    with pytest.raises(DfGenError, match="DF_GEN_RETRY_PATTERNS"):
-        runner_terraform.retry_pattern()
-
-
 # ------------------------------------------------------------------ runs with a fake engine
 
 

@@ -1,4 +1,5 @@
-"""No fingerprint is recorded without Terraform's own evidence that the apply happened.
+"""Terraform's evidence (generator/runner/evidence.py): no fingerprint is recorded without
+Terraform's own evidence that the apply happened.
 
 A stand-in engine (a small Python program given as --terraform-bin) passes df-gen's engine
 check (``version -json``) and then behaves as the test says: it exits 0 without writing
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from generator.render import render
+from generator.runner.evidence import applied_counts, json_ui_text
 
 BASE = Path(__file__).parent / "data" / "descriptors" / "base"
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,3 +98,22 @@ def test_an_engine_without_apply_evidence_records_nothing(env_dir: Path, tmp_pat
         env=env, capture_output=True, text=True, timeout=120)
     [stack] = json.loads(result.stdout)["stacks"]
     assert stack["status"] != "skipped"
+
+
+def test_json_ui_lines_read_as_terraform_prints_them_without_json() -> None:
+    diagnostic = json.dumps({"@level": "error", "@message": "Error: Saved plan is stale", "type": "diagnostic",
+                             "diagnostic": {"severity": "error", "summary": "Saved plan is stale",
+                                            "detail": "The given plan file can no longer be applied."}})
+    assert json_ui_text(diagnostic) == "Error: Saved plan is stale\n\nThe given plan file can no longer be applied."
+    assert json_ui_text(json.dumps({"@message": "google_storage_bucket.b: Creating...", "type": "apply_start"})) \
+        == "google_storage_bucket.b: Creating..."
+    assert json_ui_text("not JSON at all") == "not JSON at all"
+
+
+def test_applied_counts_read_the_last_apply_summary_only() -> None:
+    plan_summary = json.dumps({"@message": "Plan: 1 to add", "type": "change_summary",
+                               "changes": {"add": 1, "change": 0, "import": 0, "remove": 0, "operation": "plan"}})
+    assert applied_counts(plan_summary) is None
+    applied = json.dumps({"@message": "Apply complete!", "type": "change_summary",
+                          "changes": {"add": 2, "change": 1, "import": 0, "remove": 1, "operation": "apply"}})
+    assert applied_counts(f"{plan_summary}\nnoise\n{applied}\n") == {"add": 2, "change": 1, "destroy": 1, "import": 0}
