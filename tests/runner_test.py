@@ -833,7 +833,16 @@ def test_interrupt_stops_terraform_gracefully_and_exits_130(tmp_path: Path) -> N
         seen.append(line)
         if "environment: apply ..." in line:
             break
-    time.sleep(2)  # resources are being created
+    # Interrupt once Terraform is creating resources: it then owns SIGINT. With a fixed
+    # two-second sleep, on a loaded machine, Terraform applied the whole environment though
+    # df-gen exited 130, and the apply below found no changes: most likely the interrupt
+    # came while the embedded engine was still starting (generator/tfshim.py), before
+    # Terraform's own handler existed, and was lost.
+    log = env_dir / ".df-gen" / "sandbox" / "logs" / "environment.log"
+    deadline = time.monotonic() + 240
+    while not (log.is_file() and "Creating..." in log.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(seen)
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, "".join(seen) + err
