@@ -22,6 +22,7 @@ Read top-down, one job per module:
 - :mod:`~generator.runner.per_stack`: what each command does to one stack;
 - :mod:`~generator.runner.plans`: saved plans and the fingerprint each was made at;
 - :mod:`~generator.runner.terraform`: one Terraform call (log, pump, Ctrl-C, retries);
+- :mod:`~generator.runner.evidence`: Terraform's own word that it applied the plan;
 - :mod:`~generator.runner.results`: how each stack ended, the report and its formatting;
 - :mod:`~generator.runner.options`: what the user asked for.
 """
