@@ -1,4 +1,4 @@
-"""The sandbox's world model (generator/sandbox/world.py), through the provider's own calls.
+"""The sandbox's world model (the generator/sandbox/world package), through the provider's own calls.
 
 Fast: no Terraform. The conformance suite (tests/conformance_test.py) runs the same rules
 with real Terraform; these tests pin what a Terraform run cannot easily show (the store's
