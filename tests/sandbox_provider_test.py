@@ -169,10 +169,44 @@ def test_ids_without_a_known_format_never_collide(provider: SandboxProvider) -> 
 
 def test_import_reads_the_store(provider: SandboxProvider) -> None:
     topic = _create(provider, "google_pubsub_topic", {"name": "events"})
-    state, diags = provider.import_state("google_pubsub_topic", "projects/df-test-proj/topics/events")
-    assert not diags and state == topic
+    for rid in ("projects/df-test-proj/topics/events", "df-test-proj/events", "events"):
+        state, diags = provider.import_state("google_pubsub_topic", rid)
+        assert not diags and state == topic, rid
+        assert provider.read("google_pubsub_topic", state) == topic
+
+
+def test_import_of_a_missing_object_succeeds_and_its_read_finds_nothing(provider: SandboxProvider) -> None:
+    # As with the real provider: the importer only parses the id; Terraform reads next and,
+    # finding nothing, fails with "Cannot import non-existent remote object".
     state, diags = provider.import_state("google_pubsub_topic", "projects/df-test-proj/topics/nope")
-    assert state is None and diags[0].summary == "Cannot import non-existent remote object"
+    assert not diags and (state["id"], state["name"], state["project"]) == (
+        "projects/df-test-proj/topics/nope", "nope", "df-test-proj")
+    assert provider.read("google_pubsub_topic", state) is None
+
+
+def test_import_ids_in_each_documented_format(provider: SandboxProvider) -> None:
+    from generator.sandbox.imports import ImportIdError, parse
+
+    table = "projects/p1/datasets/d1/tables/t1"
+    for rid in (table, "p1/d1/t1"):
+        assert parse("google_bigquery_table", rid, "other")["id"] == table
+    short = parse("google_bigquery_table", "d1/t1", "p1")
+    assert short["id"] == table and short["deletion_protection"] is True
+    dataset = parse("google_bigquery_dataset", "d1", "p1")
+    assert dataset["id"] == "projects/p1/datasets/d1" and dataset["delete_contents_on_destroy"] is False
+    assert parse("google_bigquery_dataset", "p2/d1", "p1")["id"] == "projects/p2/datasets/d1"
+    # A bucket's id is its name; the project, when given, comes first.
+    bucket = parse("google_storage_bucket", "p1/b-1", None)
+    assert (bucket["id"], bucket["project"], bucket["force_destroy"]) == ("b-1", "p1", False)
+    assert "project" not in parse("google_storage_bucket", "b-1", None)
+    with pytest.raises(ImportIdError, match="doesn't match any of the accepted formats"):
+        parse("google_bigquery_table", "a/b/c/d", "p1")
+
+
+def test_import_sets_the_importers_virtual_defaults(provider: SandboxProvider) -> None:
+    bucket = _create(provider, "google_storage_bucket", _bucket_cfg(force_destroy=True))
+    state, diags = provider.import_state("google_storage_bucket", f"df-test-proj/{bucket['name']}")
+    assert not diags and state["id"] == bucket["id"] and state["force_destroy"] is False
 
 
 def test_data_sources_derive_service_agents(provider: SandboxProvider) -> None:

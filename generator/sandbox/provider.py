@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import bqtable
-from generator.sandbox import agents, computed, forcenew, rules, world
+from generator.sandbox import agents, computed, forcenew, imports, rules, world
 from generator.sandbox.schema_loader import ProviderSchema
 from generator.sandbox.store import Store
 from generator.sandbox.store import key as store_key
@@ -226,16 +226,23 @@ class SandboxProvider:
         return current
 
     def import_state(self, type_name: str, rid: str) -> tuple[Any, list[Diag]]:
-        """The stored resource with id ``rid`` (``terraform import``)."""
-        state = self.store.get(type_name, rid)
-        if state is None:
-            return None, [
-                Diag(
-                    "Cannot import non-existent remote object",
-                    f"There is no {type_name} with id {rid!r} in the sandbox.",
-                )
-            ]
-        return normalize(self._resource_block(type_name), state), []
+        """The resource the provider's importer finds for id ``rid`` (``import`` blocks).
+
+        The id is parsed in the provider's formats (:mod:`generator.sandbox.imports`). When
+        nothing is stored under it, the import still succeeds with the parsed attributes and
+        the read that follows returns nothing: Terraform then fails the plan with its own
+        "Cannot import non-existent remote object", as with the real provider.
+        """
+        try:
+            parsed = imports.parse(type_name, rid, self.config.get("project"))
+        except imports.ImportIdError as exc:
+            return None, [Diag(str(exc), f"Raised by the df-gen sandbox for {type_name}.")]
+        block = self._resource_block(type_name)
+        stored = self.store.get(type_name, str(parsed["id"]), parsed)
+        if stored is None:
+            return normalize(block, parsed), []
+        # Provider-only arguments are not in the API's answer: the importer's defaults win.
+        return normalize(block, {**stored, **imports.virtual_defaults(type_name)}), []
 
     def upgrade(self, type_name: str, raw: Any) -> Any:
         """Raw JSON state shaped to the current schema (the sandbox has one version)."""
