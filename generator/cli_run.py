@@ -171,10 +171,15 @@ def _common_destroy(func: Callable[..., Any]) -> Callable[..., Any]:
 @ENV_DIR
 @_common_destroy
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@click.option("--destroy-adopted", is_flag=True,
+              help="Also delete the resources descriptors adopt (existing: true); by default destroy "
+              "removes them from Terraform's state and leaves them in place.")
 def destroy_command(env_dir: Path, **kwargs: Any) -> None:
     """Destroy every resource of the stacks of ENV_DIR, dependants first.
 
-    --stack NAME destroys NAME and the stacks that need it (unless --only).
+    --stack NAME destroys NAME and the stacks that need it (unless --only). Resources the
+    descriptors adopt (existing: true) are left in place, removed from Terraform's state,
+    unless --destroy-adopted.
     """
     options = _options(env_dir, **kwargs)
 

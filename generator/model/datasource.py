@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator import naming
+from generator import adoption, naming
 from generator.defaults import default
 from generator.hcl import Raw
 from generator.model.context import Context
@@ -44,6 +44,7 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     if labels:
         args["labels"] = labels
     name = naming.stack_name("datasource", key)
+    adopted = adoption.datasource_imports(ctx.descriptors.datasources[key], key, ctx.prefix, ctx.projects)
     return Stack(
         name=name,
         kind="datasource",
@@ -56,6 +57,8 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         region=ctx.region,
         remote_environment=ctx.backend("environment") if dead_letter else None,
         inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path),
+        adopted=adopted,
+        lifecycle=adoption.blocks(adopted),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from generator import access, naming
+from generator import access, adoption, naming
 from generator.access import TASK_PROJECT
 from generator.defaults import default
 from generator.model.context import Context
@@ -61,6 +61,7 @@ def environment_stack(ctx: Context, task_reads: Mapping[str, Mapping[str, set[st
     if ctx.labels:
         args["labels"] = ctx.labels
     name = naming.stack_name("environment")
+    adopted = adoption.environment_imports(ctx.descriptors.environment, ctx.projects)
     return Stack(
         name=name,
         kind="environment",
@@ -73,6 +74,8 @@ def environment_stack(ctx: Context, task_reads: Mapping[str, Mapping[str, set[st
         region=ctx.region,
         beta=True,
         inputs=(ctx.descriptors.environment.path,),
+        adopted=adopted,
+        lifecycle=adoption.blocks(adopted),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator import access, migrations, naming, pipeline_code, tasks, versions
+from generator import access, adoption, migrations, naming, pipeline_code, tasks, versions
 from generator.defaults import default, time_partitioning
 from generator.hcl import Raw
 from generator.loader import json_file
@@ -85,6 +85,7 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         *code.inputs,
         *(code_dir / v.schema for v in versions.of_pipeline(tables_spec)),
     ]
+    adopted = adoption.pipeline_imports(ctx.descriptors.pipelines[key], datasets)
     return Stack(
         name=name,
         kind="pipeline",
@@ -98,6 +99,8 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         remote_environment=ctx.backend("environment"),
         files=frozen(files),
         inputs=tuple(sorted(set(inputs))),
+        adopted=adopted,
+        lifecycle=adoption.blocks(adopted),
     )
 
 

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from generator import naming
+from generator.adoption import Adoption
 from generator.lifecycle_blocks import Block, required_version
 from generator.resources import data_dir
 
@@ -49,6 +50,9 @@ class Stack:
     """``moved``/``import``/``removed`` blocks, written to ``lifecycle.tf`` (generator.lifecycle_blocks)."""
     released_from: str = ""
     """Set on a stack that only releases resources (no module call): why, in words."""
+    adopted: tuple[Adoption, ...] = ()
+    """Existing resources the descriptors adopt (``existing: true``): their import blocks are in
+    ``lifecycle``; the runner reports a missing one at its descriptor key and destroy keeps them."""
 
     @property
     def terraform_version(self) -> str:

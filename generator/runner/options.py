@@ -18,6 +18,7 @@ class RunOptions:
     auto_approve: bool = False
     all_stacks: bool = False
     allow_destroy: bool = False
+    destroy_adopted: bool = False  # destroy: delete adopted (existing: true) resources too
     changed_since: str | None = None  # a git ref: only stacks whose files changed since (gitchanges)
     terraform_bin: str | None = None
     plain: bool = False  # plain progress lines even on a terminal (--json)

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from generator import adoption, lifecycle_blocks
+from generator.loader import display_path
 from generator.model import Backend, Model, Stack
 
 
@@ -30,6 +32,8 @@ def orphan_stack(directory: Path) -> Stack:
     name = directory.name
     kind = name.split("-", 1)[0] if "-" in name else name
     main = (directory / "main.tf").read_text() if (directory / "main.tf").is_file() else ""
+    lifecycle_file = directory / lifecycle_blocks.FILE
+    lifecycle = lifecycle_file.read_text() if lifecycle_file.is_file() else ""
     found = re.search(r'^\s*source\s*=\s*"([^"]+)"', main, flags=re.M)
     providers = (directory / "providers.tf").read_text() if (directory / "providers.tf").is_file() else ""
     reads_environment = 'data "terraform_remote_state" "environment"' in providers
@@ -52,4 +56,5 @@ def orphan_stack(directory: Path) -> Stack:
         backend=backend,
         region="",
         remote_environment=backend if reads_environment else None,
+        adopted=adoption.read_back(lifecycle, display_path(lifecycle_file)),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generator import schema_changes
+from generator import adoption, schema_changes
 from generator.fingerprint import outputs_digest
 from generator.guard import PlanSummary
 from generator.model import Stack
@@ -173,11 +173,23 @@ def destroy_stack(run: Run, stack: Stack) -> StackResult:
         run.records.clear(stack.name)
         run.progress.done(stack.name, "destroy", "nothing to destroy")
         return StackResult(stack.name, stack.kind, Status.SKIPPED, note="nothing in state")
-    run.progress.step(stack.name, "destroy")
-    run.tf.call(stack, "destroy", run.tf.engine.destroy_args("-no-color"))
+    kept = [] if run.options.destroy_adopted else [a for a in adoption.addresses(stack.adopted) if a in addresses]
+    if kept:
+        # Adopted resources existed before df-gen: destroy hands them back instead of
+        # deleting them (Terraform's "state rm", what a removed block with destroy = false
+        # does; the import blocks stay, so the next apply adopts them again).
+        run.progress.step(stack.name, "forget adopted")
+        run.tf.call(stack, "destroy", ["state", "rm", "-no-color", *kept])
+        addresses = [a for a in addresses if a not in kept]
+    note = f"{len(addresses)} resources"
+    if kept:
+        note += f"; kept {len(kept)} adopted (removed from state): {', '.join(kept)}"
+    if addresses:
+        run.progress.step(stack.name, "destroy")
+        run.tf.call(stack, "destroy", run.tf.engine.destroy_args("-no-color"))
     run.records.clear(stack.name)
-    run.progress.done(stack.name, "destroy", f"destroyed {len(addresses)} resources")
-    return StackResult(stack.name, stack.kind, Status.DESTROYED, note=f"{len(addresses)} resources")
+    run.progress.done(stack.name, "destroy", f"destroyed {note}")
+    return StackResult(stack.name, stack.kind, Status.DESTROYED, note=note)
 
 
 def output_stack(run: Run, stack: Stack) -> StackResult:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import schema_changes
+from generator import adoption, schema_changes
 from generator.guard import PlanSummary
 from generator.loader import display_path
 from generator.model import Stack
@@ -39,11 +39,14 @@ class SavedPlans:
         planfile = self.ws.plan_file(stack.name)
         planfile.parent.mkdir(parents=True, exist_ok=True)
         self.ws.plan_meta(stack.name).unlink(missing_ok=True)
-        code, _ = self.tf.call(
-            stack, "plan",
-            ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}"],
-            ok_codes=(0, 2),
-        )
+        try:
+            code, _ = self.tf.call(
+                stack, "plan",
+                ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}"],
+                ok_codes=(0, 2),
+            )
+        except StackFailed as exc:
+            raise self._adoption_failure(stack, exc) from None
         if not planfile.is_file():  # "no changes" is recorded as applied: only on Terraform's word
             raise StackFailed("the engine exited 0 but plan -out wrote no plan file: no evidence that it planned; "
                               "nothing recorded", f"terraform plan -out={planfile}", code)
@@ -54,6 +57,21 @@ class SavedPlans:
         meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack)}
         self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
         return summary
+
+    def _adoption_failure(self, stack: Stack, exc: StackFailed) -> StackFailed:
+        """``exc``, or the one-line error at the descriptor's ``existing`` key when the plan
+        failed because an adopted object does not exist (Terraform imports at plan time, so
+        nothing of the stack was applied)."""
+        if not stack.adopted:
+            return exc
+        try:
+            text = self.ws.log(stack.name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = "\n".join(exc.error)
+        found = adoption.missing_objects(stack.adopted, text, self.tf.sandbox)
+        if not found:
+            return exc
+        return StackFailed("; ".join(d.format() for d in found), exc.command, exc.code)
 
     def saved(self, stack: Stack, fp: str) -> PlanSummary | None:
         """The saved plan's summary when it was made at fingerprint ``fp``, else None."""
