@@ -270,6 +270,12 @@ _REACHES: list[tuple[str, Reach]] = [
            'reference = { dataset_id = "zeta_demo_reference" project = "exposure"')),  # the prefix edit too
     ("environment:shared.datasets.<name>.description",
      reach(ENV, "shared.datasets.reference.description", "Zeta reference data", '"Zeta reference data"')),
+    # Adoption (existing: true): an import block in the stack's lifecycle.tf.
+    ("environment:shared.buckets.<name>.existing",
+     reach(ENV, "shared.buckets.temp.existing", True, 'to = module.environment.google_storage_bucket.shared["temp"]')),
+    ("environment:shared.datasets.<name>.existing",
+     reach(ENV, "shared.datasets.reference.existing", True,
+           'to = module.environment.google_bigquery_dataset.shared["reference"]')),
     ("environment:terraform.state_bucket", reach(ENV, "terraform.state_bucket", "zeta-tfstate", '"zeta-tfstate"')),
     ("environment:terraform.state_prefix",
      reach(ENV, "terraform.state_prefix", "zeta/states", '"zeta/states/environment"')),
@@ -306,6 +312,13 @@ _REACHES: list[tuple[str, Reach]] = [
                                            "datasets": {"landing": {}}}),), "retention_days = 3", "main")),
     ("datasource:buckets.archive.retention_days",
      reach(DS, "buckets.archive.retention_days", 77, "retention_days = 77")),
+    *((f"datasource:buckets.{role}.existing",
+       reach(DS, f"buckets.{role}.existing", True, f'to = module.datasource.google_storage_bucket.default["{role}"]'))
+      for role in ("landing", "archive")),
+    ("datasource:pubsub.topics.<name>.existing",
+     reach(DS, "pubsub.topics.orders.existing", True, 'to = module.datasource.google_pubsub_topic.default["orders"]')),
+    ("datasource:datasets.<name>.existing",
+     reach(DS, "datasets.curated.existing", True, 'to = module.datasource.google_bigquery_dataset.default["curated"]')),
     *((f"datasource:buckets.{role}.lifecycle.{key}",
        reach(DS, f"buckets.{role}.lifecycle.{key}", value, f"{key} = {value}"))
       for role, key, value in (("landing", "archive_after_days", 11), ("landing", "delete_after_days", 411),
@@ -360,6 +373,7 @@ _REACHES: list[tuple[str, Reach]] = [
           ("migrate.set_data_type", ["amount"], "ALTER COLUMN amount SET DATA TYPE NUMERIC"),
           ("migrate.drop_not_null", ["order_id"], "ALTER COLUMN order_id DROP NOT NULL"),
           ("migrate.drop_columns", ["zeta_gone"], "DROP COLUMN IF EXISTS zeta_gone"),
+          ("existing", True, f'to = module.pipeline.google_bigquery_table.tables["{layer}-zeta"]'),
       )),
     # Table versions: a new table beside the old one, and the backfill from the kept version.
     *((f"pipeline:tables.{layer}.<name>.{key}", Reach(
