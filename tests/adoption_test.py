@@ -5,6 +5,7 @@ clean, a missing object reported at its descriptor key, destroy leaving adopted 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from tfsupport import fmt_problems
 
 from generator import adoption, runner
 from generator.cli import cli
-from generator.render import render
+from generator.render import load_model, render
 
 BUCKET = 'module.datasource.google_storage_bucket.default["landing"]'
 DATASET = 'module.datasource.google_bigquery_dataset.default["curated"]'
@@ -94,6 +95,23 @@ def test_existing_renders_import_blocks_with_the_providers_id_formats(demo: Path
     assert fmt_problems(stacks) == ""
 
 
+def test_existing_table_adopts_its_own_name_and_a_new_version_is_created(demo: Path) -> None:
+    mark_existing(demo, ("table",))
+    path = demo / "pipelines" / "ecommerce-hourly.yaml"
+    text = path.read_text()
+    old = "      existing: true\n      schema: schemas/curated/products.json\n"
+    assert old in text
+    path.write_text(text.replace(old, old + "      version: 2\n      keep_versions:\n        - version: 1\n"
+                                             "          schema: schemas/curated/products.json\n", 1))
+    render(demo)
+    (adopted,) = load_model(demo).stack("pipeline-ecommerce-hourly").adopted
+    # Version 1 (the table's own name) is the one that exists; products_v2 is created.
+    assert (adopted.to, adopted.id) == (
+        TABLE, "projects/acme-demo-cur/datasets/acme_demo_ecommerce_curated/tables/products")
+    main = (demo / "stacks" / "pipeline-ecommerce-hourly" / "main.tf").read_text()
+    assert re.search(r'curated-products-v2 = \{\n\s+table_id\s+= "products_v2"', main)
+
+
 def test_existing_false_is_created_as_before(demo: Path) -> None:
     before = {p.name: p.read_text() for p in (demo / "stacks" / "datasource-ecommerce").iterdir()}
     path = demo / "datasources" / "ecommerce.yaml"
@@ -118,8 +136,6 @@ def test_existing_that_is_not_a_boolean_is_one_line_at_the_key(demo: Path) -> No
 
 def test_missing_object_is_reported_at_the_existing_key(demo: Path) -> None:
     mark_existing(demo, ("topic",))
-    from generator.render import load_model
-
     (item,) = load_model(demo).stack("datasource-ecommerce").adopted
     # Terraform's own text (internal/terraform/node_resource_plan_instance.go), address %q-quoted.
     output = (
