@@ -3,7 +3,9 @@
 Everything reads ``terraform show -json PLANFILE`` (its ``resource_changes``), never
 Terraform's human text. Counts follow Terraform's own: a replacement is one add and one
 destroy (and is also counted in ``replace``); a resource being imported counts in
-``import`` (``change.importing``, Terraform 1.5+), whatever else happens to it.
+``import`` (``change.importing``, Terraform 1.5+), whatever else happens to it; a resource a
+``removed`` block with ``destroy = false`` releases counts in ``forget`` (Terraform 1.7+'s
+``forget`` action: it leaves Terraform's state and stays on Google Cloud).
 
 A change is destructive when it deletes or replaces a resource of a type in
 :data:`STATEFUL` (data, identity or protection that cannot be recreated as it was), when it
@@ -47,7 +49,7 @@ retention (see :func:`object_under_retention`)."""
 
 STATEFUL_TYPES = frozenset(STATEFUL)
 
-COUNT_KEYS = ("add", "change", "replace", "destroy", "import")
+COUNT_KEYS = ("add", "change", "replace", "destroy", "import", "forget")
 
 # Terraform's JSON plan "action_reason" values (internal/command/jsonplan/plan.go in
 # hashicorp/terraform), said in words.
@@ -89,6 +91,7 @@ class PlanSummary:
     destructive: tuple[str, ...] = field(default_factory=tuple)
     replace: int = 0
     imports: int = 0
+    forgets: int = 0
     by_type: tuple[tuple[str, tuple[int, ...]], ...] = ()
     losses: tuple[Loss, ...] = ()
     # Lossy or incompatible BigQuery schema changes (generator.schema_changes), JSON-shaped.
@@ -97,20 +100,23 @@ class PlanSummary:
     @property
     def has_changes(self) -> bool:
         """True when applying the plan would change any resource."""
-        return bool(self.add or self.change or self.destroy or self.imports)
+        return bool(self.add or self.change or self.destroy or self.imports or self.forgets)
 
     def counts(self) -> dict[str, int]:
-        """``{"add", "change", "replace", "destroy", "import"}`` for the JSON documents."""
-        return dict(zip(COUNT_KEYS, (self.add, self.change, self.replace, self.destroy, self.imports), strict=True))
+        """``{"add", "change", "replace", "destroy", "import", "forget"}`` for the JSON documents."""
+        numbers = (self.add, self.change, self.replace, self.destroy, self.imports, self.forgets)
+        return dict(zip(COUNT_KEYS, numbers, strict=True))
 
     def type_counts(self) -> dict[str, dict[str, int]]:
         """The same counts per resource type (types without changes left out)."""
         return {kind: dict(zip(COUNT_KEYS, numbers, strict=True)) for kind, numbers in self.by_type}
 
     def text(self) -> str:
-        """``2 to add, 0 to change, 1 to destroy`` (and ``, 1 to import`` when any)."""
+        """``2 to add, 0 to change, 1 to destroy`` (and ``, 1 to import``, ``, 3 to forget`` when
+        any, as Terraform prints them)."""
         text = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
-        return f"{text}, {self.imports} to import" if self.imports else text
+        text = f"{text}, {self.imports} to import" if self.imports else text
+        return f"{text}, {self.forgets} to forget" if self.forgets else text
 
     def to_meta(self) -> dict[str, Any]:
         """Everything, for the saved plan's metadata file."""
@@ -123,8 +129,8 @@ class PlanSummary:
         """Read :meth:`to_meta` back (older metadata without the details reads as none)."""
         changes = meta["changes"]
         return cls(changes["add"], changes["change"], changes["destroy"], tuple(meta.get("destructive", ())),
-                   changes.get("replace", 0), changes.get("import", 0),
-                   tuple((kind, tuple(counts[k] for k in COUNT_KEYS))
+                   changes.get("replace", 0), changes.get("import", 0), changes.get("forget", 0),
+                   tuple((kind, tuple(counts.get(k, 0) for k in COUNT_KEYS))
                          for kind, counts in sorted(meta.get("resource_types", {}).items())),
                    tuple(Loss(**loss) for loss in meta.get("losses", ())),
                    tuple(meta.get("schema_changes", ())))
@@ -163,6 +169,7 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
             "replace": {"create", "delete"} <= actions,
             "destroy": "delete" in actions,
             "import": bool(change.get("importing")),
+            "forget": "forget" in actions,
         }
         kind = str(item.get("type"))
         for key, hit in hits.items():
@@ -187,7 +194,7 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
                                                             "BigQuery deletes their data"))
     return PlanSummary(
         totals["add"], totals["change"], totals["destroy"], tuple(sorted(destructive)),
-        totals["replace"], totals["import"],
+        totals["replace"], totals["import"], totals["forget"],
         tuple((kind, tuple(counts[k] for k in COUNT_KEYS)) for kind, counts in sorted(by_type.items())),
         tuple(sorted(losses, key=lambda loss: loss.address)),
     )

@@ -174,7 +174,8 @@ def to_markdown(document: Mapping[str, Any], limit: int = GITHUB_COMMENT_LIMIT, 
     lines = [title, ""]
     lines.append(
         f"{summary['stacks']} stack(s); {changes['add']} to add, {changes['change']} to change, "
-        f"{changes['destroy']} to destroy ({changes['replace']} replaced), {changes['import']} to import"
+        f"{changes['destroy']} to destroy ({changes['replace']} replaced), {changes['import']} to import, "
+        f"{changes['forget']} to forget"
         + (f"; stacks changed since `{since}`" if since else "") + "."
     )
     if summary["destructive"]:

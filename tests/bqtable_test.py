@@ -365,7 +365,7 @@ def test_demo_type_change_replaces_the_table_and_apply_refuses_it(tmp_path: Path
     report = runner.plan(opts(env_dir, sandbox=True, stacks=store_daily, only=True))
     entry = next(s for s in report.plan_document()["stacks"] if s["name"] == "pipeline-store-daily")
     assert entry["destructive"] == [] and entry["changes"] == {"add": 0, "change": 1, "replace": 0, "destroy": 0,
-                                                           "import": 0}, entry
+                                                           "import": 0, "forget": 0}, entry
     report = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, stacks=store_daily, only=True))
     assert statuses(report)["pipeline-store-daily"] == "applied", report.summary_lines()
     report = runner.plan(opts(env_dir, sandbox=True, stacks=store_daily, only=True, all_stacks=True))

@@ -209,7 +209,7 @@ def forge() -> Iterator[tuple[Forge, str]]:
 
 
 def report_file(tmp_path: Path, add: int) -> Path:
-    counts = {"add": add, "change": 0, "replace": 0, "destroy": 0, "import": 0}
+    counts = {"add": add, "change": 0, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
     document = {
         "version": 1, "command": "plan", "mode": "gcp", "environment": "environments/dev",
         "selection": {"stacks": [], "only": False, "all": False, "changed_since": "abc123"},

@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "data" / "runner"
 def test_recorded_plan_that_drops_a_table_is_destructive() -> None:
     plan = json.loads((DATA / "plan_drops_table.json").read_text())
     summary = summarize(plan)
-    assert summary.counts() == {"add": 0, "change": 2, "replace": 0, "destroy": 1, "import": 0}
+    assert summary.counts() == {"add": 0, "change": 2, "replace": 0, "destroy": 1, "import": 0, "forget": 0}
     assert summary.destructive == ('module.pipeline.google_bigquery_table.tables["landing-products"]',)
     assert summary.text() == "0 to add, 2 to change, 1 to destroy"
 
@@ -33,15 +33,15 @@ def test_replacements_count_twice_and_only_stateful_types_are_flagged() -> None:
         change("google_project.new", "google_project", "create"),
     ]}
     summary = summarize(plan)
-    assert summary.counts() == {"add": 3, "change": 1, "replace": 2, "destroy": 3, "import": 0}
+    assert summary.counts() == {"add": 3, "change": 1, "replace": 2, "destroy": 3, "import": 0, "forget": 0}
     assert summary.destructive == ("google_kms_crypto_key.k", "google_storage_bucket.landing")
     assert summary.has_changes
     assert summary.type_counts() == {
-        "google_kms_crypto_key": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0},
-        "google_project": {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0},
-        "google_pubsub_topic": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0},
-        "google_storage_bucket": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0},
-        "google_storage_bucket_iam_member": {"add": 0, "change": 0, "replace": 0, "destroy": 1, "import": 0},
+        "google_kms_crypto_key": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0, "forget": 0},
+        "google_project": {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0, "forget": 0},
+        "google_pubsub_topic": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0},
+        "google_storage_bucket": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0, "forget": 0},
+        "google_storage_bucket_iam_member": {"add": 0, "change": 0, "replace": 0, "destroy": 1, "import": 0, "forget": 0},
     }
     assert [(loss.address, loss.action) for loss in summary.losses] == [
         ("google_kms_crypto_key.k", "replace"), ("google_storage_bucket.landing", "replace")]
@@ -56,7 +56,7 @@ def test_imports_count_apart_and_losses_say_why() -> None:
     dropped = change("google_storage_bucket.old", "google_storage_bucket", "delete")
     dropped["action_reason"] = "delete_because_no_resource_config"
     summary = summarize({"resource_changes": [imported, replaced, dropped]})
-    assert summary.counts() == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 1}
+    assert summary.counts() == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 1, "forget": 0}
     assert summary.text() == "1 to add, 0 to change, 2 to destroy, 1 to import"
     assert [loss.as_json() for loss in summary.losses] == [
         {"address": "google_storage_bucket.old", "type": "google_storage_bucket", "action": "delete",
@@ -129,3 +129,21 @@ def test_columns_dropped_in_place_are_destructive_and_accepted_addresses_are_not
     assert summarize({"resource_changes": [table]}, accepted=["t.orders"]).destructive == ()
     table["change"]["after"] = {"schema": json.dumps([*old, {"name": "c", "type": "STRING"}])}
     assert summarize({"resource_changes": [table]}).destructive == ()
+
+
+def test_forgotten_resources_are_changes_but_never_losses() -> None:
+    # What Terraform 1.15 plans for a removed block with destroy = false (recorded from a real
+    # plan of a module call's resources): the "forget" action, reason "no resource config".
+    forgotten = change('module.pipeline.google_bigquery_table.tables["curated-orders"]', "google_bigquery_table",
+                       "forget")
+    forgotten["action_reason"] = "delete_because_no_resource_config"
+    bucket = change("module.pipeline.google_storage_bucket_object.dag", "google_storage_bucket_object", "forget")
+    summary = summarize({"resource_changes": [forgotten, bucket]})
+    assert summary.counts() == {"add": 0, "change": 0, "replace": 0, "destroy": 0, "import": 0, "forget": 2}
+    assert summary.has_changes and summary.destructive == () and summary.losses == ()
+    assert summary.text() == "0 to add, 0 to change, 0 to destroy, 2 to forget"
+    assert PlanSummary.from_meta(summary.to_meta()) == summary
+    # A saved-plan record written before "forget" existed still reads.
+    old = summary.to_meta()
+    old["changes"].pop("forget")
+    assert PlanSummary.from_meta(old).forgets == 0

@@ -48,11 +48,11 @@ def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tm
     jsonschema.Draft202012Validator.check_schema(report.schema())
     assert [s["name"] for s in document["stacks"]] == ALL
     store = next(s for s in document["stacks"] if s["name"] == "pipeline-store-daily")
-    assert store["changes"] == {"add": 1, "change": 1, "replace": 1, "destroy": 1, "import": 1}
+    assert store["changes"] == {"add": 1, "change": 1, "replace": 1, "destroy": 1, "import": 1, "forget": 0}
     assert store["resource_types"] == {
-        "google_bigquery_table": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0},
-        "google_pubsub_topic": {"add": 0, "change": 0, "replace": 0, "destroy": 0, "import": 1},
-        "google_storage_bucket_object": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0},
+        "google_bigquery_table": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0, "forget": 0},
+        "google_pubsub_topic": {"add": 0, "change": 0, "replace": 0, "destroy": 0, "import": 1, "forget": 0},
+        "google_storage_bucket_object": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0},
     }
     assert store["destructive"] == [{
         "address": TABLE, "type": "google_bigquery_table", "action": "replace",
@@ -61,17 +61,17 @@ def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tm
     assert store["log"].endswith(".df-gen/gcp/logs/pipeline-store-daily.log")
     assert store["plan_file"].endswith(".df-gen/gcp/plans/pipeline-store-daily.tfplan")
     # The other pipeline adds one bucket (the fake's default plan); the rest is unchanged.
-    assert document["summary"]["changes"] == {"add": 2, "change": 1, "replace": 1, "destroy": 1, "import": 1}
+    assert document["summary"]["changes"] == {"add": 2, "change": 1, "replace": 1, "destroy": 1, "import": 1, "forget": 0}
     assert document["summary"]["destructive"] == 1
     assert document["summary"]["statuses"] == {"skipped": 3, "changes": 2}
 
     markdown = out_md.read_text()
-    table_at = markdown.index("| stack | status | add | change | replace | destroy | import | data loss |")
+    table_at = markdown.index("| stack | status | add | change | replace | destroy | import | forget | data loss |")
     assert table_at < markdown.index("<details>")
-    assert "| pipeline-store-daily | 🟡 changes | 1 | 1 | 1 | 1 | 1 | 1 |" in markdown
+    assert "| pipeline-store-daily | 🟡 changes | 1 | 1 | 1 | 1 | 1 | 0 | 1 |" in markdown
     assert f"**replace** `{TABLE}`: replaced: schema cannot be updated in place" in markdown
     assert "2 to add, 1 to change, 1 to destroy (1 replaced), 1 to import" in markdown
-    assert "| environment | ⚪ skipped | – | – | – | – | – |  |" in markdown
+    assert "| environment | ⚪ skipped | – | – | – | – | – | – |  |" in markdown
 
     # plan --json gains the same counts, per stack and per type.
     fake({("pipeline-store-daily", "show"): [(0, json.dumps(PLAN))]})
@@ -102,7 +102,7 @@ def test_report_suffix_other_than_md_or_json_is_a_usage_error(demo: Path, name: 
 
 
 def big_document(stacks: int, losses: int) -> dict:
-    counts = {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0}
+    counts = {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0, "forget": 0}
     return {
         "version": 1, "command": "plan", "mode": "gcp", "environment": "environments/big",
         "selection": {"stacks": [], "only": False, "all": True, "changed_since": None},

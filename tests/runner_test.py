@@ -403,7 +403,7 @@ def test_data_loss_guard_flags_and_refuses_without_allow_destroy(demo: Path, fak
     report = runner.plan(opts(demo))
     entry = next(s for s in report.plan_document()["stacks"] if s["name"] == "pipeline-store-daily")
     assert entry["destructive"] == ["module.pipeline.google_bigquery_table.tables[\"curated-orders\"]"]
-    assert entry["changes"] == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 0}
+    assert entry["changes"] == {"add": 1, "change": 0, "replace": 1, "destroy": 2, "import": 0, "forget": 0}
     assert "DATA LOSS" in "\n".join(report.summary_lines())
 
     engine = fake(dict(script))
@@ -633,13 +633,13 @@ def test_stale_saved_plan_reports_what_was_applied(demo: Path, fake) -> None:
          "change": {"actions": ["update"]}}]}
     fake({("environment", "show"): [(0, json.dumps(old))]})
     report = runner.plan(opts(demo, stacks=("environment",), only=True))
-    assert report.results[0].changes == {"add": 0, "change": 15, "replace": 0, "destroy": 0, "import": 0}
+    assert report.results[0].changes == {"add": 0, "change": 15, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
     engine = fake({("environment", "apply"): [(1, "Error: Saved plan is stale\n"), (0, "Apply complete!\n")],
                    ("environment", "show"): [(0, json.dumps(new))]})
     report = runner.apply(opts(demo, stacks=("environment",), only=True, auto_approve=True))
     [result] = report.results
     assert (result.status, result.changes) == ("applied", {"add": 0, "change": 1, "replace": 0, "destroy": 0,
-                                                           "import": 0})
+                                                           "import": 0, "forget": 0})
     assert result.note == "planned again and applied: the saved plan could not be applied as it was"
     assert engine.commands("environment").count("apply") == 2
 
@@ -762,7 +762,7 @@ def test_a_file_added_by_hand_is_planned_not_skipped(applied: Path) -> None:
         assert statuses(report) == {**{name: "skipped" for name in ALL}, "datasource-store": "changes",
                                     "pipeline-store-daily": "no-changes"}, report.summary_lines()
         [store] = [r for r in report.results if r.name == "datasource-store"]
-        assert store.changes == {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0}, \
+        assert store.changes == {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0, "forget": 0}, \
             report.summary_lines()
     finally:
         extra.unlink()

@@ -123,7 +123,7 @@ def test_dropped_column_is_lossy_and_flagged_though_terraform_shows_an_update(de
     assert item["ways_forward"] == ["new_version", "migrate", "accept_loss"]
     assert (item["line"], item["col"]) == (1, 1)  # the column is gone: its list
     assert summary.destructive == (ORDERS,)
-    assert summary.counts() == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0}
+    assert summary.counts() == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
 
 
 def test_compatible_change_is_not_reported(demo: Path) -> None:
@@ -252,7 +252,7 @@ def test_demo_after_apply_type_change_refused_then_accepted_and_a_drop_flagged(d
     schema_file(demo).write_text(json.dumps(without, indent=2) + "\n")
     render(demo)
     planned = entry(runner.plan(opts(demo, **only)))
-    assert planned["changes"] == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0}
+    assert planned["changes"] == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
     assert [(i["column"], i["kind"]) for i in planned["schema_changes"]] == [("channel", "lossy_in_place")]
     assert planned["destructive"] == [ORDERS]
     refused = runner.apply(opts(demo, auto_approve=True, allow_destroy=True, **only))
@@ -264,4 +264,4 @@ def test_demo_after_apply_type_change_refused_then_accepted_and_a_drop_flagged(d
     render(demo)
     planned = entry(runner.plan(opts(demo, **only)))
     assert planned["schema_changes"] == [] and planned["destructive"] == []
-    assert planned["changes"] == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0}
+    assert planned["changes"] == {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0}

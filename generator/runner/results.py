@@ -135,7 +135,8 @@ class RunReport:
 
 
 def _changes_text(changes: Mapping[str, int]) -> str:
-    return PlanSummary(changes["add"], changes["change"], changes["destroy"], imports=changes.get("import", 0)).text()
+    return PlanSummary(changes["add"], changes["change"], changes["destroy"], imports=changes.get("import", 0),
+                       forgets=changes.get("forget", 0)).text()
 
 
 class StackFailed(Exception):
