@@ -41,7 +41,8 @@ def test_replacements_count_twice_and_only_stateful_types_are_flagged() -> None:
         "google_project": {"add": 1, "change": 0, "replace": 0, "destroy": 0, "import": 0, "forget": 0},
         "google_pubsub_topic": {"add": 0, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0},
         "google_storage_bucket": {"add": 1, "change": 0, "replace": 1, "destroy": 1, "import": 0, "forget": 0},
-        "google_storage_bucket_iam_member": {"add": 0, "change": 0, "replace": 0, "destroy": 1, "import": 0, "forget": 0},
+        "google_storage_bucket_iam_member": {"add": 0, "change": 0, "replace": 0, "destroy": 1, "import": 0,
+                                             "forget": 0},
     }
     assert [(loss.address, loss.action) for loss in summary.losses] == [
         ("google_kms_crypto_key.k", "replace"), ("google_storage_bucket.landing", "replace")]

@@ -61,7 +61,8 @@ def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tm
     assert store["log"].endswith(".df-gen/gcp/logs/pipeline-store-daily.log")
     assert store["plan_file"].endswith(".df-gen/gcp/plans/pipeline-store-daily.tfplan")
     # The other pipeline adds one bucket (the fake's default plan); the rest is unchanged.
-    assert document["summary"]["changes"] == {"add": 2, "change": 1, "replace": 1, "destroy": 1, "import": 1, "forget": 0}
+    assert document["summary"]["changes"] == {"add": 2, "change": 1, "replace": 1, "destroy": 1, "import": 1,
+                                              "forget": 0}
     assert document["summary"]["destructive"] == 1
     assert document["summary"]["statuses"] == {"skipped": 3, "changes": 2}
 
