@@ -229,18 +229,20 @@ def new(env_dir: Path, datasource: str, pipeline: str, prefix: str | None) -> No
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 listing every file that would change, appear or go (for CI).")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
-@click.option("--prune", is_flag=True, help="Delete the files of stacks whose descriptor was removed.")
+@click.option("--prune", is_flag=True,
+              help="Delete the files of retired stacks (descriptor removed) whose release df-gen has seen applied.")
 def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
     """Render ENV_DIR's descriptors into Terraform stacks under ENV_DIR/stacks/.
 
     One root per stack: stacks/environment, stacks/datasource-<key>,
     stacks/pipeline-<key>. Unchanged files are not touched; a generated file edited by
-    hand stops the render (exit 1) unless --force; a stack whose descriptor was removed is
-    reported, since it may still hold resources, and deleted only with --prune.
+    hand stops the render (exit 1) unless --force. A stack whose descriptor was removed is
+    retired: rewritten into removed blocks that release its resources (kept on Google
+    Cloud) when applied; --prune deletes its files once df-gen has seen the release applied.
     """
     from generator import cache
 
-    unchanged = cache.rendered(env_dir)
+    unchanged = cache.rendered(env_dir) if not prune else None  # prune reads .df-gen records too
     if unchanged is not None:  # neither the inputs nor stacks/ changed since the last render
         where = display_path(Path(env_dir) / "stacks")
         click.echo(f"{where}: up to date" if check else
@@ -253,10 +255,17 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
     for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted)):
         for relative in paths:
             click.echo(f"{'would ' if check else ''}{verb} {where}/{relative}")
+    for stack, addresses in sorted(report.retired.items()):
+        click.echo(
+            f"{where}/{stack}: retired: no descriptor renders it any more; df-gen apply releases "
+            f"{', '.join(addresses) or 'what its state holds'} from Terraform and keeps the resources "
+            "(--destroy-removed destroys them), then df-gen render --prune deletes its files",
+            err=True,
+        )
     for stack, paths in sorted(report.orphaned.items()):
         click.echo(
-            f"{where}/{stack}: warning: no descriptor renders this stack any more; it may still hold "
-            f"resources (destroy them first), then remove its {len(paths)} files with --prune",
+            f"{where}/{stack}: warning: no descriptor renders this stack any more and it has no main.tf to "
+            f"release its resources from; destroy them first, then remove its {len(paths)} files with --prune",
             err=True,
         )
     for diagnostic in report.conflicts:

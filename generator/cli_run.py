@@ -54,6 +54,9 @@ def _change_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--changed-since", metavar="REF", default=None,
                      help="Only stacks whose files differ between git REF and the working tree (rendered "
                      "stack files, local modules), with their dependants; ignores the local records."),
+        click.option("--destroy-removed", is_flag=True,
+                     help="Retired stacks (descriptor removed): destroy their resources, dependants first, "
+                     "instead of releasing them from Terraform (the default keeps them and their data)."),
         click.option("--report", "reports", multiple=True, metavar="FILE",
                      type=click.Path(dir_okay=False, path_type=Path), callback=_check_report_paths,
                      help="Write the change report to FILE: .md (for a pull-request comment) or .json "
@@ -104,7 +107,9 @@ def plan_command(env_dir: Path, as_json: bool, detailed_exitcode: bool, reports:
 
     Stacks unchanged since their last apply (same rendered files, module files and
     upstream outputs) are skipped without running Terraform; --all plans them too.
-    A plan that deletes or replaces a stateful resource is flagged (DATA LOSS).
+    A plan that deletes or replaces a stateful resource is flagged (DATA LOSS). A retired
+    stack (its descriptor removed) lists each resource in its state and what happens to it:
+    kept and released from Terraform, or destroyed with --destroy-removed.
     Exit codes: 0 success, 1 a stack failed, with --detailed-exitcode 2 changes present.
     """
     options = _options(env_dir, plain=as_json, **kwargs)
@@ -134,7 +139,9 @@ def apply_command(env_dir: Path, reports: tuple[Path, ...], **kwargs: Any) -> No
 
     A saved plan is applied as it is when the stack's inputs have not changed since it was
     made; otherwise the stack is planned again first. Without --auto-approve, every plan
-    is shown and confirmed once for the whole run.
+    is shown and confirmed once for the whole run. A retired stack's resources are released
+    from Terraform and kept (data and all); --destroy-removed destroys them, dependants
+    first, and stateful ones still need --allow-destroy.
     """
     options = _options(env_dir, **kwargs)
 

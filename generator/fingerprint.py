@@ -12,7 +12,8 @@ A stack's fingerprint is a sha256 over
   after their last apply (the caller says which; see ``runner.reads_outputs_of``).
 
 ``ENV_DIR/.df-gen/<mode>/fingerprints.json`` keeps, per stack, the fingerprint and the
-digest of the outputs after its last successful apply. A stack whose fingerprint equals
+digest of the outputs after its last successful apply (a retired stack's entry says
+``"released": true`` once its state was seen empty, see :mod:`generator.retire`). A stack whose fingerprint equals
 the recorded one has nothing new to plan.
 """
 
@@ -106,7 +107,7 @@ class Records:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._stacks: dict[str, dict[str, str]] = {}
+        self._stacks: dict[str, dict[str, Any]] = {}
         try:
             document = json.loads(path.read_text())
             if document.get("version") == RECORD_VERSION:
@@ -128,6 +129,14 @@ class Records:
         """Remember a successful apply of ``name``."""
         with self._lock:
             self._stacks[name] = {"fingerprint": fingerprint_value, "outputs": outputs}
+            self._write()
+
+    def release(self, name: str, fingerprint_value: str) -> None:
+        """Remember that retired stack ``name``'s state was seen empty with these files (after
+        its release or destruction was applied, or by a plan that found nothing left); render
+        --prune reads it (generator.retire.prune_refusal)."""
+        with self._lock:
+            self._stacks[name] = {"fingerprint": fingerprint_value, "outputs": "", "released": True}
             self._write()
 
     def clear(self, name: str) -> None:

@@ -96,6 +96,8 @@ class PlanSummary:
     losses: tuple[Loss, ...] = ()
     # Lossy or incompatible BigQuery schema changes (generator.schema_changes), JSON-shaped.
     schema_changes: tuple[dict[str, Any], ...] = ()
+    # Every resource leaving Terraform's management: (address, type, "forget" or "delete").
+    leaving: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -122,7 +124,7 @@ class PlanSummary:
         """Everything, for the saved plan's metadata file."""
         return {"changes": self.counts(), "destructive": list(self.destructive),
                 "resource_types": self.type_counts(), "losses": [loss.as_json() for loss in self.losses],
-                "schema_changes": list(self.schema_changes)}
+                "schema_changes": list(self.schema_changes), "leaving": [list(item) for item in self.leaving]}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> PlanSummary:
@@ -133,7 +135,8 @@ class PlanSummary:
                    tuple((kind, tuple(counts.get(k, 0) for k in COUNT_KEYS))
                          for kind, counts in sorted(meta.get("resource_types", {}).items())),
                    tuple(Loss(**loss) for loss in meta.get("losses", ())),
-                   tuple(meta.get("schema_changes", ())))
+                   tuple(meta.get("schema_changes", ())),
+                   tuple((str(a), str(t), str(act)) for a, t, act in meta.get("leaving", ())))
 
 
 def loss_reason(item: Mapping[str, Any], action: str) -> str:
@@ -158,6 +161,7 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
     by_type: dict[str, dict[str, int]] = {}
     destructive: list[str] = []
     losses: list[Loss] = []
+    leaving: list[tuple[str, str, str]] = []
     for item in plan.get("resource_changes") or ():
         if item.get("mode", "managed") != "managed":
             continue  # data sources are read, never changed
@@ -178,6 +182,8 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
                 counts = by_type.setdefault(kind, dict.fromkeys(COUNT_KEYS, 0))
                 counts[key] += 1
         address = str(item.get("address"))
+        if hits["forget"] or ("delete" in actions and not hits["replace"]):
+            leaving.append((address, kind, "forget" if hits["forget"] else "delete"))
         if address in skip:
             continue
         stateful = kind in STATEFUL_TYPES or (kind == "google_storage_bucket_object"
@@ -197,6 +203,7 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
         totals["replace"], totals["import"], totals["forget"],
         tuple((kind, tuple(counts[k] for k in COUNT_KEYS)) for kind, counts in sorted(by_type.items())),
         tuple(sorted(losses, key=lambda loss: loss.address)),
+        leaving=tuple(sorted(leaving)),
     )
 def dropped_columns(item: Mapping[str, Any]) -> tuple[str, ...]:
     """Columns a ``google_bigquery_table`` update drops in place (their data is deleted).

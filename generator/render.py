@@ -5,7 +5,8 @@ Output is deterministic (same descriptors, same bytes) and written atomically. A
 
 - a no-op render writes nothing (modification times stay);
 - a generated file edited by hand is never overwritten (``--force`` overwrites);
-- a stack whose descriptor was removed is reported, not deleted (``--prune`` deletes);
+- a stack whose descriptor was removed is retired: rewritten into ``removed`` blocks that
+  release its resources (:mod:`generator.retire`); ``--prune`` deletes it once released;
 - ``--check`` writes nothing and lists every file that would change, appear or go.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import __version__, cache, hcl, lifecycle_blocks
+from generator import __version__, cache, hcl, lifecycle_blocks, retire
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import atomic_write, outside_problem, relative_entry_problem
 from generator.jinja import environment
@@ -43,6 +44,9 @@ class Report:
     deleted: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     orphaned: dict[str, list[str]] = field(default_factory=dict)
+    """Stacks without a descriptor that cannot be retired (no ``main.tf``), with their files."""
+    retired: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Stacks without a descriptor, rendered as releases (generator.retire): what each releases."""
     conflicts: list[Diagnostic] = field(default_factory=list)
     """Generated files edited by hand (with --check; otherwise they stop the render)."""
     unknown: list[str] = field(default_factory=list)
@@ -99,7 +103,13 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bool = False) -> Report:
-    """Bring ``env_dir/stacks`` up to date with the descriptors (or, with ``check``, compare)."""
+    """Bring ``env_dir/stacks`` up to date with the descriptors (or, with ``check``, compare).
+
+    A stack whose descriptor is gone is retired (:mod:`generator.retire`): rewritten from its
+    own files into ``removed`` blocks. With ``prune`` a retired stack whose release df-gen has
+    seen applied is deleted; one that may still hold resources is kept and reported (exit 1
+    once everything else is written).
+    """
     since = cache.now()
     descriptors = validate(env_dir)
     model = build(descriptors)
@@ -108,6 +118,29 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     manifest = _read_manifest(stacks_dir)
     report = Report(stacks_dir, descriptors=descriptors, model=model)
     conflicts: list[Diagnostic] = []
+    refused: list[Diagnostic] = []
+    pruned: set[str] = set()
+    for stack in sorted({r.split("/", 1)[0] for r in manifest} - {r.split("/", 1)[0] for r in files}):
+        orphan = retire.read_orphan(stacks_dir / stack)
+        if prune:
+            why = retire.prune_refusal(Path(env_dir), stack, orphan.retired if orphan else None)
+            if why is None:
+                pruned.add(stack)
+                continue
+            refused.append(Diagnostic(
+                display_path(stacks_dir / stack), 0, 0,
+                f"not pruned: {why}; its files are the only way to reach its resources",
+                f"release them: df-gen apply {display_path(Path(env_dir))} (with --sandbox for the sandbox; "
+                "--destroy-removed destroys them instead), then prune"))
+        retired = retire.retired_files(stacks_dir, stack) if orphan else None
+        if orphan is None or retired is None:
+            continue  # no main.tf: nothing says what it held; reported as orphaned below
+        for relative in sorted(retired):  # copied from disk: a hand edit would be adopted unseen
+            current = _file_digest(stacks_dir / relative)
+            if current == _digest(retired[relative].encode()) and current != manifest.get(relative) and not force:
+                conflicts.append(_edited(stacks_dir / relative))
+        files.update(retired)
+        report.retired[stack] = orphan.addresses
     writes: dict[str, str] = {}
     for relative, text in files.items():
         path = stacks_dir / relative
@@ -117,35 +150,15 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
             report.unchanged.append(relative)
             continue
         if current is not None and manifest.get(relative) != current and not force:
-            conflicts.append(
-                Diagnostic(
-                    display_path(path),
-                    1,
-                    1,
-                    "edited by hand since df-gen wrote it (or not written by df-gen); not overwritten",
-                    "move your change into the descriptors or pipeline code, or re-run with --force",
-                )
-            )
+            conflicts.append(_edited(path))
             continue
         (report.updated if current is not None else report.created).append(relative)
         writes[relative] = text
     rendered_stacks = {relative.split("/", 1)[0] for relative in files}
     removals: list[str] = []
-    deployed = {stack: _deployed(Path(env_dir), stack)
-                for stack in {r.split("/", 1)[0] for r in manifest} - rendered_stacks} if prune else {}
-    for stack, where in sorted(deployed.items()):
-        if where:
-            conflicts.append(Diagnostic(
-                display_path(stacks_dir / stack), 0, 0,
-                f"not pruned: df-gen applied this stack and has not destroyed it ({', '.join(where)}); "
-                "its files are the only way to reach its resources",
-                f"destroy it first: df-gen destroy {display_path(Path(env_dir))} --stack {stack} "
-                "(with --sandbox for the sandbox), then prune"))
     for relative in sorted(set(manifest) - set(files)):
         stack = relative.split("/", 1)[0]
-        if deployed.get(stack):
-            report.orphaned.setdefault(stack, []).append(relative)
-        elif stack in rendered_stacks or prune:
+        if stack in rendered_stacks or stack in pruned:
             if _file_digest(stacks_dir / relative) not in (manifest[relative], None) and not force:
                 conflicts.append(
                     Diagnostic(
@@ -167,7 +180,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     if conflicts and not check:
         raise DfGenError(diagnostics=conflicts)
     if check:
-        report.conflicts = conflicts
+        report.conflicts = conflicts + refused
         if not report.changed and manifest == {r: _digest(t.encode()) for r, t in files.items()}:
             _remember(env_dir, since, descriptors, files)
         return report
@@ -188,34 +201,17 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         for relative in files_of_orphan:
             new_manifest[relative] = manifest[relative]
     _write_manifest(stacks_dir, new_manifest)
+    if refused:  # everything else is written; what was asked and not done still fails the command
+        raise DfGenError(diagnostics=refused)
     if not report.orphaned and not report.unknown:
         _remember(env_dir, since, descriptors, files)
     return report
 
 
-def _deployed(env_dir: Path, stack: str) -> list[str]:
-    """Where df-gen's own records say ``stack`` was applied and not destroyed since.
-
-    A successful apply records the stack in ``.df-gen/<mode>/fingerprints.json`` and a
-    destroy removes it; a sandbox state file that still lists resources counts too. These
-    are local records: a stack applied from another machine is not known here.
-    """
-    found = []
-    for records in sorted((env_dir / ".df-gen").glob("*/fingerprints.json")):
-        try:
-            stacks = json.loads(records.read_text()).get("stacks", {})
-        except (OSError, ValueError, AttributeError):
-            continue
-        if isinstance(stacks, dict) and stack in stacks:
-            found.append(f"recorded in {display_path(records)}")
-    state = env_dir / ".df-gen" / "sandbox" / "state" / f"{stack}.tfstate"
-    try:
-        resources = json.loads(state.read_text()).get("resources") if state.is_file() else None
-    except (OSError, ValueError, AttributeError):
-        resources = None
-    if resources:
-        found.append(f"{display_path(state)} lists {len(resources)} resources")
-    return found
+def _edited(path: Path) -> Diagnostic:
+    return Diagnostic(display_path(path), 1, 1,
+                      "edited by hand since df-gen wrote it (or not written by df-gen); not overwritten",
+                      "move your change into the descriptors or pipeline code, or re-run with --force")
 
 
 def _remember(env_dir: Path, since: int, descriptors: Descriptors, files: dict[str, str]) -> None:

@@ -2,9 +2,10 @@
 
 The JSON document follows ``generator/schemas/plan-report.json`` (a JSON Schema shipped with
 the package). Per stack: its status, the counts Terraform gives (add / change / replace /
-destroy / import, a replacement counting as one add and one destroy as well as one
+destroy / import / forget, a replacement counting as one add and one destroy as well as one
 replace), the same counts per resource type, every destructive item with why, the schema
-changes of its tables, and where its log and saved plan are.
+changes of its tables, for a retired stack (descriptor removed) each resource and whether
+it is kept or destroyed, and where its log and saved plan are.
 
 The Markdown form is made for a pull-request comment: a summary table first, the details
 of each stack folded in ``<details>``, and — when the whole would not fit — details left
@@ -81,6 +82,7 @@ def build(report: RunReport, options: RunOptions) -> dict[str, Any]:
             "resource_types": entry.get("resource_types") or {},
             "destructive": losses,
             "schema_changes": [dict(item) for item in entry.get("schema_changes") or () if isinstance(item, Mapping)],
+            "retired": entry.get("retired"),
             "error": entry.get("error"),
             "log": _path(result.log) or _path(ws.log(result.name)),
             "plan_file": _path(ws.plan_file(result.name)),
@@ -151,6 +153,12 @@ def _details(stack: Mapping[str, Any]) -> str:
         lines.append(f"- ⚠️ **{loss['action']}** `{loss['address']}`: {loss['reason']}")
     for item in stack.get("schema_changes") or ():
         lines.append(f"- 🧬 schema change {_schema_change_text(item)}")
+    retired = stack.get("retired")
+    if retired:
+        lines.append(f"- 🗄️ retired: no descriptor renders it (rendered from {', '.join(retired['rendered_from'])})")
+        fate = {"forget": "kept on Google Cloud, released from Terraform", "delete": "**destroyed**"}
+        lines += [f"  - {fate.get(item['action'], item['action'])}: `{item['address']}`"
+                  for item in retired["resources"]]
     error = stack.get("error")
     if error:
         lines.append(f"- ❌ {error.get('message')}")
@@ -221,7 +229,7 @@ def to_markdown(document: Mapping[str, Any], limit: int = GITHUB_COMMENT_LIMIT, 
 
 def _worth_details(stack: Mapping[str, Any]) -> bool:
     return bool(stack.get("resource_types") or stack.get("destructive") or stack.get("schema_changes")
-                or stack.get("error"))
+                or stack.get("retired") or stack.get("error"))
 
 
 def _truncation_note(left_out: int, limit: int, table: bool = False) -> str:

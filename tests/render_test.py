@@ -82,16 +82,26 @@ def test_hand_edit_is_never_overwritten(demo):
     assert "ENVIRONMENT_SIZE_MEDIUM" in main_tf.read_text()
 
 
-def test_removed_descriptor_is_reported_then_pruned(demo):
+def test_removed_descriptor_is_retired_and_pruned_only_once_released(demo):
     render(demo)
     (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
     report = render(demo)
-    assert list(report.orphaned) == ["pipeline-ecommerce-hourly"]
+    assert report.retired == {"pipeline-ecommerce-hourly": ("module.pipeline",)} and report.orphaned == {}
+    assert (demo / "stacks" / "pipeline-ecommerce-hourly" / "lifecycle.tf").is_file()
+    assert not render(demo).changed
+    with pytest.raises(DfGenError, match="not pruned: df-gen has not seen its state empty"):
+        render(demo, prune=True)
     assert (demo / "stacks" / "pipeline-ecommerce-hourly" / "main.tf").is_file()
-    again = render(demo)
-    assert list(again.orphaned) == ["pipeline-ecommerce-hourly"]
+
+
+def test_a_removed_stack_without_main_tf_is_reported_and_pruned_when_nothing_says_it_holds_resources(demo):
+    render(demo)
+    (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
+    (demo / "stacks" / "pipeline-ecommerce-hourly" / "main.tf").unlink()
+    report = render(demo)
+    assert list(report.orphaned) == ["pipeline-ecommerce-hourly"] and report.retired == {}
     pruned = render(demo, prune=True)
-    assert "pipeline-ecommerce-hourly/main.tf" in pruned.deleted
+    assert "pipeline-ecommerce-hourly/outputs.tf" in pruned.deleted
     assert not (demo / "stacks" / "pipeline-ecommerce-hourly").exists()
     assert not render(demo).changed
 

@@ -116,7 +116,7 @@ def big_document(stacks: int, losses: int) -> dict:
             "destructive": [{"address": f'module.pipeline.google_bigquery_table.tables["t{j}"]',
                              "type": "google_bigquery_table", "action": "replace", "reason": "replaced: schema "
                              "cannot be updated in place"} for j in range(losses)],
-            "schema_changes": [], "error": None, "log": f"logs/p{i}.log", "plan_file": None,
+            "schema_changes": [], "retired": None, "error": None, "log": f"logs/p{i}.log", "plan_file": None,
         } for i in range(stacks)],
     }
 

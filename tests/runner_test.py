@@ -472,19 +472,21 @@ def test_out_of_date_stacks_are_refused(demo: Path, fake) -> None:
         runner.plan(opts(demo))
 
 
-def test_stack_without_descriptor_must_be_destroyed_before_other_runs(demo: Path, fake) -> None:
+def test_stack_without_descriptor_or_main_tf_must_be_destroyed_before_other_runs(demo: Path, fake) -> None:
     # The hourly pipeline: without it the environment stays as it is (the daily one still
     # needs the same service agents and tag grants), so the other stacks are unchanged.
     fake()
     runner.apply(opts(demo, auto_approve=True))
     (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
+    (demo / "stacks" / "pipeline-ecommerce-hourly" / "main.tf").unlink()  # nothing left to retire it from
     render(demo)  # reports the orphan, keeps its files
-    with pytest.raises(DfGenError, match="descriptor was removed: pipeline-ecommerce-hourly; destroy them"):
+    with pytest.raises(DfGenError, match="descriptor was removed and that have no main.tf to release their "
+                                         "resources from: pipeline-ecommerce-hourly; destroy them"):
         runner.plan(opts(demo))
     engine = fake()
     report = runner.destroy(opts(demo, auto_approve=True, stacks=("pipeline-ecommerce-hourly",)))
     assert statuses(report) == {"pipeline-ecommerce-hourly": "destroyed"}
-    assert engine.commands("pipeline-ecommerce-hourly") == ["state", "destroy"]  # initialised by the apply
+    assert engine.commands("pipeline-ecommerce-hourly") == ["init", "state", "destroy"]
     render(demo, prune=True)
     assert statuses(runner.plan(opts(demo))) == {
         name: "skipped" for name in ALL if name != "pipeline-ecommerce-hourly"}
@@ -497,14 +499,15 @@ def test_orphaned_stacks_keep_their_dependency_order_and_prune_waits_for_destroy
     (demo / "pipelines" / "store-daily.yaml").unlink()
     render(demo)
     assert orphan_stack(demo / "stacks" / "pipeline-store-daily").needs == ("environment", "datasource-store")
-    # Prune refuses: df-gen applied these stacks and has not destroyed them.
+    # Prune refuses: df-gen applied these stacks and has not released or destroyed them.
     with pytest.raises(DfGenError) as raised:
         render(demo, prune=True)
     records = display_path(demo / ".df-gen" / "gcp" / "fingerprints.json")
     assert raised.value.lines() == [
         f"{display_path(demo / 'stacks' / name)}: error: not pruned: df-gen applied this stack and has not "
-        f"destroyed it (recorded in {records}); its files are the only way to reach its resources (hint: destroy "
-        f"it first: df-gen destroy {display_path(demo)} --stack {name} (with --sandbox for the sandbox), then prune)"
+        f"released or destroyed it ({records}); its files are the only way to reach its resources (hint: release "
+        f"them: df-gen apply {display_path(demo)} (with --sandbox for the sandbox; --destroy-removed destroys them "
+        "instead), then prune)"
         for name in ("datasource-store", "pipeline-store-daily")]
     assert (demo / "stacks" / "datasource-store" / "main.tf").is_file()
     # Destroying the data source takes its orphaned pipeline along, pipeline first.

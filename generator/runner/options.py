@@ -19,6 +19,7 @@ class RunOptions:
     all_stacks: bool = False
     allow_destroy: bool = False
     destroy_adopted: bool = False  # destroy: delete adopted (existing: true) resources too
+    destroy_removed: bool = False  # retired stacks (descriptor removed): destroy their resources, not release
     changed_since: str | None = None  # a git ref: only stacks whose files changed since (gitchanges)
     terraform_bin: str | None = None
     plain: bool = False  # plain progress lines even on a terminal (--json)

@@ -36,12 +36,17 @@ def plan_stack(run: Run, stack: Stack) -> StackResult:
     summary = run.plans.make(stack, fp)
     status = Status.CHANGES if summary.has_changes else Status.NO_CHANGES
     note = f"upstream {', '.join(upstream_changes)} has changes" if upstream_changes else ""
+    if stack.name in run.retired and not summary.has_changes:
+        # Without configuration, anything left in its state would be forgotten or deleted:
+        # no changes means the state is empty, read from the stack's own backend.
+        run.records.release(stack.name, fp)
+        note = "retired: nothing left in its state; df-gen render --prune may delete its files"
     text = summary.text() if summary.has_changes else "no changes"
     if summary.destructive:
         text += f"; DATA LOSS ({len(summary.destructive)} stateful resources)"
     run.progress.done(stack.name, "plan", text)
-    return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
-                       summary=summary)
+    return run.retired_result(stack, StackResult(stack.name, stack.kind, status, summary.counts(),
+                                                 summary.destructive, note, summary=summary))
 
 
 def _first_apply_pending(run: Run, stack: Stack) -> str | None:
@@ -65,6 +70,10 @@ def apply_stack(run: Run, stack: Stack) -> StackResult:
     if not run.options.every_stack and run.records.fingerprint(stack.name) == fp:
         run.progress.done(stack.name, "apply", "skipped (unchanged since the last apply)")
         return StackResult(stack.name, stack.kind, Status.SKIPPED, note="unchanged since the last apply")
+    return run.retired_result(stack, _apply(run, stack, fp))
+
+
+def _apply(run: Run, stack: Stack, fp: str) -> StackResult:
     summary = run.plans.saved(stack, fp)
     note = "applied the saved plan"
     if summary is None:
@@ -107,8 +116,12 @@ def apply_stack(run: Run, stack: Stack) -> StackResult:
     if migrations:  # the jobs were applied on their own before this plan
         status, note = Status.APPLIED, f"ran {len(migrations)} migration job(s) first, then {note}"
     run.plans.drop(stack)
-    outputs = run.tf.read_outputs(stack)
-    run.records.record(stack.name, fp, outputs_digest(outputs))
+    if stack.name in run.retired:  # its state is empty now: nothing is left to apply or read
+        run.records.release(stack.name, fp)
+        note = f"{note}; retired: {'destroyed' if run.retirement(stack) == 'destroy' else 'released'}"
+    else:
+        outputs = run.tf.read_outputs(stack)
+        run.records.record(stack.name, fp, outputs_digest(outputs))
     run.progress.done(stack.name, "apply", summary.text() if summary.has_changes else "no changes")
     return StackResult(stack.name, stack.kind, status, summary.counts(), summary.destructive, note,
                        summary=summary)
@@ -164,13 +177,13 @@ def _apply_plan(run: Run, stack: Stack, fp: str, planned: PlanSummary) -> PlanSu
 
 
 def destroy_stack(run: Run, stack: Stack) -> StackResult:
-    """Destroy what ``stack``'s state holds and forget its record."""
+    """Destroy what ``stack``'s state holds and forget its record (a retired stack's says released)."""
     run.tf.init(stack)
     _, listed = run.tf.call(stack, "destroy", ["state", "list", "-no-color"])
     addresses = [line for line in listed.splitlines() if line.strip()]
     run.plans.drop(stack)
     if not addresses:
-        run.records.clear(stack.name)
+        _forget(run, stack)
         run.progress.done(stack.name, "destroy", "nothing to destroy")
         return StackResult(stack.name, stack.kind, Status.SKIPPED, note="nothing in state")
     kept = [] if run.options.destroy_adopted else [a for a in adoption.addresses(stack.adopted) if a in addresses]
@@ -187,9 +200,17 @@ def destroy_stack(run: Run, stack: Stack) -> StackResult:
     if addresses:
         run.progress.step(stack.name, "destroy")
         run.tf.call(stack, "destroy", run.tf.engine.destroy_args("-no-color"))
-    run.records.clear(stack.name)
+    _forget(run, stack)
     run.progress.done(stack.name, "destroy", f"destroyed {note}")
     return StackResult(stack.name, stack.kind, Status.DESTROYED, note=note)
+
+
+def _forget(run: Run, stack: Stack) -> None:
+    """After a destroy: the stack's record goes; a retired stack's says its state is empty."""
+    if stack.name in run.retired:
+        run.records.release(stack.name, run.fingerprint(stack))
+    else:
+        run.records.clear(stack.name)
 
 
 def output_stack(run: Run, stack: Stack) -> StackResult:

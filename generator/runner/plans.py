@@ -1,14 +1,16 @@
 """Saved plans: ``plan -out`` beside a record of the fingerprint it was made at.
 
 ``plans/<stack>.tfplan`` is Terraform's plan; ``plans/<stack>.json`` says at which
-fingerprint it was made, what it changes (:class:`generator.guard.PlanSummary`) and which
-ways forward for schema changes were chosen then. ``apply`` uses a saved plan only when
+fingerprint it was made, what it changes (:class:`generator.guard.PlanSummary`), which
+ways forward for schema changes were chosen then and, for a retired stack, whether it was
+planned to release or to destroy its resources. ``apply`` uses a saved plan only when
 both still hold, and drops it once applied (or spent by a failed apply).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +28,13 @@ if TYPE_CHECKING:  # validate imports jsonschema: only the session needs it at r
 class SavedPlans:
     """Make, read back and drop the saved plans of one environment and mode."""
 
-    def __init__(self, terraform: Terraform, env_dir: Path, descriptors: Descriptors | None = None) -> None:
+    def __init__(self, terraform: Terraform, env_dir: Path, descriptors: Descriptors | None = None,
+                 retirement: Callable[[Stack], str | None] = lambda stack: None) -> None:
         self.tf = terraform
         self.ws = terraform.ws
         self.env_dir = env_dir
         self.descriptors = descriptors  # validated once per run: read for the schema changes
+        self.retirement = retirement  # "destroy" plans a retired stack with -destroy (generator.retire)
 
     def make(self, stack: Stack, fp: str) -> PlanSummary:
         """Init, ``plan -out``, and summarise the saved plan (kept with its fingerprint)."""
@@ -39,10 +43,11 @@ class SavedPlans:
         planfile = self.ws.plan_file(stack.name)
         planfile.parent.mkdir(parents=True, exist_ok=True)
         self.ws.plan_meta(stack.name).unlink(missing_ok=True)
+        destroy = ["-destroy"] if self.retirement(stack) == "destroy" else []
         try:
             code, _ = self.tf.call(
                 stack, "plan",
-                ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}"],
+                ["plan", "-input=false", "-no-color", "-detailed-exitcode", *destroy, f"-out={planfile}"],
                 ok_codes=(0, 2),
             )
         except StackFailed as exc:
@@ -54,7 +59,8 @@ class SavedPlans:
         if code == 2:
             summary = schema_changes.review_plan(self.env_dir, stack.name, self.tf.show(stack, planfile),
                                                  self.descriptors)
-        meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack)}
+        meta = {"fingerprint": fp, **summary.to_meta(), "choices": schema_changes.choices_key(stack),
+                "retirement": self.retirement(stack)}
         self.ws.plan_meta(stack.name).write_text(json.dumps(meta, indent=2) + "\n")
         return summary
 
@@ -84,6 +90,8 @@ class SavedPlans:
             return None
         if meta.get("choices") != schema_changes.choices_key(stack):
             return None  # a way forward chosen or withdrawn since: the schema changes must be judged again
+        if meta.get("retirement") != self.retirement(stack):
+            return None  # planned to release, now asked to destroy (or back): a different plan
         try:
             return PlanSummary.from_meta(meta)
         except (KeyError, TypeError, ValueError, AttributeError):

@@ -39,6 +39,17 @@ class StackResult:
     sensitive: frozenset[str] = frozenset()
     waiting: bool = False  # blocked only until an upstream stack is applied (not a failure)
     summary: PlanSummary | None = None  # what Terraform planned (counts per type, losses)
+    retired: str | None = None  # for a retired stack: "release" or "destroy" (generator.retire)
+    rendered_from: tuple[str, ...] = ()  # for a retired stack: the descriptors it was rendered from
+
+    def retirement(self) -> dict[str, Any] | None:
+        """What becomes of a retired stack's resources (None for a stack with a descriptor):
+        each resource its plan saw in the state, ``forget`` (kept on Google Cloud) or ``delete``."""
+        if self.retired is None:
+            return None
+        leaving = self.summary.leaving if self.summary else ()
+        return {"action": self.retired, "rendered_from": list(self.rendered_from),
+                "resources": [{"address": a, "type": t, "action": act} for a, t, act in leaving]}
 
     @property
     def schema_changes(self) -> tuple[dict[str, Any], ...]:
@@ -60,6 +71,7 @@ class StackResult:
             "destructive": list(self.destructive),
             "resource_types": self.summary.type_counts() if self.summary and self.changes is not None else {},
             "schema_changes": list(self.schema_changes),
+            "retired": self.retirement(),
         }
         if self.status == FAILED:
             document["error"] = {
@@ -121,6 +133,7 @@ class RunReport:
             if r.destructive:
                 lines.append(f"  {'':<{width}}  DATA LOSS: deletes or replaces {', '.join(r.destructive)}")
             lines += [f"  {'':<{width}}  {schema_changes.text_line(item)}" for item in r.schema_changes]
+            lines += [f"  {'':<{width}}  {line}" for line in _retirement_lines(r)]
             if r.status == FAILED:
                 if r.command:
                     lines.append(f"  {'':<{width}}  $ {r.command}  (exit code {r.exit_code})")
@@ -132,6 +145,17 @@ class RunReport:
         totals = ", ".join(f"{n} {status}" for status, n in self.counts().items())
         lines.append(f"{self.command} ({self.mode}): {len(self.results)} stacks: {totals}")
         return lines
+
+
+def _retirement_lines(result: StackResult) -> list[str]:
+    """A retired stack's resources and what happens to them, one line each."""
+    retirement = result.retirement()
+    if retirement is None:
+        return []
+    lines = [f"retired: no descriptor renders it (it was rendered from {', '.join(result.rendered_from)})"]
+    fate = {"forget": "kept on Google Cloud, released from Terraform", "delete": "DESTROYED"}
+    lines += [f"{fate.get(item['action'], item['action'])}: {item['address']}" for item in retirement["resources"]]
+    return lines
 
 
 def _changes_text(changes: Mapping[str, int]) -> str:

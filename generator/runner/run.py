@@ -39,9 +39,10 @@ class Run:
         self.model = model
         self.tf = terraform
         self.ws = terraform.ws
-        self.plans = SavedPlans(terraform, model.env_dir, descriptors)
+        self.plans = SavedPlans(terraform, model.env_dir, descriptors, self.retirement)
         self.records = Records(self.ws.records())
         self.results: dict[str, StackResult] = {}
+        self.retired: dict[str, tuple[str, ...]] = {}  # retired stack -> the descriptors it was rendered from
 
     @property
     def progress(self) -> Progress:
@@ -56,6 +57,19 @@ class Run:
         """The stack's fingerprint now: its files and the outputs it reads (generator.fingerprint)."""
         upstream = {name: self.records.outputs(name) for name in reads_outputs_of(self.model, stack)}
         return fingerprint(stack, self.ws.stacks_dir, upstream)
+
+    def retirement(self, stack: Stack) -> str | None:
+        """``release`` or ``destroy`` (``--destroy-removed``) for a retired stack, else None."""
+        if stack.name not in self.retired:
+            return None
+        return "destroy" if self.options.destroy_removed else "release"
+
+    def retired_result(self, stack: Stack, result: StackResult) -> StackResult:
+        """``result`` with what becomes of a retired stack's resources."""
+        if stack.name in self.retired:
+            result.retired = self.retirement(stack)
+            result.rendered_from = self.retired[stack.name]
+        return result
 
     # -------------------------------------------------------------- graph
 

@@ -1,7 +1,7 @@
 """What every command does before the first Terraform call, and after the last one.
 
 :func:`session` checks that ``stacks/`` is what the descriptors render, builds the model
-(with orphaned stacks for destroy), selects the stacks, takes the environment's lock
+(with the stacks whose descriptor was removed), selects the stacks, takes the environment's lock
 (:mod:`generator.lock`), cleans what a killed run left (:func:`clean_leftovers`), resolves
 and verifies the engine, and in sandbox mode writes the override files
 (:mod:`generator.overrides`) for the run's duration.
@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from generator import retire
 from generator.engine import check_sandbox_store, resolve_engine, sandbox_environment
 from generator.errors import DfGenError
 from generator.loader import display_path
@@ -49,16 +50,19 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
                                 hint=f"move the change into the descriptors, or restore the file with "
                                      f"df-gen render {env_dir} --force")
             for d in check.conflicts])
-    orphans = sorted(check.orphaned)
+    orphans = sorted(check.orphaned)  # without main.tf: they cannot be retired (generator.retire)
     if orphans and command != "destroy":
         raise DfGenError(
-            f"stacks/ holds stacks whose descriptor was removed: {', '.join(orphans)}; destroy them "
-            f"(df-gen destroy {env_dir} --stack NAME), then remove them with df-gen render --prune"
+            f"stacks/ holds stacks whose descriptor was removed and that have no main.tf to release their "
+            f"resources from: {', '.join(orphans)}; destroy them (df-gen destroy {env_dir} --stack NAME), "
+            "then remove them with df-gen render --prune"
         )
     # The check validated the descriptors and built the model: the run uses that one.
-    # Destroy still reaches stacks without a descriptor: they may hold resources.
+    # Stacks without a descriptor are run too: they may hold resources.
     assert check.model is not None
-    model = with_orphans(check.model, orphans)
+    retired = sorted(check.retired)
+    model = with_orphans(check.model, [*retired, *orphans],
+                         destroying=options.destroy_removed and command != "destroy")
     names = select_stacks(model, options.stacks, options.only, reverse=reverse)
     if options.changed_since is not None:
         from generator.gitchanges import changed_stacks
@@ -83,6 +87,9 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
             progress = make_progress(names, plain=options.plain)
         stacks = [model.stack(n) for n in names] if options.sandbox else []
         run = Run(options, model, Terraform(engine, base_env, ws, progress, options.sandbox), check.descriptors)
+        for name in retired:
+            orphan = retire.read_orphan(env_dir / "stacks" / name)
+            run.retired[name] = orphan.rendered_from if orphan else ()
         try:
             with sandbox_overrides(stacks, ws.stacks_dir, ws.state):
                 yield run, names
