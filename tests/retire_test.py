@@ -287,3 +287,87 @@ def test_the_markdown_report_names_each_resource_and_its_fate(demo: Path, fake: 
     markdown = out.read_text()
     assert "- 🗄️ retired: no descriptor renders it (rendered from datasources/store.yaml" in markdown
     assert f"  - kept on Google Cloud, released from Terraform: `{TABLE}`" in markdown
+
+
+# ------------------------------------------------------------------ real Terraform against the sandbox (slow)
+
+
+CURATED_ORDERS = "google_bigquery_table/projects/acme-demo-cur/datasets/acme_demo_store_curated/tables/orders"
+
+
+def sandbox_store(demo: Path) -> dict[str, Any]:
+    """The sandbox's Google Cloud: every resource it holds, keyed by type/id."""
+    return dict(json.loads((demo / ".df-gen" / "sandbox" / "store.json").read_text())["resources"])
+
+
+def sandbox_state(demo: Path, stack: str) -> list[Any]:
+    return list(json.loads((demo / ".df-gen" / "sandbox" / "state" / f"{stack}.tfstate").read_text())["resources"])
+
+
+def pipeline_objects(store: dict[str, Any]) -> list[str]:
+    return sorted(k for k in store if k.startswith("google_storage_bucket_object/") and "/store-daily" in k)
+
+
+@pytest.mark.slow
+def test_sandbox_release_keeps_every_resource_then_prune_deletes_the_files(demo: Path) -> None:
+    applied = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STORE,)))
+    assert statuses(applied)[STORE] == "applied", applied.summary_lines()
+    before = sandbox_store(demo)
+    held = sandbox_state(demo, STORE)
+    assert CURATED_ORDERS in before and pipeline_objects(before)
+
+    (demo / "pipelines" / "store-daily.yaml").unlink()
+    assert STORE in render(demo).retired
+    planned = runner.plan(opts(demo, sandbox=True, stacks=(STORE,), only=True))
+    entry = planned.plan_document()["stacks"][0]
+    # Every resource instance of its state, each kept (forget), none destroyed.
+    assert entry["status"] == "changes" and entry["destructive"] == []
+    managed = sum(len(r["instances"]) for r in held if r["mode"] == "managed")  # data sources are only read
+    assert entry["changes"]["forget"] == managed and entry["changes"]["destroy"] == 0
+    assert {item["action"] for item in entry["retired"]["resources"]} == {"forget"}
+    assert TABLE in {item["address"] for item in entry["retired"]["resources"]}
+    assert any(line.endswith(f"kept on Google Cloud, released from Terraform: {TABLE}") for line in
+               planned.summary_lines())
+
+    released = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STORE,), only=True))
+    assert statuses(released) == {STORE: "applied"}, released.summary_lines()
+    assert sandbox_state(demo, STORE) == []  # Terraform no longer manages them...
+    after = sandbox_store(demo)
+    assert after[CURATED_ORDERS]["state"]["schema"] == before[CURATED_ORDERS]["state"]["schema"]  # ...Google keeps them
+    assert pipeline_objects(after) == pipeline_objects(before)
+    assert set(before) == set(after)
+
+    pruned = render(demo, prune=True)
+    assert f"{STORE}/lifecycle.tf" in pruned.deleted and not (demo / "stacks" / STORE).exists()
+    assert STORE not in statuses(runner.plan(opts(demo, sandbox=True, all_stacks=True, stacks=("datasource-store",))))
+
+
+@pytest.mark.slow
+def test_sandbox_destroy_removed_goes_dependants_first_and_needs_allow_destroy(demo: Path) -> None:
+    applied = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STORE,)))
+    assert statuses(applied)[STORE] == "applied", applied.summary_lines()
+    landing = next(k for k in sandbox_store(demo) if k.startswith("google_storage_bucket/")
+                   and "store" in k and "landing" in k)
+    (demo / "pipelines" / "store-daily.yaml").unlink()
+    (demo / "datasources" / "store.yaml").unlink()
+    render(demo)
+    retired = (STORE, "datasource-store")
+    planned = runner.plan(opts(demo, sandbox=True, destroy_removed=True, stacks=retired, only=True))
+    assert [r.name for r in planned.results] == [STORE, "datasource-store"]
+    pipeline = planned.plan_document()["stacks"][0]
+    assert pipeline["retired"]["action"] == "destroy" and TABLE in pipeline["destructive"]
+    assert pipeline["changes"]["forget"] == 0 and pipeline["changes"]["destroy"] > 0
+
+    refused = runner.apply(opts(demo, sandbox=True, auto_approve=True, destroy_removed=True, stacks=retired,
+                                only=True))
+    assert statuses(refused) == {STORE: "failed", "datasource-store": "blocked"}
+    assert CURATED_ORDERS in sandbox_store(demo) and sandbox_state(demo, STORE)
+
+    done = runner.apply(opts(demo, sandbox=True, auto_approve=True, destroy_removed=True, allow_destroy=True,
+                             stacks=retired, only=True))
+    assert statuses(done) == {STORE: "applied", "datasource-store": "applied"}, done.summary_lines()
+    store = sandbox_store(demo)
+    assert CURATED_ORDERS not in store and landing not in store and pipeline_objects(store) == []
+    assert sandbox_state(demo, STORE) == [] and sandbox_state(demo, "datasource-store") == []
+    render(demo, prune=True)
+    assert not (demo / "stacks" / STORE).exists() and not (demo / "stacks" / "datasource-store").exists()
