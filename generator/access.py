@@ -251,7 +251,8 @@ def perimeter_ingress(
             if "member" in ident:
                 members.append(ident["member"])
             else:
-                email = naming.service_account_email(naming.external_account_id(key, name), landing_project)
+                account = naming.external_account_id(naming.google_key(key, data), name)
+                email = naming.service_account_email(account, landing_project)
                 members.append(f"serviceAccount:{email}")
     members += env.get("vpc_sc", {}).get("ingress_identities", [])
     return list(dict.fromkeys(members))

@@ -131,6 +131,7 @@ def _environment(names: naming.Registry, env: Document) -> dict[str, str]:
 def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, projects: dict[str, str]) -> None:
     data = doc.data
     whose = f"data source '{key}'"
+    key = naming.google_key(key, data)  # Google names stay those of the key it was renamed from
     for role in ("landing", "archive"):
         path: tuple[Any, ...] = ("buckets", role) if role in data.get("buckets", {}) else ()
         names.claim(
@@ -194,7 +195,7 @@ def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, pr
 
 def _pipeline(names: naming.Registry, doc: Document, key: str, d: Any, projects: dict[str, str]) -> None:
     data = doc.data
-    source = data["datasource"]
+    source = naming.google_key(data["datasource"], d.datasources[data["datasource"]].data)
     prefix = d.environment.data["prefix"]
     region = d.environment.data["region"]
     whose = f"pipeline '{key}'"
@@ -203,7 +204,7 @@ def _pipeline(names: naming.Registry, doc: Document, key: str, d: Any, projects:
         for table in sorted(tables):
             names.claim(
                 "table name",
-                table,
+                naming.google_key(table, tables[table]),
                 f"{layer} table '{table}' of {whose}",
                 (doc, ("tables", layer, table), True),
                 scope=f"dataset {dataset}",

@@ -98,11 +98,14 @@ class PlanSummary:
     schema_changes: tuple[dict[str, Any], ...] = ()
     # Every resource leaving Terraform's management: (address, type, "forget" or "delete").
     leaving: tuple[tuple[str, str, str], ...] = ()
+    # Resources a moved block moves to a new address (``previous_address``): nothing changes on
+    # Google Cloud, but the state must be applied (renamed keys, generator.renames).
+    moves: int = 0
 
     @property
     def has_changes(self) -> bool:
         """True when applying the plan would change any resource."""
-        return bool(self.add or self.change or self.destroy or self.imports or self.forgets)
+        return bool(self.add or self.change or self.destroy or self.imports or self.forgets or self.moves)
 
     def counts(self) -> dict[str, int]:
         """``{"add", "change", "replace", "destroy", "import", "forget"}`` for the JSON documents."""
@@ -118,13 +121,15 @@ class PlanSummary:
         any, as Terraform prints them)."""
         text = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
         text = f"{text}, {self.imports} to import" if self.imports else text
-        return f"{text}, {self.forgets} to forget" if self.forgets else text
+        text = f"{text}, {self.forgets} to forget" if self.forgets else text
+        return f"{text}, {self.moves} to move" if self.moves else text
 
     def to_meta(self) -> dict[str, Any]:
         """Everything, for the saved plan's metadata file."""
         return {"changes": self.counts(), "destructive": list(self.destructive),
                 "resource_types": self.type_counts(), "losses": [loss.as_json() for loss in self.losses],
-                "schema_changes": list(self.schema_changes), "leaving": [list(item) for item in self.leaving]}
+                "schema_changes": list(self.schema_changes), "leaving": [list(item) for item in self.leaving],
+                "moves": self.moves}
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> PlanSummary:
@@ -136,7 +141,8 @@ class PlanSummary:
                          for kind, counts in sorted(meta.get("resource_types", {}).items())),
                    tuple(Loss(**loss) for loss in meta.get("losses", ())),
                    tuple(meta.get("schema_changes", ())),
-                   tuple((str(a), str(t), str(act)) for a, t, act in meta.get("leaving", ())))
+                   tuple((str(a), str(t), str(act)) for a, t, act in meta.get("leaving", ())),
+                   int(meta.get("moves", 0)))
 
 
 def loss_reason(item: Mapping[str, Any], action: str) -> str:
@@ -198,12 +204,15 @@ def summarize(plan: Mapping[str, Any], accepted: Iterable[str] = ()) -> PlanSumm
                 destructive.append(address)
                 losses.append(Loss(address, kind, "update", f"columns {', '.join(dropped)} dropped in place: "
                                                             "BigQuery deletes their data"))
+    moves = sum(1 for item in plan.get("resource_changes") or ()
+                if item.get("previous_address") and item.get("previous_address") != item.get("address"))
     return PlanSummary(
         totals["add"], totals["change"], totals["destroy"], tuple(sorted(destructive)),
         totals["replace"], totals["import"], totals["forget"],
         tuple((kind, tuple(counts[k] for k in COUNT_KEYS)) for kind, counts in sorted(by_type.items())),
         tuple(sorted(losses, key=lambda loss: loss.address)),
         leaving=tuple(sorted(leaving)),
+        moves=moves,
     )
 def dropped_columns(item: Mapping[str, Any]) -> tuple[str, ...]:
     """Columns a ``google_bigquery_table`` update drops in place (their data is deleted).

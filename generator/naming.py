@@ -7,6 +7,7 @@ templates print them; nothing else invents a name.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +232,14 @@ MODULE_LABELS = {
 """The most label keys a bundled module adds to one resource (modules/*/main.tf merges
 ``df_datasource``/``df_pipeline``; buckets.tf, datasets.tf and pubsub.tf add one more each,
 projects.tf adds ``layer``)."""
+
+
+def google_key(key: str, spec: Any) -> str:
+    """The key that names an entry's Google Cloud resources: its own, or, once the entry was
+    renamed, the key it was renamed from (``renamed_from``). Google names (dataset and table
+    IDs, bucket names, service-account IDs) cannot change, so a rename keeps them."""
+    renamed = spec.get("renamed_from") if isinstance(spec, Mapping) else None
+    return renamed if isinstance(renamed, str) and renamed else key
 
 
 def stack_name(kind: str, key: str = "") -> str:

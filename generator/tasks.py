@@ -201,12 +201,16 @@ def _bindings(each: Any, code_dir: Path, pipeline: Mapping[str, Any]) -> list[di
         return [{}]
     if each in ("landing_tables", "curated_tables"):
         layer = each.removesuffix("_tables")
-        return [{"layer": layer, "table": name} for name in sorted(tables.get(layer, {}))]
+        # {table} is the table's ID: a renamed key keeps it (naming.google_key), and with it
+        # the task's SQL file, landing prefix and table.
+        return [{"layer": layer, "table": name}
+                for name in sorted(naming.google_key(k, t) for k, t in tables.get(layer, {}).items())]
     if each == "quality_scans":
-        return [
-            dict(zip(("layer", "table"), name.split(".", 1), strict=True))
-            for name in sorted(pipeline.get("data_quality", {}))
-        ]
+        bindings = []
+        for name in sorted(pipeline.get("data_quality", {})):
+            layer, table = name.split(".", 1)
+            bindings.append({"layer": layer, "table": naming.google_key(table, tables.get(layer, {}).get(table, {}))})
+        return bindings
     if isinstance(each, str) and each.startswith("files:"):
         pattern = each.removeprefix("files:")
         return [
@@ -225,16 +229,17 @@ def _backfills(declared_tasks: list[Task], pipeline: Mapping[str, Any], descript
             source = versions.backfill_source(layer, name, spec)
             if source is None:
                 continue
+            base = naming.google_key(name, spec)  # the code's name of the table (renamed_from keeps it)
             # The account that writes the table (its load or its transformation) writes its backfill.
             writer = next((t for t in declared_tasks if t.kind in ("load_files", "query")
-                           and t.layer == layer and t.table == name), None)
+                           and t.layer == layer and t.table == base), None)
             version = versions.current_version(spec)
             place = descriptor.where(("tables", layer, name, "version")) if descriptor else (0, 0)
             found.append(Task(
-                id=versions.backfill_task_id(layer, name), kind="backfill",
+                id=versions.backfill_task_id(layer, base), kind="backfill",
                 identity=writer.identity if writer else "transformation",
                 project=writer.project if writer else naming.TASK_PROJECT["transformation"],
-                sql=f"sql/{versions.backfill_file(layer, name, version)}", layer=layer, table=name,
+                sql=f"sql/{versions.backfill_file(layer, base, version)}", layer=layer, table=base,
                 place=(descriptor.display if descriptor else "", *place),
             ))
     return found

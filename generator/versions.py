@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator import naming
 from generator.defaults import default
 
 # Keys of a table spec that belong to the current version only (ways forward, versioning).
@@ -73,9 +74,15 @@ class TableVersion:
     current: bool
 
     @property
+    def base(self) -> str:
+        """The table's name on BigQuery and in the pipeline code: the key, or the key it was
+        renamed from (``renamed_from``, generator.renames), since a table ID cannot change."""
+        return naming.google_key(self.name, self.spec)
+
+    @property
     def table_id(self) -> str:
         """The BigQuery table ID."""
-        return table_id(self.name, self.version)
+        return table_id(self.base, self.version)
 
     @property
     def key(self) -> str:
@@ -130,8 +137,12 @@ def of_pipeline(tables: Mapping[str, Mapping[str, Mapping[str, Any]]],
 
 
 def current_ids(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, dict[str, str]]:
-    """layer -> table name -> the table ID of its current version (what the pipeline writes)."""
-    return {layer: {name: table_id(name, current_version(spec)) for name, spec in sorted(by_name.items())}
+    """layer -> table name -> the table ID of its current version (what the pipeline writes).
+
+    Names are those the pipeline code uses: a renamed table keeps its old one (naming.google_key).
+    """
+    return {layer: {naming.google_key(name, spec): table_id(naming.google_key(name, spec), current_version(spec))
+                    for name, spec in sorted(by_name.items())}
             for layer, by_name in sorted(tables.items())}
 
 

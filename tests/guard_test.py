@@ -148,3 +148,16 @@ def test_forgotten_resources_are_changes_but_never_losses() -> None:
     old = summary.to_meta()
     old["changes"].pop("forget")
     assert PlanSummary.from_meta(old).forgets == 0
+
+
+def test_moved_resources_are_changes_to_apply_but_never_losses() -> None:
+    # A moved block (a renamed table key, generator.renames): Terraform plans a no-op at the
+    # new address with its previous_address; only an apply writes the move into the state.
+    moved = change('module.pipeline.google_bigquery_table.tables["landing-items"]', "google_bigquery_table", "no-op")
+    moved["previous_address"] = 'module.pipeline.google_bigquery_table.tables["landing-products"]'
+    still = change("google_storage_bucket.b", "google_storage_bucket", "no-op")
+    summary = summarize({"resource_changes": [moved, still]})
+    assert (summary.moves, summary.has_changes, summary.destructive) == (1, True, ())
+    assert summary.text() == "0 to add, 0 to change, 0 to destroy, 1 to move"
+    assert PlanSummary.from_meta(summary.to_meta()) == summary
+    assert not summarize({"resource_changes": [still]}).has_changes

@@ -196,6 +196,8 @@ def build(model: Model, tables: Mapping[str, Table]) -> AccessModel:
             grants += [Grant(m, role, resource, "environment") for m in members]
     bucket_projects: dict[str, str] = {}
     for stack in model.stacks:
+        if stack.released_from:  # no module call: it grants nothing (generator.renames)
+            continue
         if stack.kind == "datasource":
             grants += _datasource(stack, projects, tasks, identities, bucket_projects)
         elif stack.kind == "pipeline":

@@ -36,6 +36,8 @@ class PipelineTask:
     task: task_decl.Task
     sql_file: str = ""
     analysis: sql.Analysis | None = None
+    source_name: str = ""
+    """The key naming the data source's buckets and datasets (``renamed_from``, else ``datasource``)."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,16 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
         data = doc.data
         stack = stacks[naming.stack_name("pipeline", key)]
         code_dir = descriptors.pipelines_dir / data["code"]
+        source_name = _source_name(descriptors, data)
         for name, view in sorted(data.get("views", {}).items()):
             layer = view["layer"]
-            fqn = f"{projects[layer]}.{naming.datasource_dataset(prefix, data['datasource'], layer)}.{name}"
+            fqn = f"{projects[layer]}.{naming.datasource_dataset(prefix, source_name, layer)}.{name}"
             text = stack.files[f"views/{name}.sql"]
             where = display_path(code_dir / view["sql"])
             analysis = _analyse(analyser, text, where, f"view '{name}' of pipeline '{key}'")
             views[fqn] = analysis
             authorized = tuple(
-                f"projects/{projects[a]}/datasets/{naming.datasource_dataset(prefix, data['datasource'], a)}"
+                f"projects/{projects[a]}/datasets/{naming.datasource_dataset(prefix, source_name, a)}"
                 for a in view.get("authorized_on", [])
             )
             tables[fqn] = Table(fqn, layer, data["datasource"], key, dict.fromkeys(analysis.lineage, "VIEW"),
@@ -100,7 +103,7 @@ def stored_tables(descriptors: Descriptors) -> dict[str, Table]:
         data = doc.data
         code_dir = descriptors.pipelines_dir / data["code"]
         for layer, by_name in data.get("tables", {}).items():
-            dataset = naming.datasource_dataset(env["prefix"], data["datasource"], layer)
+            dataset = naming.datasource_dataset(env["prefix"], _source_name(descriptors, data), layer)
             for name, spec in by_name.items():
                 # Every managed version, each with the table's policy tags.
                 for version in versions.of_table(layer, name, spec):
@@ -150,7 +153,8 @@ def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, st
             text = files[f"sql/{task.dag_entry()['sql']}"]
             task_sql = _analyse(analyser, text, where or task.place[0],
                                 f"task '{task.id}' of pipeline '{key}'")
-        found.append(PipelineTask(key, data["datasource"], task, where, task_sql))
+        source_name = naming.google_key(data["datasource"], descriptors.datasources[data["datasource"]].data)
+        found.append(PipelineTask(key, data["datasource"], task, where, task_sql, source_name))
     return found
 
 
@@ -200,3 +204,9 @@ def _analyse(analyser: Analyser, text: str, where: str, what: str) -> sql.Analys
 def code_dir_of(descriptors: Descriptors, pipeline: str) -> Path:
     """The pipeline's code directory."""
     return descriptors.pipelines_dir / descriptors.pipelines[pipeline].data["code"]
+
+
+def _source_name(descriptors: Any, data: Mapping[str, Any]) -> str:
+    """The key that names the pipeline's data source on Google Cloud (see naming.google_key)."""
+    source = descriptors.datasources.get(data["datasource"])
+    return naming.google_key(data["datasource"], source.data if source else {})

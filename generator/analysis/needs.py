@@ -50,11 +50,11 @@ def task_needs(item: PipelineTask, prefix: str, projects: Mapping[str, str],
     task = item.task
     needs = [Need("iam.serviceAccounts.getAccessToken", f"serviceAccounts/{task.identity}",
                   "Composer impersonates the task's account", actor="composer")]
-    bucket = {role: f"buckets/{naming.datasource_bucket(prefix, item.datasource, role)}"
+    bucket = {role: f"buckets/{naming.datasource_bucket(prefix, item.source_name or item.datasource, role)}"
               for role in ("landing", "archive")}
 
     def table_resource(layer: str, name: str) -> str:
-        dataset = naming.datasource_dataset(prefix, item.datasource, layer)
+        dataset = naming.datasource_dataset(prefix, item.source_name or item.datasource, layer)
         return f"projects/{projects[layer]}/datasets/{dataset}/tables/{name}"
 
     if task.project:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from generator.analysis.inventory import task_tag_reads
 from generator.model.context import Context
-from generator.model.datasource import datasource_stack
+from generator.model.datasource import datasource_stack, renamed
 from generator.model.environment import environment_stack
 from generator.model.pipeline import pipeline_stack
 from generator.model.stack import REMOTE, Backend, Model, Stack, module_outputs
@@ -34,5 +34,5 @@ def build(descriptors: Descriptors) -> Model:
     task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
     stacks = [environment_stack(ctx, task_reads)]
     for key in sorted(descriptors.datasources):
-        stacks.append(datasource_stack(ctx, key, descriptors.datasources[key].data))
+        stacks.extend(renamed(ctx, datasource_stack(ctx, key, descriptors.datasources[key].data)))
     return Model(descriptors.env_dir, env["prefix"], (*stacks, *pipelines))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from generator import adoption, naming
+from generator import adoption, naming, renames
 from generator.defaults import default
 from generator.hcl import Raw
+from generator.lifecycle_blocks import Import
 from generator.model.context import Context
 from generator.model.stack import Stack, agent_email, drop_none, frozen, module_outputs
 
@@ -15,16 +17,18 @@ BUCKET_ROLES = ("landing", "archive")
 
 def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     """The stack of data source ``key``."""
+    # Google names come from the key the source was first rendered under (renamed_from).
+    gkey = naming.google_key(key, data)
     args: dict[str, Any] = {
-        "name": key,
+        "name": gkey,
         "projects": dict(ctx.projects),
         "location": ctx.location,
     }
     kms = {s: ctx.kms_keys[s] for s in ("storage", "bigquery", "pubsub") if s in ctx.kms_keys}
     if kms:
         args["kms_keys"] = kms
-    args["buckets"] = _buckets(ctx, key, data)
-    topics = _topics(ctx, key, data)
+    args["buckets"] = _buckets(ctx, gkey, data)
+    topics = _topics(ctx, gkey, data)
     dead_letter = any(topic.get("dead_letter") for topic in topics.values())
     if topics:
         args["topics"] = topics
@@ -34,12 +38,12 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     if dead_letter:
         # Forwards dead letters (https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions).
         args["pubsub_service_agent"] = Raw(agent_email(naming.PUBSUB_LAYER, "pubsub"))
-    args["internal_identity"] = {"account_id": naming.internal_account_id(key)}
-    externals = _external_identities(key, data)
+    args["internal_identity"] = {"account_id": naming.internal_account_id(gkey)}
+    externals = _external_identities(gkey, data)
     if externals:
         args["external_identities"] = externals
     args["task_service_accounts"] = dict(ctx.task_emails)
-    args["datasets"] = _datasets(ctx, key, data)
+    args["datasets"] = _datasets(ctx, gkey, data)
     labels = {**ctx.labels, **data.get("labels", {})}
     if labels:
         args["labels"] = labels
@@ -148,3 +152,23 @@ def _datasets(ctx: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
         )
         for layer, spec in sorted(data["datasets"].items(), key=lambda item: naming.LAYERS.index(item[0]))
     }
+
+
+def renamed(ctx: Context, stack: Stack) -> tuple[Stack, ...]:
+    """A data source stack, and, when its key was renamed, the old stack that releases its
+    resources first (generator.renames: the new stack imports them and needs the old one)."""
+    old = stack.arguments["name"]  # the module is named after the key that names its resources
+    if old == stack.key:
+        return (stack,)
+    name = naming.stack_name("datasource", old)
+    releasing = Stack(
+        name=name, kind="datasource", key=old, needs=(), source="", arguments=frozen({}), outputs=(),
+        backend=ctx.backend(name), region=ctx.region, inputs=stack.inputs,
+        lifecycle=renames.release_blocks(), released_from=renames.released(stack.key, old),
+    )
+    # One import per address: an adopted resource (existing: true) already has its own.
+    adopted = {block.target for block in stack.lifecycle if isinstance(block, Import)}
+    imports = tuple(b for b in renames.datasource_imports(stack.arguments, old)
+                    if not (isinstance(b, Import) and b.target in adopted))
+    return releasing, dataclasses.replace(stack, needs=(*stack.needs, name), lifecycle=(*stack.lifecycle, *imports))
+

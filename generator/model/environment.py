@@ -274,7 +274,7 @@ def _watched(ctx: Context, monitoring: dict[str, Any]) -> dict[str, list[str]]:
     watched: dict[str, list[str]] = {}
     if monitoring.get("dead_letters", default("environment", "monitoring.dead_letters")):
         subscriptions = [
-            naming.dead_letter_topic(key, topic_key)
+            naming.dead_letter_topic(naming.google_key(key, source.data), topic_key)
             for key, source in sorted(ctx.descriptors.datasources.items())
             for topic_key, topic in sorted(source.data.get("pubsub", {}).get("topics", {}).items())
             if any("dead_letter" in sub for sub in topic.get("subscriptions", {}).values())

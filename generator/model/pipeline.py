@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator import access, adoption, migrations, naming, pipeline_code, tasks, versions
+from generator import access, adoption, migrations, naming, pipeline_code, renames, tasks, versions
 from generator.defaults import default, time_partitioning
 from generator.hcl import Raw
+from generator.lifecycle_blocks import Block
 from generator.loader import json_file
 from generator.model.context import Context
 from generator.model.stack import REMOTE, Stack, agent_email, drop_none, frozen, module_outputs
@@ -24,7 +25,8 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     source_key = data["datasource"]
     source = ctx.descriptors.datasources[source_key].data
     code_dir = ctx.descriptors.pipelines_dir / data["code"]
-    datasets = _datasets(ctx, source_key, source)
+    # What names the source's datasets and buckets: its key, or the one it was renamed from.
+    datasets = _datasets(ctx, naming.google_key(source_key, source), source)
     files, tables, jobs = _tables(ctx, code_dir, data, datasets)
     scans = quality_scans(ctx, key, data)
     context = dag_context(ctx, key, data, datasets, scans)
@@ -51,8 +53,11 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
             "dag_prefix": Raw(f"{REMOTE}.composer.dag_prefix"),
         }
         args["files"] = uploads
+    moves, old_keys = _renamed_tables(data)
     if "dlp" in data:
         args["dlp"] = _dlp(ctx, key, data, datasets, tables)
+        if old_keys:  # a renamed table's trigger keeps its ID (modules/pipeline/dlp.tf)
+            args["dlp"]["trigger_names"] = dict(sorted(old_keys.items()))
     results_layer = None
     if scans:
         args.update(_data_quality(ctx, key, datasets, scans))
@@ -100,8 +105,22 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         files=frozen(files),
         inputs=tuple(sorted(set(inputs))),
         adopted=adopted,
-        lifecycle=adoption.blocks(adopted),
+        lifecycle=(*adoption.blocks(adopted), *moves),
     )
+
+
+def _renamed_tables(data: Mapping[str, Any]) -> tuple[list[Block], dict[str, str]]:
+    """The ``moved`` blocks of the tables whose key was renamed (generator.renames), and each
+    renamed module key with the key it had."""
+    moves: list[Block] = []
+    old_keys: dict[str, str] = {}
+    for version in versions.of_pipeline(data.get("tables", {}), naming.DATA_LAYERS):
+        if version.base != version.name:
+            old_keys[version.key] = versions.table_key(version.layer, version.base, version.version)
+            moves.extend(renames.table_moves(
+                old_keys[version.key], version.key, version.path, dlp="dlp" in data,
+                migrate=version.current and bool(version.spec.get("migrate"))))
+    return moves, old_keys
 
 
 def _datasets(ctx: Context, source_key: str, source: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -168,7 +187,7 @@ def _backfill(code_dir: Path, dataset: Mapping[str, str], version: versions.Tabl
     new = json_file(code_dir / version.schema)
     text = versions.backfill_sql(f"{where}.{version.table_id}", f"{where}.{source.table_id}", old, new,
                                  source.version, version.version)
-    return {f"sql/{versions.backfill_file(version.layer, version.name, version.version)}": text}
+    return {f"sql/{versions.backfill_file(version.layer, version.base, version.version)}": text}
 
 
 def _migration(ctx: Context, dataset: dict[str, str], layer: str, table: str, migrate: dict[str, Any],
@@ -207,6 +226,7 @@ def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mappi
     dag = data.get("dag", {})
     tables_spec = data.get("tables", {})
     source_key = data["datasource"]
+    source_name = naming.google_key(source_key, ctx.descriptors.datasources[source_key].data)
     code_dir = ctx.descriptors.pipelines_dir / data["code"]
     table_ids = {layer: ids for layer, ids in versions.current_ids(tables_spec).items() if layer in datasets}
     return {
@@ -215,13 +235,14 @@ def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mappi
         "start_date": dag.get("start_date", default("pipeline", "dag.start_date")),
         "retries": dag.get("retries", default("pipeline", "dag.retries")),
         "pipeline": key,
-        "datasource": source_key,
-        "buckets": {role: naming.datasource_bucket(ctx.prefix, source_key, role) for role in ("landing", "archive")},
+        "datasource": source_name,
+        "buckets": {role: naming.datasource_bucket(ctx.prefix, source_name, role) for role in ("landing", "archive")},
         "datasets": datasets,
+        # The code's names of the tables (a renamed key keeps its old one, naming.google_key).
         "tables": [
             {"name": n, "layer": layer, "table_id": table_ids[layer][n], "source_uri_prefix": None}
             for layer in naming.DATA_LAYERS
-            for n in sorted(tables_spec.get(layer, {}))
+            for n in sorted(table_ids.get(layer, {}))
         ],
         # `{{ ref.curated.orders }}`: the quoted ID of the table's current version, so that SQL
         # follows a new table version without naming it.
@@ -234,7 +255,7 @@ def dag_context(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mappi
         "variables": dag.get("variables", {}),
         # Each Dataplex scan, run by the DAG once its table is written.
         "quality": [
-            {"table": name.split(".", 1)[1], "layer": scan["layer"], "scan_id": scan_id,
+            {"table": _code_name(data, name), "layer": scan["layer"], "scan_id": scan_id,
              "project": ctx.projects[scan["layer"]], "region": scan["location"]}
             for (scan_id, scan), name in zip(scans.items(), sorted(data.get("data_quality", {})), strict=True)
         ],
@@ -322,6 +343,12 @@ def _agent_member(agent: str) -> Raw:
     return Raw('"serviceAccount:${' + agent_email(layer, name) + '}"')
 
 
+def _code_name(data: Mapping[str, Any], entry: str) -> str:
+    """The table name the pipeline code uses for data_quality entry ``layer.table``."""
+    layer, table = entry.split(".", 1)
+    return naming.google_key(table, data.get("tables", {}).get(layer, {}).get(table, {}))
+
+
 def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The pipeline's Dataplex data-quality scans keyed by scan ID: the one place their rules
     are built (the DAG's scan tasks are read from these).
@@ -331,8 +358,10 @@ def quality_scans(ctx: Context, key: str, data: Mapping[str, Any]) -> dict[str, 
     """
     scans = {}
     for name, rule in sorted(data.get("data_quality", {}).items()):
-        layer, table_name = name.split(".", 1)
-        spec = data.get("tables", {}).get(layer, {}).get(table_name, {})
+        layer, table_key = name.split(".", 1)
+        spec = data.get("tables", {}).get(layer, {}).get(table_key, {})
+        # Scans name the table by its name on BigQuery, and their IDs (Google names) follow it.
+        table_name = naming.google_key(table_key, spec)
         scans[naming.data_quality_scan_id(key, layer, table_name)] = drop_none(
             {
                 # The scan checks what the pipeline writes: the table's current version.

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator import versions
+from generator import naming, versions
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import display_path
 from generator.schema_changes.classify import classify
@@ -31,7 +31,9 @@ def against_ref(env_dir: Path, ref: str, descriptors: Any = None) -> list[Change
         old_doc = _json_at(root, ref, source.descriptor.path)
         if not isinstance(old_doc, dict):
             continue
-        old_spec = ((old_doc.get("tables") or {}).get(source.layer) or {}).get(source.name)
+        old_tables = (old_doc.get("tables") or {}).get(source.layer) or {}
+        # A renamed key (renamed_from) was its old key at the ref: compare with that entry.
+        old_spec = old_tables.get(source.name) or old_tables.get(naming.google_key(source.name, _spec(source)))
         if not isinstance(old_spec, dict) or not isinstance(old_spec.get("schema"), str):
             continue
         old_version = versions.current_version(old_spec)
@@ -124,3 +126,11 @@ def _json_at(root: Path, ref: str, path: Path) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return None
+
+
+def _spec(source: TableSource) -> Any:
+    """The table's entry in its descriptor."""
+    node: Any = source.descriptor.data
+    for step in source.path[:3]:  # ("tables", layer, name): the table's own entry
+        node = node.get(step, {}) if isinstance(node, dict) else {}
+    return node

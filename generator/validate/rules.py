@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import cache as run_cache
-from generator import naming
+from generator import naming, renames
 from generator.collisions import collisions
 from generator.errors import Diagnostic
 from generator.loader import Document, display_path
@@ -29,6 +29,11 @@ def semantic(d: Descriptors, clean: dict[str, set[str]],
     env = d.environment
     data = env.data
     prefix = data["prefix"]
+    # Names derive from renamed_from (naming.google_key): its problems come alone, first.
+    rename_problems = list(renames.problems(d, clean))
+    if rename_problems:
+        yield from rename_problems
+        return
     yield from _environment_rules(env)
     for key in sorted(clean["datasource"]):
         yield from _datasource_rules(d.datasources[key], key, prefix)
@@ -195,6 +200,7 @@ def _region_in_location(region: str, location: str) -> bool:
 
 def _datasource_rules(doc: Document, key: str, prefix: str) -> Iterator[Diagnostic]:
     data = doc.data
+    key = naming.google_key(key, data)  # the names Google has (renamed_from keeps them)
     for role in ("landing", "archive"):
         yield from _name_rule(doc, ("buckets", role) if role in data.get("buckets", {}) else (),
                               "bucket", naming.datasource_bucket(prefix, key, role), f"{role} bucket name")

@@ -28,9 +28,10 @@ resource "google_data_loss_prevention_inspect_template" "default" {
 resource "google_data_loss_prevention_job_trigger" "tables" {
   for_each     = var.dlp == null ? toset([]) : toset(var.dlp.tables)
   parent       = local.dlp_parent
-  trigger_id   = substr("${var.dlp.template_id}-${each.key}", 0, 100)
-  display_name = "${var.name} ${each.key} inspection"
-  description  = "Samples table ${each.key} of pipeline ${var.name} for sensitive data."
+  # A renamed table's trigger keeps the ID (and text) it was created with: trigger IDs cannot change.
+  trigger_id   = substr("${var.dlp.template_id}-${lookup(var.dlp.trigger_names, each.key, each.key)}", 0, 100)
+  display_name = "${var.name} ${lookup(var.dlp.trigger_names, each.key, each.key)} inspection"
+  description  = "Samples table ${lookup(var.dlp.trigger_names, each.key, each.key)} of pipeline ${var.name} for sensitive data."
 
   triggers {
     schedule {

@@ -139,7 +139,7 @@ variable "files" {
 }
 
 variable "dlp" {
-  description = "Optional DLP inspection: an inspect template (project is a layer key or a project ID; min_likelihood is VERY_UNLIKELY, UNLIKELY, POSSIBLE, LIKELY or VERY_LIKELY) and a job trigger per key of tables listed in tables, sampling rows_limit rows every recurrence (a duration, at least 86400s) and saving findings to findings_table."
+  description = "Optional DLP inspection: an inspect template (project is a layer key or a project ID; min_likelihood is VERY_UNLIKELY, UNLIKELY, POSSIBLE, LIKELY or VERY_LIKELY) and a job trigger per key of tables listed in tables (its trigger ID ends with the key, or with trigger_names[key] for a renamed table, whose trigger keeps its ID), sampling rows_limit rows every recurrence (a duration, at least 86400s) and saving findings to findings_table."
   type = object({
     template_id    = string
     project        = optional(string, "landing")
@@ -151,6 +151,7 @@ variable "dlp" {
     include_quote  = optional(bool, false)
     max_findings   = optional(number, 100)
     tables         = optional(list(string), [])
+    trigger_names  = optional(map(string), {})
     recurrence     = optional(string, "86400s")
     rows_limit     = optional(number, 10000)
     findings_table = optional(object({
