@@ -14,8 +14,9 @@ moves the state along with them, so that no apply destroys anything:
   every stateful resource of the module and needs the old one, so the runner applies the
   release first. Between the two applies the resources are unmanaged, never deleted; the
   other order would leave two states owning them, and destroying either would delete them.
-  IAM members are not imported: the new stack adds them again, which Google treats as a
-  no-op (an ``_iam_member`` only adds its member to the policy).
+  IAM members are not imported: the new stack adds them again, which changes nothing (the
+  provider's ``_iam_member`` create merges its member into the policy's bindings,
+  ``MergeBindings`` in a read-modify-write, google/tpgiamresource/resource_iam_member.go).
 
 What ``renamed_from`` must name (validated, one line each at the ``renamed_from`` value):
 an entry of the **prior rendering** (``stacks/`` as committed, per its manifest): a table's

@@ -153,6 +153,13 @@ STEERS: dict[str, str] = {
     **{f"pipeline:tables.{layer}.<name>.accept_loss":
        "lets df-gen's apply guard pass a data-losing schema change of the table; Terraform plans the same"
        for layer in ("landing", "curated", "exposure")},
+    # A rename needs a key renamed too, which these one-value edits cannot express; what it
+    # renders (moved, import and removed blocks, Google names kept) is tests/renames_test.py's.
+    "datasource:renamed_from": "keeps the old key's Google names and renders the moves of a renamed "
+                               "data source (tests/renames_test.py)",
+    **{f"pipeline:tables.{layer}.<name>.renamed_from":
+       "keeps the old key's table ID and renders the moves of a renamed table (tests/renames_test.py)"
+       for layer in ("landing", "curated", "exposure")},
 }
 
 _REACHES: list[tuple[str, Reach]] = [

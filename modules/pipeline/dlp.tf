@@ -26,8 +26,8 @@ resource "google_data_loss_prevention_inspect_template" "default" {
 # The template in use: a job trigger per inspected table samples it on a schedule and
 # appends its findings to a BigQuery table (created by DLP on the first run).
 resource "google_data_loss_prevention_job_trigger" "tables" {
-  for_each     = var.dlp == null ? toset([]) : toset(var.dlp.tables)
-  parent       = local.dlp_parent
+  for_each = var.dlp == null ? toset([]) : toset(var.dlp.tables)
+  parent   = local.dlp_parent
   # A renamed table's trigger keeps the ID (and text) it was created with: trigger IDs cannot change.
   trigger_id   = substr("${var.dlp.template_id}-${lookup(var.dlp.trigger_names, each.key, each.key)}", 0, 100)
   display_name = "${var.name} ${lookup(var.dlp.trigger_names, each.key, each.key)} inspection"
