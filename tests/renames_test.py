@@ -172,9 +172,9 @@ def test_renames_apply_in_the_sandbox_without_destroying_anything(demo: Path, mo
     plans: dict[str, Any] = {}
     review = schema_changes.review_plan
 
-    def keep(env_dir: Path, stack: str, plan: Any) -> Any:  # the plan JSON each stack planned
+    def keep(env_dir: Path, stack: str, plan: Any, *rest: Any) -> Any:  # the plan JSON each stack planned
         plans[stack] = plan
-        return review(env_dir, stack, plan)
+        return review(env_dir, stack, plan, *rest)
 
     monkeypatch.setattr(schema_changes, "review_plan", keep)
     select = {"sandbox": True, "stacks": (PIPELINE,)}
