@@ -216,7 +216,7 @@ def _edited(path: Path) -> Diagnostic:
 
 def _remember(env_dir: Path, since: int, descriptors: Descriptors, files: dict[str, str]) -> None:
     """Record that ``stacks/`` answers these inputs, so that the next no-op render and
-    ``--check`` are decided from the record (generator/cache.py)."""
+    ``--check`` are decided from the record (generator/cache/)."""
     cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors),
                         {relative: _digest(text.encode()) for relative, text in files.items()})
 

@@ -1,4 +1,4 @@
-"""The per-file cache of validate (generator/cache.py, ``Documents``): a changed descriptor is
+"""The per-file cache of validate (generator/cache/documents.py, ``Documents``): a changed descriptor is
 the only file parsed and schema-checked again, the rules across files still see every file,
 and the cache changes nothing but time (deleted, damaged, or written by another df-gen)."""
 
@@ -137,13 +137,13 @@ def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[st
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     first = snapshot(env_dir)
     work["parse"].clear()
-    monkeypatch.setattr(cache, "tool_digest", lambda: "another df-gen")
+    monkeypatch.setattr(cache.documents, "tool_digest", lambda: "another df-gen")
     assert snapshot(env_dir) == first
     assert len(work["parse"]) == len(first)
 
 
 def test_the_tool_digest_covers_schemas_templates_and_modules() -> None:
-    files = {os.path.relpath(path, ROOT) for path in cache._tool_files()}
+    files = {os.path.relpath(path, ROOT) for path in cache.inputs._tool_files()}
     assert "generator/schemas/pipeline.schema.json" in files
     assert "generator/validate/__init__.py" in files and "generator/loader.py" in files
     assert any(name.startswith("templates/") for name in files)

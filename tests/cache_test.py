@@ -1,4 +1,4 @@
-"""The record of the last good validate and render (generator/cache.py): a hit answers as
+"""The record of the last good validate and render (generator/cache/record.py): a hit answers as
 the full command would, every kind of input change is a miss, and the cache is disposable."""
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def test_a_change_to_df_gen_itself_is_a_miss(env_dir: Path, tmp_path: Path,
     (tool.parent / "templates" / "main.tf.j2").write_text("a")
     for path in tool.parent.rglob("*"):  # written before the command starts, as df-gen's files are
         os.utime(path, (1_700_000_000, 1_700_000_000))
-    monkeypatch.setattr(cache, "_PACKAGE_DIR", tool)
+    monkeypatch.setattr(cache.inputs, "_PACKAGE_DIR", tool)
     assert run("validate", str(env_dir))[0] == 0
     age(env_dir)
     assert cache.validated(env_dir) is not None

@@ -1,0 +1,134 @@
+"""What a result depends on: the files a validate or render reads, and their digests."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+OVERRIDE_NAME = "df_gen_sandbox_override.tf"
+"""The sandbox override (``generator.overrides``), never part of a rendered stack."""
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+"""The ``generator`` package: df-gen's own files are under it."""
+
+
+def digest(data: bytes) -> str:
+    """The hash df-gen records for a file's bytes (the render manifest uses the same)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _files_under(root: str, skip: str = "") -> list[str]:
+    """Every file below ``root`` (links followed as files, not as directories), except
+    those named ``skip``; caches (``__pycache__``) and hidden entries (``.terraform``,
+    ``.df-gen``) left out. Strings, not Paths: this runs over every stack file of a no-op
+    render, where Path objects cost more than the ``stat`` calls."""
+    found: list[str] = []
+    pending = [root]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = entry.name
+            if name[0] == "." or name == "__pycache__" or name == skip:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+            else:
+                found.append(entry.path)
+    return found
+
+
+def _descriptor_files(env_dir: str) -> Iterator[str]:
+    yield os.path.join(env_dir, "environment.yaml")
+    for folder in ("datasources", "pipelines"):
+        directory = os.path.join(env_dir, folder)
+        try:
+            names = os.listdir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        yield from (os.path.join(directory, name) for name in names if name.endswith((".yaml", ".yml")))
+
+
+def _tool_files() -> Iterator[str]:
+    """df-gen's own files: code, schemas, templates and modules (in a checkout or a wheel)."""
+    yield from _files_under(str(_PACKAGE_DIR))
+    if not (_PACKAGE_DIR / "_data").is_dir():
+        for name in ("templates", "modules"):
+            yield from _files_under(str(_PACKAGE_DIR.parent / name))
+
+
+def input_files(env_dir: Path, pipelines_dir: Path) -> list[str]:
+    """Every file a validate or render of ``env_dir`` depends on."""
+    return [*_descriptor_files(os.path.abspath(env_dir)), *_files_under(os.path.abspath(pipelines_dir)), *_tool_files()]
+
+
+def stack_files(stacks_dir: Path, stacks: Iterable[str]) -> list[str]:
+    """Every file of the given stack directories Terraform would read (as render lists them)."""
+    found: list[str] = []
+    for stack in stacks:
+        found.extend(_files_under(os.path.join(stacks_dir, stack), OVERRIDE_NAME))
+    return found
+
+
+@functools.cache
+def tool_digest() -> str:
+    """A hash of df-gen's own files (code, JSON Schemas, templates, modules) and the Python
+    version: what a descriptor's parse and schema errors depend on besides its bytes."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted(_tool_files()):
+        try:
+            with open(path, "rb") as stream:
+                digest.update(f"\0{os.path.relpath(path, _PACKAGE_DIR)}\0".encode())
+                digest.update(stream.read())
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
+def tree_digest(directory: Path) -> str:
+    """A digest of a directory tree as a command reads it: every entry's relative path and
+    kind, each link's target, each file's contents (up to :data:`TREE_HASH_LIMIT` bytes;
+    a larger file, a data sample say, by size and modification time). Hidden entries and
+    ``__pycache__`` are left out, as :func:`input_files` leaves them; links to directories
+    are recorded, not followed."""
+    digest = hashlib.sha256(os.path.realpath(directory).encode())
+    pending = [(str(directory), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        except OSError as exc:
+            digest.update(f"\0!{prefix}:{type(exc).__name__}".encode())
+            continue
+        for entry in entries:
+            if entry.name[0] == "." or entry.name == "__pycache__":
+                continue
+            relative = f"{prefix}{entry.name}"
+            try:
+                if entry.is_symlink():
+                    digest.update(f"\0L{relative}>{os.readlink(entry.path)}".encode())
+                if entry.is_dir(follow_symlinks=False):
+                    digest.update(f"\0D{relative}".encode())
+                    pending.append((entry.path, f"{relative}/"))
+                    continue
+                st = os.stat(entry.path)  # the target's for a link (OSError when it dangles)
+                digest.update(f"\0F{relative}:{st.st_mode}:{st.st_size}".encode())
+                if st.st_size > TREE_HASH_LIMIT or not stat.S_ISREG(st.st_mode):
+                    digest.update(f":{st.st_mtime_ns}".encode())
+                else:
+                    with open(entry.path, "rb") as stream:
+                        digest.update(hashlib.sha256(stream.read()).digest())
+            except OSError as exc:
+                digest.update(f"\0!{relative}:{type(exc).__name__}".encode())
+    return digest.hexdigest()
+
+
+TREE_HASH_LIMIT = 1 << 20
+"""Files of a code directory larger than this are recorded by size and time, not read."""

@@ -1,0 +1,204 @@
+"""The record of the last good validate and render (``.df-gen/cache/inputs.json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from generator.cache.inputs import digest, input_files, stack_files
+from generator.fsutil import atomic_write
+
+FORMAT = 1
+"""Bumped when the record's shape changes; another format is a miss."""
+
+RECORD = Path(".df-gen") / "cache" / "inputs.json"
+RACY_NS = 1_000_000_000
+"""A file modified this close to the record's writing is checked by hash, not ``stat``."""
+
+Entry = list[Any]
+"""``[mtime_ns, size, inode, digest or None]``; a None digest never matches."""
+
+
+def now() -> int:
+    """The clock, taken before a command reads its inputs (see :func:`record_validate`)."""
+    return time.time_ns()
+
+
+# --- the record ------------------------------------------------------------------------------
+
+
+def _entry(path: str, known: str | None = None, since: int | None = None) -> Entry | None:
+    """The stat and hash of ``path`` (``known``: its hash, already computed); None if absent.
+    A file modified at or after ``since`` gets no hash: what was read may predate it."""
+    try:
+        st = os.stat(path)
+        if known is None:
+            with open(path, "rb") as stream:
+                known = digest(stream.read())
+    except OSError:
+        return None
+    # File times come from a clock coarser than time_ns(): allow for it.
+    if since is not None and st.st_mtime_ns >= since - 50_000_000:
+        known = None
+    return [st.st_mtime_ns, st.st_size, st.st_ino, known]
+
+
+def _entries(paths: Iterable[str], since: int | None = None,
+             known: Mapping[str, str] | None = None) -> dict[str, Entry] | None:
+    entries: dict[str, Entry] = {}
+    for path in paths:
+        entry = _entry(path, (known or {}).get(path), since)
+        if entry is None:
+            return None  # vanished while recording: record nothing
+        entries[path] = entry
+    return entries
+
+
+def _matches(recorded: Mapping[str, Entry], paths: list[str], written: int) -> bool | None:
+    """True when every path is as recorded (None: yes, but some only by hash: refresh)."""
+    if len(paths) != len(recorded):
+        return False
+    refresh = False
+    limit = written - RACY_NS
+    for path in paths:
+        entry = recorded.get(path)
+        if entry is None or entry[3] is None:
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if st.st_mtime_ns == entry[0] and st.st_size == entry[1] and st.st_ino == entry[2] and entry[0] < limit:
+            continue
+        if st.st_size != entry[1]:
+            return False
+        try:
+            with open(path, "rb") as stream:
+                if digest(stream.read()) != entry[3]:
+                    return False
+        except OSError:
+            return False
+        entry[:3] = [st.st_mtime_ns, st.st_size, st.st_ino]
+        refresh = True
+    return None if refresh else True
+
+
+def _path(env_dir: Path) -> Path:
+    return Path(env_dir) / RECORD
+
+
+def _read(env_dir: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(_path(env_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("python") != sys.version:
+        return None
+    return record
+
+
+def _write(env_dir: Path, record: dict[str, Any]) -> None:
+    record["written"] = now()
+    try:
+        atomic_write(_path(env_dir), json.dumps(record, separators=(",", ":")).encode())
+    except OSError:
+        pass  # a cache that cannot be written costs time, never a result
+
+
+def _inputs_match(env_dir: Path, record: dict[str, Any]) -> bool | None:
+    if record.get("env") != os.path.realpath(env_dir):
+        return False
+    paths = input_files(env_dir, Path(record["pipelines_dir"]))
+    return _matches(record["inputs"], paths, record["written"])
+
+
+# --- the questions the commands ask ----------------------------------------------------------
+
+
+def validated(env_dir: Path, access: bool = True) -> dict[str, int] | None:
+    """The summary of the last good validate when no input changed since, else None.
+    ``access``: the answer must include the access check (a render does not run it)."""
+    record = _read(env_dir)
+    try:
+        if record is None or "summary" not in record or (access and record.get("access") is not True):
+            return None
+        match = _inputs_match(env_dir, record)
+        if match is False:
+            return None
+        if match is None:
+            _write(env_dir, record)
+        return {str(k): int(v) for k, v in record["summary"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None  # a damaged record is a miss; the full run rewrites it
+
+
+def rendered(env_dir: Path) -> int | None:
+    """The number of generated files when the last render left ``stacks/`` up to date and
+    neither the inputs nor the stacks changed since (nothing to write, report or delete)."""
+    record = _read(env_dir)
+    try:
+        if record is None or "render" not in record:
+            return None
+        inputs = _inputs_match(env_dir, record)
+        if inputs is False:
+            return None
+        render = record["render"]
+        stacks_dir = Path(os.path.abspath(env_dir)) / "stacks"
+        paths = [str(stacks_dir / ".df-gen-manifest.json"), *stack_files(stacks_dir, render["stacks"])]
+        stacks = _matches(render["files"], paths, record["written"])
+        if stacks is False:
+            return None
+        if inputs is None or stacks is None:
+            _write(env_dir, record)
+        return int(render["count"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
+
+
+def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
+                    access: bool) -> None:
+    """Record a validate that succeeded (``access``: with the access check); ``since``:
+    :func:`now` before it read anything."""
+    inputs = _entries(input_files(env_dir, pipelines_dir), since)
+    if inputs is None:
+        return
+    previous = _read(env_dir) or {}
+    same = previous.get("inputs") == inputs
+    record: dict[str, Any] = {
+        "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
+        "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
+        "access": access or (same and previous.get("access") is True),
+    }
+    if same and "render" in previous:
+        record["render"] = previous["render"]  # the stacks still answer these inputs
+    _write(env_dir, record)
+
+
+def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
+                  files: Mapping[str, str]) -> None:
+    """Record a render that left ``stacks/`` up to date: ``files`` maps each generated file
+    (relative to ``stacks/``) to the hash of what it holds."""
+    inputs = _entries(input_files(env_dir, pipelines_dir), since)
+    stacks_dir = Path(os.path.abspath(env_dir)) / "stacks"
+    stacks = sorted({relative.split("/", 1)[0] for relative in files})
+    known = {str(stacks_dir / relative): value for relative, value in files.items()}
+    paths = [str(stacks_dir / ".df-gen-manifest.json"), *stack_files(stacks_dir, stacks)]
+    if inputs is None or set(paths[1:]) != set(known):
+        return  # a file render did not write sits in a stack: render must keep reporting it
+    generated = _entries(paths, known=known)
+    if generated is None:
+        return
+    previous = _read(env_dir) or {}
+    _write(env_dir, {
+        "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
+        "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
+        # render runs no access check: a validate's earlier one still holds for the same inputs
+        "access": previous.get("inputs") == inputs and previous.get("access") is True,
+        "render": {"stacks": stacks, "files": generated, "count": len(files)},
+    })
+
