@@ -91,8 +91,27 @@ class Store:
 PROJECT_SCOPED_IDS = frozenset({"google_logging_metric"})
 
 
+# google_bigquery_dataset_access is one entry of a dataset's access list, yet the provider
+# sets its id to the dataset ("projects/{{project}}/datasets/{{dataset_id}}",
+# resourceBigQueryDatasetAccessCreate in google/services/bigquery/
+# resource_bigquery_dataset_access.go) and finds its entry in the list by these fields
+# (resourceBigQueryDatasetAccessFindNestedObjectInList). The store keys each entry by them,
+# so that a dataset holds many entries and the same entry only once.
+DATASET_ACCESS_ENTRY = (
+    "role", "user_by_email", "group_by_email", "domain", "special_group", "iam_member", "view", "dataset", "routine",
+)
+
+
+def dataset_access_entry(state: dict[str, Any]) -> str:
+    """The entry a google_bigquery_dataset_access stands for, as a stable string."""
+    return json.dumps([state.get(name) or None for name in DATASET_ACCESS_ENTRY], sort_keys=True)
+
+
 def key(type_name: str, rid: str, state: dict[str, Any] | None = None) -> str:
-    """The store key of a resource (``state`` gives the project of project-scoped ids)."""
+    """The store key of a resource (``state`` gives the project of project-scoped ids and
+    the entry of a dataset access)."""
     if type_name in PROJECT_SCOPED_IDS and state and state.get("project"):
         return f"{type_name}/{state['project']}/{rid}"
+    if type_name == "google_bigquery_dataset_access" and state:
+        return f"{type_name}/{rid}/{dataset_access_entry(state)}"
     return f"{type_name}/{rid}"

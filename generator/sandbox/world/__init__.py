@@ -20,6 +20,7 @@ The rules (each cites its source where it is defined):
 - **CMEK**: a bucket, dataset, table, topic or Composer environment protected by a Cloud KMS
   key needs the project's agent for that service to hold
   ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on the key when it is created.
+- **Dataset access**: an entry is in a dataset's access list once.
 - **Deletion**: deleting a project deletes everything in it; an object under an unexpired
   bucket retention policy can be neither deleted nor overwritten.
 
@@ -27,7 +28,7 @@ Functions here work on the store's data inside its transaction and return error 
 (Google's wording first); the provider turns them into diagnostics.
 
 The package has one module per concern: :mod:`.projects` (the state of the world),
-:mod:`.apis`, :mod:`.identities`, :mod:`.cmek`, :mod:`.retention`, :mod:`.checks` and
+:mod:`.apis`, :mod:`.identities`, :mod:`.access`, :mod:`.cmek`, :mod:`.retention`, :mod:`.checks` and
 :mod:`.recording` (the provider's entry points), :mod:`.seed`.
 """
 

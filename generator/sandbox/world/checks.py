@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.sandbox.world.access import dataset_access_problem
 from generator.sandbox.world.apis import DATA_API, TYPE_API, api_disabled
 from generator.sandbox.world.cmek import cmek_problems, kms_key
 from generator.sandbox.world.identities import agent_problem, identity_problem, members
@@ -31,6 +32,10 @@ def check_write(type_name: str, prior: Any, state: dict[str, Any], data: dict[st
             problems.append(problem)
     if prior is None or kms_key(type_name, state) != kms_key(type_name, prior):
         problems += cmek_problems(type_name, state, project, data)
+    if type_name == "google_bigquery_dataset_access" and prior is None:
+        problem = dataset_access_problem(state, resources)
+        if problem:
+            problems.append(problem)
     if type_name == "google_storage_bucket_object" and prior is not None and overwrites(prior, state):
         problem = retention_problem(prior, data, "overwritten")
         if problem:
