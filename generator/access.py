@@ -7,7 +7,7 @@ policy-tag readers) is read here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from generator import naming
@@ -192,14 +192,17 @@ def agent_tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, l
 
 
 def pipeline_agent_grants(
-    data: Mapping[str, Any], tables: list[str], results_layer: str | None, findings_layer: str | None
+    data: Mapping[str, Any], tables: list[str], results_layer: str | None, findings_layer: str | None,
+    granted_elsewhere: Collection[tuple[str, str, str]] = (),
 ) -> dict[str, dict[str, str]]:
     """One pipeline's grants to the agents, keyed by a stable name: ``agent`` (``layer/agent``),
     ``role`` and ``dataset`` (a layer) or ``table`` (a key of the module's tables).
 
     A scan runs in the project of the table it checks (the layer's), so the read Google asks
     for across projects is never needed; its results go to ``results_layer``'s dataset. DLP
-    inspects ``tables`` and saves findings in ``findings_layer``'s dataset."""
+    inspects ``tables`` and saves findings in ``findings_layer``'s dataset. Dataset grants
+    whose ``(agent, role, dataset)`` is in ``granted_elsewhere`` (another pipeline of the
+    data source grants that entry of the shared dataset) are left out."""
     grants: dict[str, dict[str, str]] = {}
     if results_layer is not None:
         for layer in _scan_layers(data):
@@ -211,7 +214,19 @@ def pipeline_agent_grants(
             grants[f"dlp-read-{key}"] = {"agent": inspector, "role": AGENT_READ_ROLE, "table": key}
         if findings_layer is not None:
             grants["dlp-findings"] = {"agent": inspector, "role": AGENT_WRITE_ROLE, "dataset": findings_layer}
-    return dict(sorted(grants.items()))
+    return {
+        name: grant for name, grant in sorted(grants.items())
+        if "dataset" not in grant or _entry(grant) not in granted_elsewhere
+    }
+
+
+def _entry(grant: Mapping[str, str]) -> tuple[str, str, str]:
+    return grant["agent"], grant["role"], grant["dataset"]
+
+
+def dataset_entries(grants: Mapping[str, Mapping[str, str]]) -> set[tuple[str, str, str]]:
+    """The dataset access entries ``(agent, role, dataset layer)`` among a pipeline's grants."""
+    return {_entry(grant) for grant in grants.values() if "dataset" in grant}
 
 
 # Project roles that let a persona read BigQuery tables, so query columns that carry policy tags.

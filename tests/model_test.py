@@ -193,3 +193,41 @@ def test_no_scans_and_no_dlp_no_agents(tmp_path: Path) -> None:
     model = load_model(demo_copy(tmp_path, pipelines__store_daily=plain, pipelines__ecommerce_hourly=plain))
     assert "pipeline_service_agents" not in model.stack("environment").arguments
     assert "service_agent_grants" not in model.stack("pipeline-store-daily").arguments
+
+
+def test_pipelines_of_one_data_source_grant_each_dataset_entry_once(tmp_path: Path) -> None:
+    # A second store pipeline with a scan in curated (as store-daily has) and DLP: both send
+    # scan results and findings to the store's curated dataset. A dataset's access list takes
+    # an entry once (the provider refuses the second; conformance case
+    # dataset-access-entry-twice), so exactly one of the two stacks grants each entry.
+    env_dir = demo_copy(tmp_path)
+    code = tmp_path / "pipelines" / "audit"
+    (code / "schemas").mkdir(parents=True)
+    shutil.copy(ROOT / "pipelines/retail/schemas/curated/orders.json", code / "schemas/orders.json")
+    (code / "tasks.yaml").write_text("tasks: []\n", encoding="utf-8")
+    (code / "dag.py.j2").write_text("# No tasks.\n", encoding="utf-8")
+    daily = yaml.safe_load((env_dir / "pipelines/store-daily.yaml").read_text(encoding="utf-8"))
+    audit = {
+        **{k: daily[k] for k in ("apiVersion", "kind", "datasource", "dag", "dlp")},
+        "code": "audit",
+        "tables": {"curated": {"audit_orders": {"schema": "schemas/orders.json", "deletion_protection": False}}},
+        "data_quality": {"curated.audit_orders": {"not_null": ["order_id"]}},
+    }
+    (env_dir / "pipelines/store-audit.yaml").write_text(yaml.safe_dump(audit), encoding="utf-8")
+    model = load_model(env_dir)
+    stacks = [model.stack(name).arguments for name in ("pipeline-store-audit", "pipeline-store-daily")]
+    entries = [
+        (args["datasets"][g["dataset"]]["dataset_id"], g["member"].expression, g["role"])
+        for args in stacks
+        for g in args.get("service_agent_grants", {}).values()
+        if "dataset" in g
+    ]
+    assert len(entries) == len(set(entries)) == 2  # the Dataplex results and the DLP findings
+    # The first pipeline by key grants them; each stack still grants its agents its own tables.
+    assert sorted(stacks[0]["service_agent_grants"]) == [
+        "dataplex-curated-results", "dlp-findings", f"dlp-read-{stacks[0]['dlp']['tables'][0]}"]
+    assert sorted(stacks[1]["service_agent_grants"]) == [f"dlp-read-{t}" for t in stacks[1]["dlp"]["tables"]]
+    # Both stacks' scans and inspections write to that one dataset.
+    assert {s["data_quality_results_table"].split("/tables/")[0] for s in stacks} == {
+        f"projects/{stacks[0]['datasets']['curated']['project']}/datasets/"
+        f"{stacks[0]['datasets']['curated']['dataset_id']}"}

@@ -58,15 +58,14 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         args["dlp"] = _dlp(ctx, key, data, datasets, tables)
         if old_keys:  # a renamed table's trigger keeps its ID (modules/pipeline/dlp.tf)
             args["dlp"]["trigger_names"] = dict(sorted(old_keys.items()))
-    results_layer = None
     if scans:
         args.update(_data_quality(ctx, key, datasets, scans))
-        results_layer = _results_layer(datasets, scans)
     grants = access.pipeline_agent_grants(
         data,
         sorted(tables),
-        results_layer=results_layer,
-        findings_layer="curated" if "findings_table" in args.get("dlp", {}) else None,
+        results_layer=_results_layer(datasets, scans) if scans else None,
+        findings_layer=_findings_layer(data, datasets),
+        granted_elsewhere=_granted_by_siblings(ctx, key, source_key, datasets),
     )
     if grants:
         # The agents' e-mails come from the environment stack, which provisions them first.
@@ -335,6 +334,34 @@ def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]]
 def _results_layer(datasets: Mapping[str, dict[str, str]], scans: dict[str, dict[str, Any]]) -> str:
     """Where the scans' results go: the curated dataset when the source has one."""
     return "curated" if "curated" in datasets else str(next(iter(scans.values()))["layer"])
+
+
+def _findings_layer(data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]]) -> str | None:
+    """Where DLP saves the pipeline's findings: the curated dataset, when the source has one."""
+    return "curated" if "dlp" in data and "curated" in datasets else None
+
+
+def _granted_by_siblings(ctx: Context, key: str, source_key: str, datasets: Mapping[str, dict[str, str]]
+                         ) -> set[tuple[str, str, str]]:
+    """Dataset entries ``(agent, role, layer)`` that a pipeline of the same data source with a
+    key sorting before ``key`` grants already. The results and findings datasets are the data
+    source's, shared by its pipelines, and a dataset's access list takes an entry once (the
+    provider refuses the second, resourceBigQueryDatasetAccessPatchCreateEncoder in
+    google/services/bigquery/resource_bigquery_dataset_access.go): the first pipeline by key
+    grants it, for all of them."""
+    entries: set[tuple[str, str, str]] = set()
+    for other in sorted(ctx.descriptors.pipelines):
+        if other >= key:
+            break
+        data = ctx.descriptors.pipelines[other].data
+        if data["datasource"] != source_key:
+            continue
+        scans = quality_scans(ctx, other, data)
+        entries |= access.dataset_entries(access.pipeline_agent_grants(
+            data, [], results_layer=_results_layer(datasets, scans) if scans else None,
+            findings_layer=_findings_layer(data, datasets),
+        ))
+    return entries
 
 
 def _agent_member(agent: str) -> Raw:
