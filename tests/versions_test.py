@@ -405,7 +405,8 @@ def test_demo_after_apply_a_new_version_is_created_beside_the_old_table(demo: Pa
     # exposure view, now reading orders_v2). The only replacement is the Dataplex scan, whose
     # table (ForceNew) is now the new version.
     kinds = planned["resource_types"]
-    assert kinds["google_bigquery_table"] == {"add": 1, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
+    assert kinds["google_bigquery_table"] == {
+        "add": 1, "change": 1, "replace": 0, "destroy": 0, "import": 0, "forget": 0}
     assert {k for k, v in kinds.items() if v["replace"] or v["destroy"]} == {"google_dataplex_datascan"}
     assert planned["destructive"] == []
     assert {(i["table"]["table_id"], i["column"], i["kind"], i["chosen"]) for i in planned["schema_changes"]} == {
