@@ -35,23 +35,26 @@ class Code:
 
 
 def render(code_dir: Path, descriptor: str, key: str, data: Mapping[str, Any], context: dict[str, Any],
-           analyser: Analyser) -> Code:
+           analyser: Analyser, scans: dict[Path, Scan] | None = None) -> Code:
     """Render pipeline ``key``'s code from ``code_dir`` with the DAG ``context``.
 
     ``descriptor`` is the pipeline descriptor's display path (for messages); ``analyser``
-    knows the SQL ``validate`` already checked.
+    knows the SQL ``validate`` already checked; ``scans`` keeps each code directory's
+    :func:`scan` for the run (the pipelines of one code directory share it).
     """
     jinja = _code_environment(code_dir)
     view_sql = {view["sql"] for view in data.get("views", {}).values()}
+    if scans is None:
+        scans = {}
+    if code_dir not in scans:
+        scans[code_dir] = scan(code_dir)
+    found = scans[code_dir]
     files: dict[str, str] = {}
     inputs: list[Path] = []
-    if (code_dir / DAG_TEMPLATE).is_file():
-        _guard_code_file(code_dir, code_dir / DAG_TEMPLATE)
+    if found.dag is not None:
         files["dag.py"] = jinja_render(jinja, DAG_TEMPLATE, context)
-        inputs.append(code_dir / DAG_TEMPLATE)
-    for sql in sorted((code_dir / "sql").rglob("*.sql*")) if (code_dir / "sql").is_dir() else []:
-        relative = sql.relative_to(code_dir).as_posix()
-        _guard_code_file(code_dir, sql)
+        inputs.append(found.dag)
+    for relative, sql in found.sql:
         inputs.append(sql)
         if relative in view_sql:
             continue
@@ -65,6 +68,29 @@ def render(code_dir: Path, descriptor: str, key: str, data: Mapping[str, Any], c
             _check_view(analyser, code_dir / template, descriptor, key, view_name, text)
         files[f"views/{view_name}.sql"] = text
     return Code(files, tuple(inputs))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A code directory's DAG template (None: it has none) and SQL files (path relative to
+    the directory, path), each refused if it is a FIFO or a link leaving the directory."""
+
+    dag: Path | None
+    sql: tuple[tuple[str, Path], ...]
+
+
+def scan(code_dir: Path) -> Scan:
+    """The code files :func:`render` reads, guarded."""
+    dag: Path | None = code_dir / DAG_TEMPLATE
+    if dag is not None and dag.is_file():
+        _guard_code_file(code_dir, dag)
+    else:
+        dag = None
+    sql_files = []
+    for sql in sorted((code_dir / "sql").rglob("*.sql*")) if (code_dir / "sql").is_dir() else []:
+        _guard_code_file(code_dir, sql)
+        sql_files.append((sql.relative_to(code_dir).as_posix(), sql))
+    return Scan(dag, tuple(sql_files))
 
 
 def _guard_code_file(code_dir: Path, path: Path) -> None:

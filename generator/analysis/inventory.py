@@ -9,7 +9,7 @@ its place in the file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,7 @@ def build(descriptors: Descriptors, model: Model) -> Inventory:
     prefix = env["prefix"]
     projects = _projects(env)
     tables = stored_tables(descriptors)
-    analyser = Analyser(descriptors.env_dir, schema_of(tables))
+    analyser = analyser_for(descriptors)
     views: dict[str, sql.Analysis] = {}
     pipeline_tasks: list[PipelineTask] = []
     undeclared = []
@@ -94,8 +94,39 @@ def _projects(env: Mapping[str, Any]) -> dict[str, str]:
             for layer in naming.LAYERS}
 
 
+@dataclass
+class _Shared:
+    """What the model, its tag reads and the access check of one run share (issue 13: each
+    computed it again): the stored tables, one analyser, each pipeline's analysed tasks."""
+
+    tables: dict[str, Table]
+    analyser: Analyser | None = None
+    tasks: dict[tuple[str, int], tuple[Mapping[str, str], list[PipelineTask]]] = field(default_factory=dict)
+    """(pipeline, id of its rendered files) -> (the files, kept so the id stays theirs; the tasks)."""
+
+
+# id(descriptors) -> (the descriptors, kept so that the id stays theirs; what their run shares).
+_SHARED: dict[int, tuple[Descriptors, _Shared]] = {}
+
+
+def _shared(descriptors: Descriptors) -> _Shared:
+    known = _SHARED.get(id(descriptors))
+    if known is not None and known[0] is descriptors:
+        return known[1]
+    if len(_SHARED) >= 16:
+        _SHARED.clear()  # a long-lived process (the tests) validates many environments
+    shared = _Shared(_stored_tables(descriptors))
+    _SHARED[id(descriptors)] = (descriptors, shared)
+    return shared
+
+
 def stored_tables(descriptors: Descriptors) -> dict[str, Table]:
-    """Every table the pipelines declare (``project.dataset.table`` -> columns and tags)."""
+    """Every table the pipelines declare (``project.dataset.table`` -> columns and tags);
+    computed once per validated descriptors, a new dict each call."""
+    return dict(_shared(descriptors).tables)
+
+
+def _stored_tables(descriptors: Descriptors) -> dict[str, Table]:
     env = descriptors.environment.data
     projects = _projects(env)
     tables: dict[str, Table] = {}
@@ -138,7 +169,22 @@ def schema_of(tables: Mapping[str, Table]) -> dict[str, Any]:
 def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, str],
                       analyser: Analyser) -> list[PipelineTask] | None:
     """The declared tasks of one pipeline with their SQL (as rendered in ``files``) analysed;
-    None when its code declares no tasks."""
+    None when its code declares no tasks. With the analyser of :func:`analyser_for`, each
+    pipeline's files are analysed once (the model's tag reads and the access check ask)."""
+    shared = _shared(descriptors)
+    if analyser is not shared.analyser:
+        return _pipeline_tasks(descriptors, key, files, analyser)
+    known = shared.tasks.get((key, id(files)))
+    if known is not None and known[0] is files:
+        return list(known[1])
+    found = _pipeline_tasks(descriptors, key, files, analyser)
+    if found is not None:
+        shared.tasks[(key, id(files))] = (files, found)
+    return found
+
+
+def _pipeline_tasks(descriptors: Descriptors, key: str, files: Mapping[str, str],
+                    analyser: Analyser) -> list[PipelineTask] | None:
     data = descriptors.pipelines[key].data
     code_dir = descriptors.pipelines_dir / data["code"]
     if not task_decl.declared(code_dir):
@@ -159,8 +205,12 @@ def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, st
 
 
 def analyser_for(descriptors: Descriptors) -> Analyser:
-    """An analyser of the environment's SQL against its tables' schemas."""
-    return Analyser(descriptors.env_dir, schema_of(stored_tables(descriptors)))
+    """The analyser of the environment's SQL against its tables' schemas (one per validated
+    descriptors: the model and the access check share its analyses)."""
+    shared = _shared(descriptors)
+    if shared.analyser is None:
+        shared.analyser = Analyser(descriptors.env_dir, schema_of(shared.tables))
+    return shared.analyser
 
 
 def task_tag_reads(descriptors: Descriptors, files: Mapping[str, Mapping[str, str]],
@@ -168,8 +218,8 @@ def task_tag_reads(descriptors: Descriptors, files: Mapping[str, Mapping[str, st
     """Per pipeline, the policy tags each task identity's SQL reads (``files``: each
     pipeline's rendered files, by pipeline key). None for a pipeline whose tasks cannot be
     read: its code declares none, or sqlglot cannot analyse its SQL (``validate`` says so)."""
-    tables = stored_tables(descriptors)
-    analyser = analyser or Analyser(descriptors.env_dir, schema_of(tables))
+    tables = _shared(descriptors).tables
+    analyser = analyser or analyser_for(descriptors)
     reads: dict[str, dict[str, set[str]] | None] = {}
     for key in sorted(descriptors.pipelines):
         try:

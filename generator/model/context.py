@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from generator import naming
+from generator import naming, pipeline_code
 from generator.access import TASK_PROJECT
 from generator.analysis.inventory import analyser_for
 from generator.defaults import default
@@ -21,6 +22,10 @@ class Context:
         self.env = env
         # SQL analyses (cached across runs under ENV_DIR/.df-gen/cache/).
         self.analyser = analyser_for(descriptors)
+        # Each pipeline code directory's files, listed and guarded once (pipeline_code.scan).
+        self.code_scans: dict[Path, pipeline_code.Scan] = {}
+        # (id of a parsed table schema, its policy tags) -> (the schema, its schema file text).
+        self.schema_texts: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Any, str]] = {}
         self.prefix: str = env["prefix"]
         self.region: str = env["region"]
         self.location: str = env["location"]

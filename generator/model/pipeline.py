@@ -30,7 +30,8 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     files, tables, jobs = _tables(ctx, code_dir, data, datasets)
     scans = quality_scans(ctx, key, data)
     context = dag_context(ctx, key, data, datasets, scans)
-    code = pipeline_code.render(code_dir, ctx.descriptors.pipelines[key].display, key, data, context, ctx.analyser)
+    code = pipeline_code.render(code_dir, ctx.descriptors.pipelines[key].display, key, data, context, ctx.analyser,
+                                ctx.code_scans)
     files.update(code.files)
     args: dict[str, Any] = {
         "name": key,
@@ -144,7 +145,7 @@ def _tables(ctx: Context, code_dir: Path, data: Mapping[str, Any], datasets: Map
         fields = json_file(code_dir / version.schema)
         tags = table.get("policy_tags", {})
         # Every version carries the table's policy tags (on the columns it has).
-        files[version.schema_file] = schema_template(fields, tags)
+        files[version.schema_file] = _schema_text(ctx, fields, tags)
         path = f"${{path.module}}/{version.schema_file}"
         schema = (
             Raw(f'templatefile("{path}", {{ policy_tags = {REMOTE}.policy_tags }})')
@@ -201,6 +202,17 @@ def _migration(ctx: Context, dataset: dict[str, str], layer: str, table: str, mi
         "query": Raw(f'file("${{path.module}}/{path}")'),
         "sql": query,
     }
+
+
+def _schema_text(ctx: Context, fields: list[dict[str, Any]], tags: Mapping[str, str]) -> str:
+    """:func:`schema_template`, once per schema file and tags in a run: the pipelines of one
+    code directory share their schemas (``json_file`` returns the same object), and
+    ``json.dumps`` with an indent is the pure-Python encoder."""
+    key = (id(fields), tuple(sorted(tags.items())))
+    known = ctx.schema_texts.get(key)
+    if known is None or known[0] is not fields:
+        known = ctx.schema_texts[key] = (fields, schema_template(fields, tags))
+    return known[1]
 
 
 def schema_template(fields: list[dict[str, Any]], tags: Mapping[str, str]) -> str:

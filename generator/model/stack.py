@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -84,9 +85,16 @@ def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def module_outputs(kind: str) -> tuple[str, ...]:
-    """Names of the bundled module's outputs, read from its outputs.tf."""
-    text = (data_dir("modules") / kind / "outputs.tf").read_text()
-    return tuple(re.findall(r'^output "([A-Za-z0-9_-]+)"', text, flags=re.M))
+    """Names of the bundled module's outputs, read from its outputs.tf (once per version of
+    the file: every stack of a kind asks)."""
+    path = data_dir("modules") / kind / "outputs.tf"
+    stat = path.stat()
+    return _outputs(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _outputs(path: Path, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    return tuple(re.findall(r'^output "([A-Za-z0-9_-]+)"', path.read_text(), flags=re.M))
 
 
 def agent_email(layer: str, agent: str) -> str:
