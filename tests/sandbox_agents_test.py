@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.sandbox import agents, schema_loader
-from generator.sandbox.provider import SandboxProvider, project_number
+from generator.sandbox.formats import project_number
+from generator.sandbox.provider import SandboxProvider
 from generator.sandbox.store import Store
 
 EXPECTED = {

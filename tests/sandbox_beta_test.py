@@ -13,7 +13,7 @@ import pytest
 from generator import engine
 from generator.model import Backend, Stack
 from generator.overrides import beta_provider_aliases, override_text
-from generator.sandbox import agents, computed, schema_loader
+from generator.sandbox import agents, formats, schema_loader
 from generator.sandbox.provider import SandboxProvider
 from generator.sandbox.run import PROVIDER_VERSION, _platform, sandbox_env
 from generator.sandbox.store import Store
@@ -40,14 +40,14 @@ def _create(p: SandboxProvider, cfg: dict[str, object]) -> dict[str, object]:
 
 def test_service_identity_returns_the_primary_agent(beta: SandboxProvider) -> None:
     state = _create(beta, {"service": "pubsub.googleapis.com"})
-    number = computed.project_number("df-beta-proj")
+    number = formats.project_number("df-beta-proj")
     email = f"service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
     assert state["email"] == email == agents.email("pubsub", number)
     assert state["member"] == f"serviceAccount:{email}"
     assert state["id"] == "projects/df-beta-proj/services/pubsub.googleapis.com"
     assert state["project"] == "df-beta-proj"
     composer = _create(beta, {"service": "composer.googleapis.com", "project": "other-proj"})
-    assert composer["email"] == agents.email("composer", computed.project_number("other-proj"))
+    assert composer["email"] == agents.email("composer", formats.project_number("other-proj"))
 
 
 def test_service_without_primary_agent_leaves_email_unset(beta: SandboxProvider) -> None:
@@ -185,7 +185,7 @@ def test_both_providers_apply_plan_clean_and_destroy(tmp_path: Path) -> None:
     code, out = run("apply", "-auto-approve", "-input=false", "-no-color")
     assert code == 0, out
     assert "Resources: 3 added" in out
-    number = computed.project_number("df-beta-proj")
+    number = formats.project_number("df-beta-proj")
     agent = f"service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
     outputs = tf.output_json(cwd=work, env=env)
     assert outputs["agent"]["value"] == agent

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -127,31 +126,6 @@ def test_every_served_type_has_force_new_data(schema: schema_loader.ProviderSche
     assert [t for t in beta.doc["resource_schemas"] if not forcenew.force_new_paths(t)] == []
     # google-beta resource_project_service_identity.go: project and service are ForceNew.
     assert forcenew.force_new_paths("google_project_service_identity") == ["project", "service"]
-
-
-def test_server_sends_list_indexes_as_element_keys(provider: SandboxProvider) -> None:
-    from generator.sandbox.proto import tfplugin6_pb2 as pb
-    from generator.sandbox.server import Service
-    from generator.sandbox.values import encode
-
-    prior = _applied(provider, "google_bigquery_table", {**TABLE, "time_partitioning": [{"type": "DAY", "field": "a"}]})
-    proposed = {**prior, "time_partitioning": [{**prior["time_partitioning"][0], "field": "b"}]}
-    service = Service(provider, b"", threading.Event())
-    resp = service.PlanResourceChange(
-        pb.PlanResourceChange.Request(
-            type_name="google_bigquery_table",
-            prior_state=pb.DynamicValue(msgpack=encode(prior)),
-            proposed_new_state=pb.DynamicValue(msgpack=encode(proposed)),
-            config=pb.DynamicValue(msgpack=encode(proposed)),
-        ),
-        None,
-    )
-    assert not resp.diagnostics
-    steps = [
-        s.WhichOneof("selector") + "=" + str(getattr(s, s.WhichOneof("selector")))
-        for s in resp.requires_replace[0].steps
-    ]
-    assert steps == ["attribute_name=time_partitioning", "element_key_int=0", "attribute_name=field"]
 
 
 # ------------------------------------------------------------------ real Terraform (slow)

@@ -1,4 +1,7 @@
-"""generator.sandbox.provider: plan, apply, read, import and destroy semantics without gRPC."""
+"""generator.sandbox.provider: plan, apply, read and import semantics without gRPC.
+
+What the provider delegates has its own tests: sandbox_computed_test, sandbox_formats_test,
+sandbox_data_sources_test, sandbox_destroy_test, sandbox_forcenew_test, sandbox_world_test."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from generator.sandbox import computed, schema_loader
+from generator.sandbox import schema_loader
 from generator.sandbox.provider import SandboxProvider
 from generator.sandbox.store import Store
 from generator.sandbox.values import UNKNOWN, normalize
@@ -114,24 +117,6 @@ def _create(provider: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> d
     return dict(state)
 
 
-def test_destroy_guards_refuse_like_google(provider: SandboxProvider) -> None:
-    project = _create(provider, "google_project", {"project_id": "df-guarded", "name": "G"})
-    assert project["deletion_policy"] == "PREVENT"  # the provider's default
-    state, diags = provider.apply("google_project", project, None, None)
-    assert state == project and 'deletion_policy is "PREVENT"' in diags[0].summary
-    dataset = _create(provider, "google_bigquery_dataset", {"dataset_id": "ds1"})
-    table = _create(provider, "google_bigquery_table", {"dataset_id": "ds1", "table_id": "t"})
-    _, diags = provider.apply("google_bigquery_table", table, None, None)
-    assert "deletion_protection is not false" in diags[0].summary
-    _, diags = provider.apply("google_bigquery_dataset", dataset, None, None)
-    assert 'cannot destroy dataset "ds1": it still holds 1 table(s)' in diags[0].summary
-    # With the documented switches the deletes go through, contents included.
-    _, diags = provider.apply("google_bigquery_dataset", dict(dataset, delete_contents_on_destroy=True), None, None)
-    assert not diags and provider.store.all().keys() == {f"google_project/{project['id']}"}
-    _, diags = provider.apply("google_project", dict(project, deletion_policy="ABANDON"), None, None)
-    assert not diags and provider.store.get("google_project", project["id"])  # abandoned, kept
-
-
 def test_service_account_values(provider: SandboxProvider) -> None:
     block = provider.schema.resource("google_service_account")["block"]
     cfg = normalize(block, {"account_id": "loader-sa"})
@@ -141,30 +126,6 @@ def test_service_account_values(provider: SandboxProvider) -> None:
     assert state["email"] == email and state["member"] == f"serviceAccount:{email}"
     assert state["id"] == f"projects/df-test-proj/serviceAccounts/{email}"
     assert len(state["unique_id"]) == 21 and state["unique_id"].isdigit()
-
-
-def test_ids_without_a_known_format_never_collide(provider: SandboxProvider) -> None:
-    block = {
-        "attributes": {
-            "id": {"type": "string", "optional": True, "computed": True},
-            "perimeter": {"type": "string", "required": True},
-        }
-    }
-    a = computed.fill("google_made_up", block, {"id": UNKNOWN, "perimeter": "p1"}, provider.config)
-    b = computed.fill("google_made_up", block, {"id": UNKNOWN, "perimeter": "p2"}, provider.config)
-    assert a["id"] != b["id"] and a["id"].startswith("projects/df-test-proj/made_up/")
-    iam = {
-        "attributes": {
-            "id": {"type": "string", "computed": True},
-            "bucket": {"type": "string", "required": True},
-            "role": {"type": "string", "required": True},
-            "member": {"type": "string", "required": True},
-        }
-    }
-    state = computed.fill(
-        "google_x_iam_member", iam, {"id": UNKNOWN, "bucket": "b", "role": "roles/r", "member": "user:u"}, {}
-    )
-    assert state["id"] == "b/roles/r/user:u"
 
 
 def test_import_reads_the_store(provider: SandboxProvider) -> None:
@@ -184,39 +145,7 @@ def test_import_of_a_missing_object_succeeds_and_its_read_finds_nothing(provider
     assert provider.read("google_pubsub_topic", state) is None
 
 
-def test_import_ids_in_each_documented_format(provider: SandboxProvider) -> None:
-    from generator.sandbox.imports import ImportIdError, parse
-
-    table = "projects/p1/datasets/d1/tables/t1"
-    for rid in (table, "p1/d1/t1"):
-        assert parse("google_bigquery_table", rid, "other")["id"] == table
-    short = parse("google_bigquery_table", "d1/t1", "p1")
-    assert short["id"] == table and short["deletion_protection"] is True
-    dataset = parse("google_bigquery_dataset", "d1", "p1")
-    assert dataset["id"] == "projects/p1/datasets/d1" and dataset["delete_contents_on_destroy"] is False
-    assert parse("google_bigquery_dataset", "p2/d1", "p1")["id"] == "projects/p2/datasets/d1"
-    # A bucket's id is its name; the project, when given, comes first.
-    bucket = parse("google_storage_bucket", "p1/b-1", None)
-    assert (bucket["id"], bucket["project"], bucket["force_destroy"]) == ("b-1", "p1", False)
-    assert "project" not in parse("google_storage_bucket", "b-1", None)
-    with pytest.raises(ImportIdError, match="doesn't match any of the accepted formats"):
-        parse("google_bigquery_table", "a/b/c/d", "p1")
-
-
 def test_import_sets_the_importers_virtual_defaults(provider: SandboxProvider) -> None:
     bucket = _create(provider, "google_storage_bucket", _bucket_cfg(force_destroy=True))
     state, diags = provider.import_state("google_storage_bucket", f"df-test-proj/{bucket['name']}")
     assert not diags and state["id"] == bucket["id"] and state["force_destroy"] is False
-
-
-def test_data_sources_derive_service_agents(provider: SandboxProvider) -> None:
-    number = computed.project_number("df-test-proj")
-    assert len(number) == 12 and number == computed.project_number("df-test-proj")
-    gcs, _ = provider.read_data("google_storage_project_service_account", {})
-    assert gcs["email_address"] == f"service-{number}@gs-project-accounts.iam.gserviceaccount.com"
-    bq, _ = provider.read_data("google_bigquery_default_service_account", {})
-    assert bq["member"] == f"serviceAccount:bq-{number}@bigquery-encryption.iam.gserviceaccount.com"
-    proj, _ = provider.read_data("google_project", {"project_id": "other-proj"})
-    assert proj["number"] == computed.project_number("other-proj")
-    client, _ = provider.read_data("google_client_config", {})
-    assert (client["project"], client["region"]) == ("df-test-proj", "europe-west1")

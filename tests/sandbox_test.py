@@ -1,8 +1,7 @@
 """The sandbox end to end: real embedded Terraform against the sandbox provider (slow).
 
-Each sandbox module has its own tests: sandbox_values_test, sandbox_rules_test,
-sandbox_store_test, sandbox_provider_test, sandbox_schema_loader_test, sandbox_server_test,
-sandbox_run_test (and sandbox_agents, sandbox_beta, sandbox_forcenew)."""
+Each sandbox module has its own tests, ``tests/sandbox_<module>_test.py`` (the layout table in
+generator/sandbox/README.md); sandbox_beta_test covers the google-beta provider."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from generator import engine
-from generator.sandbox import computed, schema_loader
+from generator.sandbox import formats, schema_loader
 from generator.sandbox.run import sandbox_env
 from generator.sandbox.store import Store
 
@@ -79,7 +78,7 @@ def test_full_lifecycle_against_sandbox(tmp_path: Path, schema_path: Path) -> No
     assert code == 0, out  # a second plan finds nothing to change
     outputs = sb.engine.output_json(cwd=sb.dir, env=sb.env)
     values = {k: v["value"] for k, v in outputs.items()}
-    number = computed.project_number("df-sandbox-lnd")
+    number = formats.project_number("df-sandbox-lnd")
     email = "sales-loader@df-sandbox-lnd.iam.gserviceaccount.com"
     assert values["loader_email"] == email
     assert values["loader_id"] == f"projects/df-sandbox-lnd/serviceAccounts/{email}"
@@ -124,7 +123,7 @@ def test_wide_config_with_real_schema(tmp_path: Path) -> None:
     assert values["subnet_self_link"] == (
         "https://www.googleapis.com/compute/v1/projects/df-sandbox-orc/regions/europe-west1/subnetworks/df-subnet"
     )
-    number = computed.project_number("df-sandbox-orc")
+    number = formats.project_number("df-sandbox-orc")
     assert values["sink_writer"] == (f"serviceAccount:service-{number}@gcp-sa-logging.iam.gserviceaccount.com")
     assert "/policyTags/" in values["policy_tag"]
     code, out = sb.tf("destroy", "-auto-approve", "-input=false", "-no-color")

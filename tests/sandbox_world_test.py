@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from generator.sandbox import world
-from generator.sandbox.computed import project_number
+from generator.sandbox.formats import project_number
 from generator.sandbox.provider import SandboxProvider
 from generator.sandbox.schema_loader import load
 from generator.sandbox.store import Store

@@ -17,6 +17,9 @@ v2, ``schema.schemaMap.diff`` and ``hcl2shim.RequiresReplace``) reports them:
   element that was added or removed sets one of the ForceNew attributes;
 * an attribute that is computed and left unset (planned null) keeps its prior value in the
   provider, so it is no replacement (``schemaMap.diffString``: removed + Computed = no diff).
+
+Replacements a provider decides in ``CustomizeDiff`` are not in those flags;
+:func:`customize_diff` models the one the bundled modules meet (a BigQuery table's schema).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from generator import bqtable
 
 _SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 # google first; google-beta adds the types only it serves.
@@ -167,3 +172,23 @@ def _same(old: Any, new: Any, as_set: bool) -> bool:
     if as_set and isinstance(old, list) and isinstance(new, list):
         return len(old) == len(new) and all(e in new for e in old) and all(e in old for e in new)
     return bool(old == new)
+
+
+def customize_diff(type_name: str, prior: dict[str, Any], planned: dict[str, Any]) -> list[Path_]:
+    """The google provider's ``schema`` DiffSuppressFunc and CustomizeDiff of
+    ``google_bigquery_table`` (google/services/bigquery/resource_bigquery_table.go;
+    modelled in :mod:`generator.bqtable`): an equivalent schema keeps the prior text (no
+    change), and a change the provider cannot make in place requires replacement."""
+    if type_name != "google_bigquery_table":
+        return []
+    old, new = prior.get("schema"), planned.get("schema")
+    if not isinstance(old, str) or not isinstance(new, str) or old == new:
+        return []
+    if bqtable.schemas_equivalent(old, new):
+        planned["schema"] = old
+        return []
+    external = bool(planned.get("external_data_configuration"))
+    try:
+        return [["schema"]] if bqtable.forces_replacement(old, new, external=external) else []
+    except bqtable.SchemaShapeError:
+        return [["schema"]]  # the provider's plan fails here; apply-time rules name the field

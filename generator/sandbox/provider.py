@@ -18,15 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import bqtable
-from generator.sandbox import agents, computed, forcenew, imports, rules, world
+from generator.sandbox import computed, data_sources, destroy, forcenew, formats, imports, rules, world
 from generator.sandbox.schema_loader import ProviderSchema
-from generator.sandbox.store import Store
+from generator.sandbox.store import ENV_SANDBOX_DIR, Store
 from generator.sandbox.store import key as store_key
 from generator.sandbox.values import UNKNOWN, is_known, normalize
-
-ENV_SANDBOX_DIR = "DF_GEN_SANDBOX_DIR"
-ENV_SEED = "DF_GEN_SANDBOX_SEED"  # a seed file: what exists before the first write
 
 
 @dataclass
@@ -80,9 +76,9 @@ class SandboxProvider:
         """Provider for the sandbox dir in ``$DF_GEN_SANDBOX_DIR`` (default ``.df-gen/sandbox``)."""
         directory = Path(os.environ.get(ENV_SANDBOX_DIR) or str(Path(".df-gen") / "sandbox"))
         provider = cls(schema, Store(directory))
-        seed = seed_path(directory)
+        seed = world.seed_path(directory)
         if seed is not None:
-            provider.store.initial = lambda: world.seed_data(_read_seed(seed), provider.complete)
+            provider.store.initial = lambda: world.seed_data(world.read_seed(seed), provider.complete)
         return provider
 
     def complete(self, type_name: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +139,7 @@ class SandboxProvider:
             return planned, [], []
         # The provider's own ForceNew flags (extracted from its source).
         replace = forcenew.requires_replace(type_name, block, prior, planned)
-        replace.extend(_schema_customize_diff(type_name, prior, planned))
+        replace.extend(forcenew.customize_diff(type_name, prior, planned))
         return planned, replace, []
 
     def apply(self, type_name: str, prior: Any, planned: Any, cfg: Any) -> tuple[Any, list[Diag]]:
@@ -160,7 +156,7 @@ class SandboxProvider:
         state = computed.fill(type_name, block, dict(planned), self.config)
         rid = state.get("id")
         if not isinstance(rid, str) or not rid:
-            rid = computed.short_hash(repr(sorted(state.items(), key=str)), 16)
+            rid = formats.short_hash(repr(sorted(state.items(), key=str)), 16)
             state["id"] = rid
         with self.store.transaction() as data:
             resources = data["resources"]
@@ -170,7 +166,7 @@ class SandboxProvider:
                 what = _type_label(type_name)
                 return None, [
                     Diag(
-                        f'{what} "{_display_name(state, rid)}" already exists in the sandbox',
+                        f'{what} "{destroy.display_name(state, rid)}" already exists in the sandbox',
                         f"{type_name} with id {rid} was created by another configuration or "
                         "an earlier run (sandbox rule: names are unique, as in Google Cloud; "
                         "GCS bucket names are global).",
@@ -199,7 +195,7 @@ class SandboxProvider:
             return None, []
         with self.store.transaction() as data:
             resources = data["resources"]
-            problem, children = _destroy_guard(type_name, prior, resources)
+            problem, children = destroy.guard(type_name, prior, resources)
             problem = problem or world.check_delete(type_name, prior, data)
             if problem:
                 return prior, [Diag(problem, f"Raised by the df-gen sandbox for {type_name}.")]
@@ -262,93 +258,9 @@ class SandboxProvider:
                 if problem:
                     return None, [Diag(problem, f"Raised by the df-gen sandbox for data source {type_name}.")]
                 world.record_data_read(type_name, project, data)
-        if type_name == "google_project":
-            pid = state.get("project_id") or project
-            if not pid:
-                return None, [Diag("google_project: no project_id and no provider project")]
-            stored = self.store.find("google_project", project_id=pid)
-            src = stored[0] if stored else {}
-            values = {
-                "id": f"projects/{pid}",
-                "project_id": pid,
-                "number": project_number(pid),
-                "name": src.get("name") or pid,
-                "labels": src.get("labels") or {},
-                "effective_labels": src.get("effective_labels") or {},
-                "terraform_labels": src.get("terraform_labels") or {},
-                "org_id": src.get("org_id"),
-                "folder_id": src.get("folder_id"),
-                "billing_account": src.get("billing_account"),
-            }
-        elif type_name == "google_client_config":
-            values = {
-                "id": f"projects/{project}/regions/{self.config.get('region')}/zones/{self.config.get('zone') or ''}",
-                "project": project,
-                "region": self.config.get("region"),
-                "zone": self.config.get("zone"),
-                "access_token": "sandbox-access-token",
-                "default_labels": self.config.get("default_labels") or {},
-            }
-        elif type_name == "google_storage_project_service_account":
-            email = agents.email("storage", project_number(project))
-            values = {"id": email, "email_address": email, "member": f"serviceAccount:{email}"}
-        elif type_name == "google_bigquery_default_service_account":
-            email = agents.email("bigquery", project_number(project))
-            values = {
-                "id": email,
-                "email": email,
-                "member": f"serviceAccount:{email}",
-                "project": project,
-            }
-        elif type_name == "google_logging_project_settings":
-            # projects.getSettings: one Logging agent serves sinks and CMEK
-            # (loggingServiceAccountId, kmsServiceAccountId).
-            email = agents.email("logging", project_number(project))
-            values = {
-                "id": f"projects/{project}/settings",
-                "name": f"projects/{project}/settings",
-                "project": project,
-                "logging_service_account_id": email,
-                "kms_service_account_id": email,
-            }
-        else:
-            values = {}
-        attrs = block.get("attributes", {})
-        for name, value in values.items():
-            if name in attrs and state.get(name) is None:
-                state[name] = value
-        # Anything computed still empty gets a plausible value.
-        for name, attr in attrs.items():
-            if attr.get("computed") and state.get(name) is None and name not in values:
-                state[name] = UNKNOWN
-        computed.fill(type_name, block, state, self.config)
-        return state, []
-
-
-def seed_path(directory: Path) -> Path | None:
-    """The seed of a sandbox dir: ``$DF_GEN_SANDBOX_SEED``, else ``seed.json``/``seed.yaml`` in it."""
-    explicit = os.environ.get(ENV_SEED)
-    if explicit:
-        return Path(explicit)
-    for name in ("seed.json", "seed.yaml", "seed.yml"):
-        if (directory / name).is_file():
-            return directory / name
-    return None
-
-
-def _read_seed(path: Path) -> dict[str, Any]:
-    import json
-
-    import yaml
-
-    text = path.read_text(encoding="utf-8")
-    doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    return dict(doc or {})
-
-
-def project_number(project_id: Any) -> str:
-    """Project number of ``project_id`` (the sandbox's deterministic numbering)."""
-    return computed.project_number(str(project_id or "sandbox-project"))
+        if type_name == "google_project" and not (state.get("project_id") or project):
+            return None, [Diag("google_project: no project_id and no provider project")]
+        return data_sources.answer(type_name, block, state, self.config, self.store), []
 
 
 def _created(entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -377,80 +289,8 @@ def _unknown_computed(block: dict[str, Any], value: Any) -> None:
                 _unknown_computed(nested["block"], item)
 
 
-def _destroy_guard(type_name: str, prior: dict[str, Any], resources: dict[str, Any]) -> tuple[str | None, list[str]]:
-    """``(why the delete is refused or None, store keys deleted along with it)``."""
-    name = _display_name(prior, str(prior.get("id")))
-    if type_name == "google_project" and prior.get("deletion_policy") == "PREVENT":
-        return (
-            f'cannot destroy project "{name}": deletion_policy is "PREVENT" (the google '
-            'provider\'s default); set deletion_policy = "DELETE" to allow it '
-            "(sandbox rule: project deletion policy)"
-        ), []
-    if type_name == "google_bigquery_table" and prior.get("deletion_protection") is not False:
-        return (
-            f'cannot destroy table "{name}": deletion_protection is not false (the google '
-            "provider defaults it to true) (sandbox rule: BigQuery table deletion protection)"
-        ), []
-    if type_name == "google_storage_bucket":
-        objects = [
-            k
-            for k, e in resources.items()
-            if e["type"] == "google_storage_bucket_object" and e["state"].get("bucket") == name
-        ]
-        if objects and not prior.get("force_destroy"):
-            return (
-                f'cannot destroy bucket "{name}": it still holds {len(objects)} object(s) and '
-                "force_destroy is not true (sandbox rule: GCS deletes only empty buckets)"
-            ), []
-        return None, objects
-    if type_name == "google_bigquery_dataset":
-        tables = [
-            k
-            for k, e in resources.items()
-            if e["type"] == "google_bigquery_table"
-            and e["state"].get("dataset_id") == prior.get("dataset_id")
-            and e["state"].get("project") == prior.get("project")
-        ]
-        if tables and not prior.get("delete_contents_on_destroy"):
-            return (
-                f'cannot destroy dataset "{name}": it still holds {len(tables)} table(s) and '
-                "delete_contents_on_destroy is not true (sandbox rule: BigQuery deletes only "
-                "empty datasets)"
-            ), []
-        return None, tables
-    return None, []
-
-
-def _schema_customize_diff(type_name: str, prior: dict[str, Any], planned: dict[str, Any]) -> list[list[str | int]]:
-    """The google provider's ``schema`` DiffSuppressFunc and CustomizeDiff of
-    ``google_bigquery_table`` (google/services/bigquery/resource_bigquery_table.go;
-    modelled in :mod:`generator.bqtable`): an equivalent schema keeps the prior text (no
-    change), and a change the provider cannot make in place requires replacement."""
-    if type_name != "google_bigquery_table":
-        return []
-    old, new = prior.get("schema"), planned.get("schema")
-    if not isinstance(old, str) or not isinstance(new, str) or old == new:
-        return []
-    if bqtable.schemas_equivalent(old, new):
-        planned["schema"] = old
-        return []
-    external = bool(planned.get("external_data_configuration"))
-    try:
-        return [["schema"]] if bqtable.forces_replacement(old, new, external=external) else []
-    except bqtable.SchemaShapeError:
-        return [["schema"]]  # the provider's plan fails here; apply-time rules name the field
-
-
 def _type_label(type_name: str) -> str:
     return type_name.removeprefix("google_").replace("_", " ")
-
-
-def _display_name(state: dict[str, Any], rid: str) -> str:
-    for attr in ("name", "account_id", "table_id", "dataset_id", "project_id"):
-        value = state.get(attr)
-        if isinstance(value, str):
-            return value
-    return rid
 
 
 def _diag(v: rules.Violation, type_name: str) -> Diag:

@@ -26,12 +26,10 @@ from pathlib import Path
 
 from generator.fsutil import atomic_write
 from generator.hcl import string as hcl_string
-from generator.sandbox.provider import ENV_SANDBOX_DIR
 from generator.sandbox.schema_loader import ENV_BETA_SCHEMA, ENV_SCHEMA
+from generator.sandbox.store import ENV_SANDBOX_DIR
 
 DEFAULT_DIR = Path(".df-gen") / "sandbox"
-PROVIDER_SOURCE = "hashicorp/google"
-PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/google"
 PROVIDER_VERSION = "8.7.0"  # the version whose schema the sandbox serves (google and google-beta)
 # Provider name -> arguments of ``python -m generator.sandbox`` serving it.
 PROVIDERS: dict[str, str] = {"google": "", "google-beta": " --provider google-beta"}

@@ -11,9 +11,9 @@ AutoMTLS, ``PLUGIN_CLIENT_CERT`` (its own self-signed client certificate). The p
 3. serves ``tfplugin6.Provider`` plus go-plugin's ``plugin.GRPCController`` (Shutdown) and
    ``plugin.GRPCStdio`` services until Terraform shuts it down.
 
-Startup matters (Terraform starts the plugin for most commands), so the server certificate
-is generated once and cached (``<cache>/sandbox/tls-*``, mode 0600) and ``cryptography`` is
-imported only when a certificate has to be made.
+Startup matters (Terraform starts the plugin for most commands): this module imports gRPC
+and the provider only once the handshake checks pass, and the server certificate is cached
+(:mod:`generator.sandbox.tls`). The RPCs themselves are :mod:`generator.sandbox.service`'s.
 """
 
 from __future__ import annotations
@@ -26,16 +26,15 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator.fsutil import atomic_write
+if TYPE_CHECKING:
+    from generator.sandbox.service import Service
 
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
-ENV_APPLY_DELAY = "DF_GEN_SANDBOX_APPLY_DELAY"  # seconds each create/update/delete takes
 CORE_PROTOCOL = 1
 APP_PROTOCOL = 6
 
@@ -44,295 +43,6 @@ def cache_root() -> Path:
     """``<df-gen cache>/sandbox`` (same root as :func:`generator.engine.cache_dir`)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "df-gen" / "sandbox"
-
-
-# ------------------------------------------------------------------ TLS
-
-
-def server_certificate(cache: Path) -> tuple[bytes, bytes, bytes]:
-    """``(key_pem, cert_pem, cert_der)`` of the provider's server certificate, cached."""
-    key_path, cert_path = cache / "tls-key.pem", cache / "tls-cert.pem"
-    try:
-        key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
-        der = _pem_to_der(cert_pem)
-        if _still_valid(cache / "tls-expiry"):
-            return key_pem, cert_pem, der
-    except (OSError, ValueError):
-        pass
-    key_pem, cert_pem, der, expiry = _make_certificate()
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for path, data in ((key_path, key_pem), (cert_path, cert_pem)):
-            atomic_write(path, data, mode=0o600)
-        (cache / "tls-expiry").write_text(str(expiry))
-    except OSError:
-        pass  # no cache: a fresh certificate next time, only slower
-    return key_pem, cert_pem, der
-
-
-def _still_valid(expiry_file: Path) -> bool:
-    return float(expiry_file.read_text()) > time.time() + 3600
-
-
-def _pem_to_der(pem: bytes) -> bytes:
-    body = b"".join(line for line in pem.strip().splitlines() if line and not line.startswith(b"-----"))
-    return base64.b64decode(body)
-
-
-def _make_certificate() -> tuple[bytes, bytes, bytes, float]:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    expires = now + datetime.timedelta(days=30)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(expires)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=True,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return (
-        key_pem,
-        cert.public_bytes(serialization.Encoding.PEM),
-        cert.public_bytes(serialization.Encoding.DER),
-        expires.timestamp(),
-    )
-
-
-# ------------------------------------------------------------------ service
-
-
-class Service:
-    """tfplugin6 RPC handlers: protobuf in, protobuf out, around :class:`SandboxProvider`."""
-
-    def __init__(self, provider: Any, schema_bytes: bytes, stop: threading.Event) -> None:
-        from generator.sandbox.proto import tfplugin6_pb2 as pb
-
-        self.pb: Any = pb
-        self.provider = provider
-        self.schema_bytes = schema_bytes
-        self.stop = stop
-        self.apply_delay = float(os.environ.get(ENV_APPLY_DELAY) or 0)
-
-    # -- helpers
-
-    def _dv(self, value: Any) -> Any:
-        from generator.sandbox.values import encode
-
-        return self.pb.DynamicValue(msgpack=encode(value))
-
-    @staticmethod
-    def _val(dv: Any) -> Any:
-        from generator.sandbox.values import decode, decode_json
-
-        if dv is None:
-            return None
-        if dv.msgpack:
-            return decode(dv.msgpack)
-        if dv.json:
-            return decode_json(dv.json)
-        return None
-
-    def _diags(self, diags: list[Any]) -> list[Any]:
-        pb = self.pb
-        out = []
-        for d in diags:
-            msg = pb.Diagnostic(
-                severity=pb.Diagnostic.ERROR if d.error else pb.Diagnostic.WARNING,
-                summary=d.summary,
-                detail=d.detail,
-            )
-            if d.path:
-                for step in d.path:
-                    if isinstance(step, int):
-                        msg.attribute.steps.add(element_key_int=step)
-                    else:
-                        msg.attribute.steps.add(attribute_name=step)
-            out.append(msg)
-        return out
-
-    def _crash(self, what: str, exc: BaseException) -> list[Any]:
-        from generator.sandbox.provider import Diag
-
-        text = "".join(traceback.format_exception(exc))
-        sys.stderr.write(text)
-        if isinstance(exc, KeyError):
-            return self._diags([Diag(f"{what}: the sandbox schema has no type {exc}")])
-        return self._diags([Diag(f"sandbox provider error in {what}: {exc}", text)])
-
-    # -- RPCs
-
-    def GetMetadata(self, req: Any, ctx: Any) -> Any:  # gRPC method names are CamelCase
-        pb = self.pb
-        resp = pb.GetMetadata.Response()
-        resp.server_capabilities.get_provider_schema_optional = True
-        doc = self.provider.schema.doc
-        for name in doc.get("resource_schemas", {}):
-            resp.resources.add(type_name=name)
-        for name in doc.get("data_source_schemas", {}):
-            resp.data_sources.add(type_name=name)
-        return resp
-
-    def GetProviderSchema(self, req: Any, ctx: Any) -> bytes:
-        return self.schema_bytes  # pre-serialized (see schema_loader.response_bytes)
-
-    def ValidateProviderConfig(self, req: Any, ctx: Any) -> Any:
-        diags = self.provider.validate_provider(self._val(req.config))
-        return self.pb.ValidateProviderConfig.Response(diagnostics=self._diags(diags))
-
-    def ConfigureProvider(self, req: Any, ctx: Any) -> Any:
-        diags = self.provider.configure(self._val(req.config))
-        return self.pb.ConfigureProvider.Response(diagnostics=self._diags(diags))
-
-    def ValidateResourceConfig(self, req: Any, ctx: Any) -> Any:
-        try:
-            diags = self._diags(self.provider.validate_resource(req.type_name, self._val(req.config)))
-        except Exception as exc:  # reported to Terraform, not raised
-            diags = self._crash("ValidateResourceConfig", exc)
-        return self.pb.ValidateResourceConfig.Response(diagnostics=diags)
-
-    def ValidateDataResourceConfig(self, req: Any, ctx: Any) -> Any:
-        return self.pb.ValidateDataResourceConfig.Response()
-
-    def UpgradeResourceState(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        try:
-            from generator.sandbox.values import decode_json
-
-            raw = decode_json(req.raw_state.json)
-            state = self.provider.upgrade(req.type_name, raw)
-            return pb.UpgradeResourceState.Response(upgraded_state=self._dv(state))
-        except Exception as exc:
-            return pb.UpgradeResourceState.Response(diagnostics=self._crash("UpgradeResourceState", exc))
-
-    def ReadResource(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        try:
-            state = self.provider.read(req.type_name, self._val(req.current_state))
-            return pb.ReadResource.Response(new_state=self._dv(state), private=req.private)
-        except Exception as exc:
-            return pb.ReadResource.Response(diagnostics=self._crash("ReadResource", exc))
-
-    def PlanResourceChange(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        try:
-            planned, replace, diags = self.provider.plan(
-                req.type_name,
-                self._val(req.prior_state),
-                self._val(req.proposed_new_state),
-                self._val(req.config),
-            )
-        except Exception as exc:
-            return pb.PlanResourceChange.Response(diagnostics=self._crash("Plan", exc))
-        resp = pb.PlanResourceChange.Response(
-            planned_state=self._dv(planned),
-            diagnostics=self._diags(diags),
-            planned_private=req.prior_private,
-            legacy_type_system=_legacy(req.type_name),
-        )
-        for path in replace:
-            ap = resp.requires_replace.add()
-            for step in path:  # list elements are addressed by index
-                if isinstance(step, int):
-                    ap.steps.add(element_key_int=step)
-                else:
-                    ap.steps.add(attribute_name=step)
-        return resp
-
-    def ApplyResourceChange(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        if self.apply_delay:
-            time.sleep(self.apply_delay)  # simulated API latency (tests, demos)
-        prior = self._val(req.prior_state)
-        try:
-            state, diags = self.provider.apply(
-                req.type_name, prior, self._val(req.planned_state), self._val(req.config)
-            )
-        except Exception as exc:
-            return pb.ApplyResourceChange.Response(new_state=self._dv(prior), diagnostics=self._crash("Apply", exc))
-        return pb.ApplyResourceChange.Response(new_state=self._dv(state), diagnostics=self._diags(diags),
-                                               legacy_type_system=_legacy(req.type_name))
-
-    def ImportResourceState(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        try:
-            state, diags = self.provider.import_state(req.type_name, req.id)
-        except Exception as exc:
-            return pb.ImportResourceState.Response(diagnostics=self._crash("Import", exc))
-        resp = pb.ImportResourceState.Response(diagnostics=self._diags(diags))
-        if state is not None:
-            resp.imported_resources.add(type_name=req.type_name, state=self._dv(state))
-        return resp
-
-    def ReadDataSource(self, req: Any, ctx: Any) -> Any:
-        pb = self.pb
-        try:
-            state, diags = self.provider.read_data(req.type_name, self._val(req.config))
-        except Exception as exc:
-            return pb.ReadDataSource.Response(diagnostics=self._crash("ReadDataSource", exc))
-        return pb.ReadDataSource.Response(state=self._dv(state), diagnostics=self._diags(diags))
-
-    def StopProvider(self, req: Any, ctx: Any) -> Any:
-        return self.pb.StopProvider.Response()
-
-
-def _legacy(type_name: str) -> bool:
-    """Whether the type answers as a legacy-SDK resource (see provider.LEGACY_TYPE_SYSTEM)."""
-    from generator.sandbox.provider import LEGACY_TYPE_SYSTEM
-
-    return type_name in LEGACY_TYPE_SYSTEM
-
-
-_UNARY = {
-    "GetMetadata": "GetMetadata",
-    "GetProviderSchema": "GetProviderSchema",
-    "ValidateProviderConfig": "ValidateProviderConfig",
-    "ConfigureProvider": "ConfigureProvider",
-    "ValidateResourceConfig": "ValidateResourceConfig",
-    "ValidateDataResourceConfig": "ValidateDataResourceConfig",
-    "UpgradeResourceState": "UpgradeResourceState",
-    "ReadResource": "ReadResource",
-    "PlanResourceChange": "PlanResourceChange",
-    "ApplyResourceChange": "ApplyResourceChange",
-    "ImportResourceState": "ImportResourceState",
-    "ReadDataSource": "ReadDataSource",
-    "StopProvider": "StopProvider",
-}
 
 
 ENV_TIMING = "DF_GEN_SANDBOX_TIMING"  # a file: per-RPC time totals are appended at exit
@@ -368,11 +78,12 @@ def _handlers(service: Service, stop: threading.Event) -> list[Any]:
     import grpc
 
     from generator.sandbox.proto import goplugin_pb2
+    from generator.sandbox.service import RPCS
 
     gp: Any = goplugin_pb2
     pb = service.pb
     methods: dict[str, Any] = {}
-    for rpc in _UNARY:
+    for rpc in RPCS:
         fn = getattr(service, rpc)
         if os.environ.get(ENV_TIMING):
             fn = _timed(rpc, fn)
@@ -454,13 +165,15 @@ def serve(argv: list[str] | None = None) -> int:
     import grpc
 
     from generator.sandbox.provider import SandboxProvider
+    from generator.sandbox.service import Service
+    from generator.sandbox.tls import server_certificate
 
     cache = cache_root()
     schema = schema_loader.load(provider=name)
     schema_bytes = schema_loader.response_bytes(schema, cache)
     provider = SandboxProvider.from_env(schema)
     stop = threading.Event()
-    service = Service(provider, schema_bytes, stop)
+    service = Service(provider, schema_bytes)
 
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=16),

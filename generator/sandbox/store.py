@@ -16,6 +16,7 @@ from typing import Any
 
 from generator.fsutil import atomic_write, locked
 
+ENV_SANDBOX_DIR = "DF_GEN_SANDBOX_DIR"  # the sandbox dir, set for the provider by sandbox.run
 STORE_FILE = "store.json"
 LOCK_FILE = "store.lock"
 

@@ -29,7 +29,7 @@ Functions here work on the store's data inside its transaction and return error 
 
 The package has one module per concern: :mod:`.projects` (the state of the world),
 :mod:`.apis`, :mod:`.identities`, :mod:`.access`, :mod:`.cmek`, :mod:`.retention`, :mod:`.checks` and
-:mod:`.recording` (the provider's entry points), :mod:`.seed`.
+:mod:`.recording` (the provider's entry points), :mod:`.seed` (what exists before the first write).
 """
 
 from __future__ import annotations
@@ -58,11 +58,12 @@ from generator.sandbox.world.projects import (
 )
 from generator.sandbox.world.recording import record_data_read, record_delete, record_write
 from generator.sandbox.world.retention import retention_problem
-from generator.sandbox.world.seed import seed_data
+from generator.sandbox.world.seed import read_seed, seed_data, seed_path
 
 __all__ = [
     "API_TITLES", "CMEK", "CREATED", "DATA_API", "DEFAULT_SERVICES", "ENCRYPTER", "NO_DEFAULT_NETWORK_SERVICES",
     "TYPE_API", "WORLD", "agent_exists", "agent_problem", "api_disabled", "api_enabled", "check_data_read",
     "check_delete", "check_write", "cmek_problems", "identity_problem", "listed", "new_project", "project_of",
-    "projects", "provision", "record_data_read", "record_delete", "record_write", "retention_problem", "seed_data",
+    "projects", "provision", "read_seed", "record_data_read", "record_delete", "record_write", "retention_problem",
+    "seed_data", "seed_path",
 ]

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from generator.sandbox import agents
-from generator.sandbox.computed import project_number
+from generator.sandbox.formats import project_number
 
 WORLD = "world"
 CREATED = "created"  # store entry key: epoch seconds at which the resource was created

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from generator.sandbox import agents
 from generator.sandbox.store import key as store_key
 from generator.sandbox.world.projects import CREATED, WORLD, new_project, projects, provision
+
+ENV_SEED = "DF_GEN_SANDBOX_SEED"  # a seed file: what exists before the first write
 
 
 def seed_data(seed: dict[str, Any], complete: Any) -> dict[str, Any]:
@@ -36,3 +40,25 @@ def seed_data(seed: dict[str, Any], complete: Any) -> dict[str, Any]:
             "type": type_name, "id": state["id"], "state": state, CREATED: created
         }
     return data
+
+
+def seed_path(directory: Path) -> Path | None:
+    """The seed of a sandbox dir: ``$DF_GEN_SANDBOX_SEED``, else ``seed.json``/``seed.yaml`` in it."""
+    explicit = os.environ.get(ENV_SEED)
+    if explicit:
+        return Path(explicit)
+    for name in ("seed.json", "seed.yaml", "seed.yml"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def read_seed(path: Path) -> dict[str, Any]:
+    """The seed document in ``path`` (JSON, or YAML by any other suffix)."""
+    import json
+
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return dict(doc or {})
