@@ -1,30 +1,43 @@
 """``df-gen plan|apply|destroy|output``: Terraform over every stack, in dependency order.
 
 One entry function per command (:func:`plan`, :func:`apply`, :func:`destroy`,
-:func:`output`), each returning a :class:`RunReport`. Every run:
+:func:`output`), each returning a :class:`RunReport`; the CLI (:mod:`generator.cli_run`)
+prints it and, with ``--report``, writes it (:mod:`generator.report`).
 
-1. checks that ``stacks/`` is up to date with the descriptors;
-2. takes the environment's lock (:mod:`generator.lock`) and removes what a crashed run
-   left behind, naming each (sandbox override files, moved lock files, Terraform's state
-   lock info, orphaned sandbox providers);
-3. in sandbox mode writes the override files (:mod:`generator.overrides`) for the run;
-4. runs the stacks over the graph (:mod:`generator.scheduler`): environment, then data
-   sources, then pipelines (destroy: backwards), independent stacks in parallel, a failed
-   stack blocking its dependants only.
+A command's data flow, in order, and the module of each step:
 
-Read top-down, one job per module:
+1. **command** (:mod:`~generator.runner.commands`): the entry function opens a session,
+   walks the graph with one stack function, returns the report; apply and destroy ask for
+   one confirmation for the whole run (apply shows a plan first).
+2. **validate once, model, render** (:mod:`~generator.runner.session`): ``render(env_dir,
+   check=True)`` validates the descriptors, builds the model and renders every stack in
+   memory. A ``stacks/`` that differs from that rendering (out of date, edited by hand, or,
+   except for destroy, a stack whose descriptor and ``main.tf`` are gone) stops the run
+   before any Terraform. The run keeps that model and the validated descriptors (saved
+   plans read them for schema changes): nothing is validated or modelled twice.
+3. **which stacks** (:mod:`~generator.runner.selection`, :mod:`~generator.runner.orphans`):
+   ``--stack``/``--only`` with what they need, ``--changed-since``, and stacks whose
+   descriptor was removed (retired or orphaned), which may still hold resources.
+4. **workspace** (:mod:`~generator.runner.workspace`, the rest of the session): the paths
+   under ``.df-gen/<mode>/``; under the environment's lock (:mod:`generator.lock`), what a
+   killed run left behind is cleaned and named (override files, moved lock files, sandbox
+   state lock info and providers); the engine is resolved and verified; in sandbox mode,
+   the sandbox environment and the override files (:mod:`generator.overrides`).
+5. **over the graph** (:mod:`~generator.runner.run`): :class:`~generator.runner.run.Run`
+   walks the stacks (:mod:`generator.scheduler`): environment, then data sources, then
+   pipelines (destroy: backwards), independent stacks in parallel, a failed stack blocking
+   only its dependants. :mod:`~generator.runner.per_stack` is what each command does to one
+   stack; plan and apply skip a stack unchanged since its last apply
+   (:mod:`generator.fingerprint`) unless ``--all`` or ``--changed-since``.
+6. **Terraform call** (:mod:`~generator.runner.terraform`): every call to the engine, with
+   the stack's log, one pump of its pipes, Ctrl-C, and retries of transient errors.
+7. **saved plan** (:mod:`~generator.runner.plans`): ``plan -out`` beside the fingerprint it
+   was made at; apply applies it while that still holds, and
+   :mod:`~generator.runner.evidence` checks Terraform's own word that it applied it.
+8. **report** (:mod:`~generator.runner.results`): each stack's :class:`StackResult`, the
+   :class:`RunReport`, and their text and JSON.
 
-- :mod:`~generator.runner.commands`: the four commands;
-- :mod:`~generator.runner.session`: what each does before the first Terraform call (1-3);
-- :mod:`~generator.runner.selection` and :mod:`~generator.runner.orphans`: which stacks run;
-- :mod:`~generator.runner.workspace`: the paths under ``.df-gen/<mode>/`` and a killed run's leftovers;
-- :mod:`~generator.runner.run`: one command over the graph (4), what its stacks share;
-- :mod:`~generator.runner.per_stack`: what each command does to one stack;
-- :mod:`~generator.runner.plans`: saved plans and the fingerprint each was made at;
-- :mod:`~generator.runner.terraform`: one Terraform call (log, pump, Ctrl-C, retries);
-- :mod:`~generator.runner.evidence`: Terraform's own word that it applied the plan;
-- :mod:`~generator.runner.results`: how each stack ended, the report and its formatting;
-- :mod:`~generator.runner.options`: what the user asked for.
+:mod:`~generator.runner.options` holds what the user asked for (:class:`RunOptions`).
 """
 
 from __future__ import annotations
