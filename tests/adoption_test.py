@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from runner_test import copy_demo, fake, opts, statuses  # noqa: F401 - fake is a fixture
+from demosupport import copy_demo, opts, statuses
+from runner_test import fake  # noqa: F401 - fake is a fixture
 from tfsupport import fmt_problems
 
 from generator import adoption, runner
@@ -45,11 +46,6 @@ def mark_existing(env_dir: Path, what: tuple[str, ...] = ("bucket", "dataset", "
         text = path.read_text()
         assert old in text, (key, old)
         path.write_text(text.replace(old, new, 1))
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 # ------------------------------------------------------------------ rendering (fast)

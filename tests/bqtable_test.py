@@ -333,7 +333,7 @@ def test_sandbox_plan_time_schema_checks(provider: SandboxProvider) -> None:
 
 @pytest.mark.slow
 def test_demo_type_change_replaces_the_table_and_apply_refuses_it(tmp_path: Path) -> None:
-    from runner_test import copy_demo, opts, statuses
+    from demosupport import copy_demo, opts, statuses
 
     from generator import runner
     from generator.render import render

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from demosupport import copy_demo
 from gitchanges_test import git, init_repo
-from runner_test import copy_demo
 
 from generator.ci.comment import MARKER
 from generator.ci.plankey import plan_key

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from runner_test import copy_demo, fake, opts, statuses  # noqa: F401 - fake is a fixture
+from demosupport import copy_demo, opts, statuses
+from runner_test import fake  # noqa: F401 - fake is a fixture
 
 from generator import runner
 from generator.cli import cli

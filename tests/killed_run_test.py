@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runner_test import ROOT, copy_demo
+from demosupport import ROOT, copy_demo
 
 from generator.overrides import OVERRIDE_NAME, stale_state_locks
 

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 import sqlglot
 from click.testing import CliRunner
-from runner_test import copy_demo, opts, statuses
+from demosupport import opts, statuses
 from schema_changes_test import (
     ORDERS,
     STACK,
     descriptor,
     entry,
-    git,
     schema_file,
     set_table_option,
     validate_against,
@@ -33,11 +32,6 @@ from generator.sandbox.store import Store
 
 MIGRATE = "migrate: {set_data_type: [quantity, amount], drop_columns: [channel]}"
 JOB = 'module.pipeline.google_bigquery_job.migrations["curated-orders"]'
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def widen(env_dir: Path) -> list[dict[str, Any]]:
@@ -125,16 +119,6 @@ def test_a_migrate_bigquery_cannot_run_is_one_line_at_its_place(demo: Path, opti
     row = next(n for n, text in enumerate(lines, 1) if text.strip() == option)
     assert line.startswith(f"pipelines/store-daily.yaml:{row}:") or f"store-daily.yaml:{row}:" in line, line
     assert f"tables.curated.orders.{message}" in line, line
-
-
-@pytest.fixture
-def repo(demo: Path) -> Path:
-    """The demo copy committed in a git repository of its own."""
-    base = demo.parent.parent
-    git(base, "init", "-q", "-b", "main")
-    git(base, "add", "-A")
-    git(base, "commit", "-q", "-m", "demo")
-    return demo
 
 
 def test_validate_against_a_ref_accepts_migrate_only_where_bigquery_ddl_can_do_it(repo: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from runner_test import copy_demo, opts, statuses
+from demosupport import opts, statuses
 
 from generator import runner, schema_changes
 from generator.cli import cli
@@ -22,11 +22,6 @@ from generator.scheduler import order
 
 PIPELINE = "pipeline-ecommerce-hourly"
 OLD_SOURCE, NEW_SOURCE = "datasource-ecommerce", "datasource-webshop"
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def rename_table(env_dir: Path) -> None:
@@ -216,7 +211,8 @@ def test_renames_apply_in_the_sandbox_without_destroying_anything(demo: Path, mo
 
 
 def test_validate_against_a_ref_compares_a_renamed_table_with_its_old_key(demo: Path) -> None:
-    from schema_changes_test import git, schema_file, validate_against, with_amount
+    from demosupport import git
+    from schema_changes_test import schema_file, validate_against, with_amount
 
     base = demo.parent.parent
     git(base, "init", "-q", "-b", "main")

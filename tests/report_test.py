@@ -8,7 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from runner_test import ALL, copy_demo, fake  # noqa: F401 - fake is a fixture
+from demosupport import ALL
+from runner_test import fake  # noqa: F401 - fake is a fixture
 
 from generator import report
 from generator.cli import cli
@@ -23,11 +24,6 @@ PLAN = {"resource_changes": [
     {"address": "module.pipeline.google_pubsub_topic.t", "mode": "managed", "type": "google_pubsub_topic",
      "change": {"actions": ["no-op"], "importing": {"id": "projects/p/topics/t"}}},
 ]}
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def applied_then_pipelines_changed(demo: Path, fake) -> None:  # noqa: F811

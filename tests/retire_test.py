@@ -15,7 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from runner_test import copy_demo, fake, opts, statuses  # noqa: F401 - fake is a fixture
+from demosupport import opts, statuses
+from runner_test import fake  # noqa: F401 - fake is a fixture
 from tfsupport import fmt_problems
 
 from generator import report, retire, runner
@@ -28,11 +29,6 @@ from generator.runner.orphans import orphan_stack
 STORE = "pipeline-store-daily"
 TABLE = 'module.pipeline.google_bigquery_table.tables["curated-orders"]'
 DAG = "module.pipeline.google_storage_bucket_object.dag"
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def forget_plan(*addresses: tuple[str, str], action: str = "forget") -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runner_test import copy_demo, fake  # noqa: F401 - fake is a fixture
+from demosupport import copy_demo
+from runner_test import fake  # noqa: F401 - fake is a fixture
 from schema_changes_test import STACK, schema_file, set_table_option, table_change, with_amount
 
 import generator.render

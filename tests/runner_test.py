@@ -7,8 +7,6 @@ Terraform against the sandbox on a copy of the demo environment.
 
 from __future__ import annotations
 
-import atexit
-import functools
 import inspect
 import json
 import os
@@ -16,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +23,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from demosupport import ALL, ROOT, copy_demo, opts, statuses
 
 from generator import runner
 from generator.cli import DfGenGroup
@@ -39,38 +37,6 @@ from generator.runner import session as runner_session
 from generator.runner import terraform as runner_terraform
 from generator.runner.orphans import orphan_stack
 from generator.status import PLAN_STATUSES
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "environments" / "demo"
-ALL = ["environment", "datasource-ecommerce", "datasource-store",
-       "pipeline-ecommerce-hourly", "pipeline-store-daily"]
-
-
-def copy_demo(base: Path) -> Path:
-    """A copy of the demo (descriptors, stacks, modules, pipeline code) under ``base``,
-    rendered. The demo is copied and rendered once per test session; each call copies that
-    rendered tree (without ``.df-gen``, whose records name their directory), which is what
-    copying and rendering in place gives, for a fraction of the time."""
-    template = _rendered_demo()
-    for part in ("environments", "pipelines", "modules"):
-        shutil.copytree(template / part, base / part, ignore=shutil.ignore_patterns(".df-gen"))
-    return base / "environments" / "demo"
-
-
-@functools.cache
-def _rendered_demo() -> Path:
-    base = Path(tempfile.mkdtemp(prefix="df-gen-demo-"))
-    atexit.register(shutil.rmtree, base, ignore_errors=True)
-    shutil.copytree(DEMO, base / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
-    shutil.copytree(ROOT / "modules", base / "modules", ignore=shutil.ignore_patterns(".terraform*"))
-    render(base / "environments" / "demo")
-    return base
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def stack_tree(env_dir: Path) -> dict[str, bytes]:
@@ -267,14 +233,6 @@ def test_an_engine_without_a_member_the_runner_uses_is_refused() -> None:
     problems = _conformance_problems(Partial, TerraformEngine)
     assert problems[0].startswith("popen(") and problems[0].endswith("too many positional arguments")
     assert problems[1:] == ["no destroy_args"]
-
-
-def opts(env_dir: Path, **kwargs: Any) -> runner.RunOptions:
-    return runner.RunOptions(env_dir=env_dir, quiet=True, **kwargs)
-
-
-def statuses(report: runner.RunReport) -> dict[str, str]:
-    return {r.name: r.status for r in report.results}
 
 
 # ------------------------------------------------------------------ selection and errors

@@ -5,13 +5,12 @@ real Terraform against the sandbox on a demo copy)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from runner_test import copy_demo, opts, statuses
+from demosupport import git, opts, statuses
 
 from generator import runner
 from generator.cli import cli
@@ -45,11 +44,6 @@ def table_change(before: list[Any], after: list[Any], actions: list[str], protec
             "change": {"actions": actions,
                        "before": {"schema": json.dumps(before), "deletion_protection": protected},
                        "after": {"schema": json.dumps(after), "deletion_protection": False}, **extra}}
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def with_amount(fields: list[Any], kind: str) -> list[Any]:
@@ -145,21 +139,6 @@ def test_partitioning_field_change_is_reported_at_the_descriptor(demo: Path) -> 
 
 
 # ------------------------------------------------------------------ validate --against
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"})
-
-
-@pytest.fixture
-def repo(demo: Path) -> Path:
-    base = demo.parent.parent
-    git(base, "init", "-q", "-b", "main")
-    git(base, "add", "-A")
-    git(base, "commit", "-q", "-m", "demo")
-    return demo
 
 
 def validate_against(env_dir: Path, ref: str = "HEAD") -> tuple[int, dict[str, Any]]:

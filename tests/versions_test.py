@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlglot
 from click.testing import CliRunner
+from demosupport import git, opts, statuses
 from pipelines_retail_test import (
     _DUCK_TYPES,
     _stub_airflow,
@@ -25,8 +26,7 @@ from pipelines_retail_test import (
     demo_dag_folder,
 )
 from pipelines_retail_test import Warehouse as RetailWarehouse
-from runner_test import copy_demo, opts, statuses
-from schema_changes_test import STACK, git, validate_against
+from schema_changes_test import STACK, validate_against
 
 from generator import runner, versions
 from generator.cli import cli
@@ -37,11 +37,6 @@ from generator.schema_changes import review_plan
 CURATED = "acme-demo-cur.acme_demo_store_curated"
 V1 = 'module.pipeline.google_bigquery_table.tables["curated-orders"]'
 V2 = 'module.pipeline.google_bigquery_table.tables["curated-orders-v2"]'
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path)
 
 
 def schemas(env_dir: Path, layer: str = "curated") -> Path:
@@ -269,15 +264,6 @@ def test_a_backfill_bigquery_could_not_run_is_one_line(demo: Path, change: dict[
     assert re.match(rf".*store-daily\.yaml:{line_of(descriptor(demo), 'version: 2')}:16: error: "
                     rf"tables\.curated\.orders\.version: {re.escape(why)} "
                     r'\(hint: see "Changing schemas safely" in the README\)$', line), line
-
-
-@pytest.fixture
-def repo(demo: Path) -> Path:
-    base = demo.parent.parent
-    git(base, "init", "-q", "-b", "main")
-    git(base, "add", "-A")
-    git(base, "commit", "-q", "-m", "demo")
-    return demo
 
 
 def test_validate_against_lets_an_incompatible_change_through_as_a_new_version(repo: Path) -> None:

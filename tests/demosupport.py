@@ -1,0 +1,75 @@
+"""Helpers shared by the tests that work on a copy of the demo environment.
+
+A plain module, not a test file (the fixtures built on it are in ``conftest.py``). A copy
+of the demo is ``environments/demo`` with the repository's ``pipelines/`` and ``modules/``
+beside it, as in the repository, so that relative paths in the descriptors resolve.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from generator import runner
+from generator.render import render
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+ALL = ["environment", "datasource-ecommerce", "datasource-store",
+       "pipeline-ecommerce-hourly", "pipeline-store-daily"]
+
+
+def copy_demo(base: Path) -> Path:
+    """A copy of the demo (descriptors, stacks, modules, pipeline code) under ``base``,
+    rendered. The demo is copied and rendered once per test session; each call copies that
+    rendered tree (without ``.df-gen``, whose records name their directory), which is what
+    copying and rendering in place gives, for a fraction of the time."""
+    template = _rendered_demo()
+    for part in ("environments", "pipelines", "modules"):
+        shutil.copytree(template / part, base / part, ignore=shutil.ignore_patterns(".df-gen"))
+    return base / "environments" / "demo"
+
+
+@functools.cache
+def _rendered_demo() -> Path:
+    base = Path(tempfile.mkdtemp(prefix="df-gen-demo-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    shutil.copytree(DEMO, base / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
+    shutil.copytree(ROOT / "pipelines", base / "pipelines")
+    shutil.copytree(ROOT / "modules", base / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    render(base / "environments" / "demo")
+    return base
+
+
+def opts(env_dir: Path, **kwargs: Any) -> runner.RunOptions:
+    """Run options for ``env_dir``, quiet (no progress lines)."""
+    return runner.RunOptions(env_dir=env_dir, quiet=True, **kwargs)
+
+
+def statuses(report: runner.RunReport) -> dict[str, str]:
+    """Each stack's status in ``report``."""
+    return {r.name: r.status for r in report.results}
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` with a fixed identity and no user configuration; return stdout."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+        env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+             "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"},
+    ).stdout
+
+
+def commit_demo(env_dir: Path) -> Path:
+    """Commit the demo copy whose environment is ``env_dir`` into a git repository of its
+    own (rooted at the copy's base, beside ``pipelines/`` and ``modules/``)."""
+    base = env_dir.parent.parent
+    git(base, "init", "-q", "-b", "main")
+    git(base, "add", "-A")
+    git(base, "commit", "-q", "-m", "demo")
+    return env_dir
