@@ -30,14 +30,18 @@ def within(root: Path, path: Path) -> bool:
     Walks only the part of ``path`` below ``root`` (one ``lstat`` per component) against
     the root's real path, computed once per root: validate asks this for every descriptor,
     schema and SQL file, and resolving each full path again was a large part of its time.
+    The part below ``root`` is cut from the normalised absolute paths with string
+    operations (``os.path.relpath`` normalises both paths again on every call).
     """
     try:
-        real_root = _real(os.path.abspath(root))  # the cache key must not depend on the cwd
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-        if relative == "." or relative.startswith(".."):
+        absolute_root = os.path.abspath(root)
+        absolute = os.path.abspath(path)
+        real_root = _real(absolute_root)  # the cache key must not depend on the cwd
+        prefix = absolute_root.rstrip(os.sep) + os.sep
+        if not absolute.startswith(prefix):  # the root itself, or outside it unless a link leads back
             return _inside(real_root, os.path.realpath(path))
         current = real_root
-        parts = relative.split(os.sep)
+        parts = absolute[len(prefix):].split(os.sep)
         for index, part in enumerate(parts):
             candidate = os.path.join(current, part)
             if os.path.islink(candidate):  # from here on only the resolved path can tell
@@ -117,12 +121,16 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
 
 
 def display_path(path: Path) -> str:
-    """The path as the user should read it: relative to the working directory if inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # a different drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+    """The path as the user should read it: relative to the working directory if inside it.
+
+    A path below the working directory is cut from the normalised absolute path (every
+    message and cache entry asks; ``os.path.relpath`` normalises both paths each time)."""
+    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if absolute.startswith(prefix):
+        return absolute[len(prefix):]
+    return "." if absolute == cwd else str(path)  # outside: relative to the cwd it would start with ..
 
 
 @contextlib.contextmanager

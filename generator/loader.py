@@ -9,6 +9,7 @@ unbounded memory or raise anything but :class:`DfGenError`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,7 +120,10 @@ def _read(path: Path, display: str) -> bytes:
         if special:  # a FIFO would block the read forever
             raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, special)])
         with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            # Read the size the file has, plus a byte (a read of the limit allocates 2 MiB for
+            # each small descriptor); a file that reports no size is read up to the limit.
+            size = os.fstat(handle.fileno()).st_size
+            raw = handle.read(min(size or MAX_FILE_BYTES, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, f"cannot read file: {reason}")]) from None
@@ -224,6 +228,8 @@ class _Builder:
 
 def _construct_scalar_value(node: yaml.Node) -> Any:
     """Construct one scalar with SafeLoader's rules (bool, int, float, null, str)."""
+    if node.tag == _STR:  # most values: SafeConstructor returns a string scalar's value as it is
+        return node.value
     constructor = _SCALAR_CONSTRUCTOR.yaml_constructors.get(node.tag)
     if constructor is None:
         return node.value
@@ -231,6 +237,7 @@ def _construct_scalar_value(node: yaml.Node) -> Any:
 
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
 
 
 def json_file(path: Path) -> Any:

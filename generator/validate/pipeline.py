@@ -7,6 +7,7 @@ the descriptor or in the schema file.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from functools import lru_cache
@@ -213,12 +214,9 @@ def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any
     """The table-definition rules Google enforces (generator/bqtable/definition.py), each at its place:
     schema problems in the schema file, partitioning and clustering in the descriptor."""
     where = dotted(path)
-    definition = bqtable.TableDefinition(
-        schema=schema.data,
-        time_partitioning=time_partitioning(path[1], table),  # path: ("tables", layer, name)
-        clustering=tuple(table.get("clustering", [])),
-    )
-    for problem in bqtable.check_table(definition):
+    partitioning = time_partitioning(path[1], table)  # path: ("tables", layer, name)
+    clustering = tuple(table.get("clustering", []))
+    for problem in _table_problems(schema, partitioning, clustering):
         part, *rest = problem.where
         if part == "schema":
             yield schema.error(tuple(rest), f"{where}: {problem.message}")
@@ -226,6 +224,27 @@ def _definition_rules(doc: Document, path: tuple[Any, ...], table: dict[str, Any
             yield doc.error((*path, "partitioning", "field"), f"{where}.partitioning: {problem.message}")
         else:
             yield doc.error((*path, "clustering", *rest), f"{where}.clustering: {problem.message}")
+
+
+def _table_problems(schema: Document, partitioning: dict[str, Any] | None,
+                    clustering: tuple[Any, ...]) -> list[bqtable.Problem]:
+    """``bqtable.check_table`` of a definition, once per schema file version, partitioning
+    and clustering: the tables of many pipelines share them (``_load_cached`` returns one
+    Document per file version)."""
+    key = (id(schema), json.dumps(partitioning, sort_keys=True, default=str), repr(clustering))
+    known = _CHECKED.get(key)
+    if known is None or known[0] is not schema:
+        if len(_CHECKED) >= 4096:
+            _CHECKED.clear()
+        definition = bqtable.TableDefinition(schema=schema.data, time_partitioning=partitioning,
+                                             clustering=clustering)
+        known = _CHECKED[key] = (schema, bqtable.check_table(definition))
+    return known[1]
+
+
+# (id of a schema Document, partitioning, clustering) -> (the Document, kept so the id stays
+# its own; the problems).
+_CHECKED: dict[tuple[int, str, str], tuple[Document, list[bqtable.Problem]]] = {}
 
 
 def _schema_columns(doc: Document, path: tuple[Any, ...], code_dir: Path | None,
