@@ -21,7 +21,7 @@ from pathlib import Path
 
 from generator import __version__, cache, hcl, lifecycle_blocks, retire
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import atomic_write, outside_problem, relative_entry_problem
+from generator.fsutil import atomic_write, outside_problem, relative_entry_problem, within
 from generator.jinja import environment
 from generator.jinja import render as render_template
 from generator.loader import display_path
@@ -184,8 +184,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         if not report.changed and manifest == {r: _digest(t.encode()) for r, t in files.items()}:
             _remember(env_dir, since, descriptors, files)
         return report
-    for relative in [*writes, *removals]:
-        _guard(stacks_dir, relative)
+    _guard_all(stacks_dir, [*writes, *removals])
     for relative, text in writes.items():
         _write(stacks_dir / relative, text.encode())
     for relative in removals:
@@ -267,6 +266,20 @@ def _guard(stacks_dir: Path, relative: str) -> Path:
     if problem:
         raise DfGenError(diagnostics=[Diagnostic(display_path(target), 0, 0, problem)])
     return target
+
+
+def _guard_all(stacks_dir: Path, relatives: list[str]) -> None:
+    """:func:`_guard` of every path, each directory walked once: a cold render writes ten
+    files per directory. A path is inside ``stacks/`` when its directory is and it is not a
+    link; a link is checked as :func:`_guard` checks it."""
+    directories: dict[str, bool] = {}
+    for relative in relatives:
+        directory, _, _ = relative.rpartition("/")
+        if directory not in directories:
+            directories[directory] = within(stacks_dir, stacks_dir / directory) if directory else True
+        target = os.path.join(stacks_dir, relative)
+        if not directories[directory] or os.path.islink(target):
+            _guard(stacks_dir, relative)
 
 
 def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:

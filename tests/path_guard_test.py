@@ -152,6 +152,20 @@ def test_stack_directory_linked_outside_is_not_written(env_dir, tmp_path):
     assert not (elsewhere / "main.tf").exists()
 
 
+def test_generated_file_linked_outside_is_not_written_even_with_force(env_dir, tmp_path):
+    render(env_dir)
+    outside = tmp_path / "outside.tf"
+    outside.write_text("# not df-gen's\n")
+    (env_dir / "stacks" / "datasource-sales" / "main.tf").unlink()
+    (env_dir / "stacks" / "datasource-sales" / "main.tf").symlink_to(outside)
+    with pytest.raises(DfGenError) as raised:
+        render(env_dir, force=True)
+    assert raised.value.lines() == [
+        "stacks/datasource-sales/main.tf: error: is a link leaving stacks; refused"
+    ]
+    assert outside.read_text() == "# not df-gen's\n"
+
+
 def _dag(env_dir: Path, text: str) -> None:
     (env_dir / "code" / "sales-daily" / "dag.py.j2").write_text(text)
 
