@@ -18,9 +18,6 @@ from generator import naming
 from generator.errors import Diagnostic
 from generator.loader import Document
 
-Place = tuple[Document, tuple[Any, ...], bool]
-"""A descriptor entry: its document, its path in the document, and whether the key is meant."""
-
 
 def collisions(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
     """Every generated name claimed by two entries of the (schema-valid) descriptors ``d``."""

@@ -259,13 +259,6 @@ def write(paths: Sequence[Path], report: RunReport, options: RunOptions) -> dict
     return document
 
 
-def validate_document(document: Mapping[str, Any]) -> None:
-    """Raise jsonschema's ValidationError when ``document`` does not follow the shipped schema."""
-    import jsonschema
-
-    jsonschema.validate(document, schema())
-
-
 def load(path: Path) -> dict[str, Any]:
     """A report JSON written by ``--report`` (checked against the schema), or a one-line error."""
     import jsonschema
