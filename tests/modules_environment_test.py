@@ -16,6 +16,7 @@ from tfsupport import (
     module_tf_text,
     require_sandbox,
     resources,
+    tf_blocks,
 )
 
 MODULE = ROOT / "modules" / "environment"
@@ -170,11 +171,19 @@ def test_perimeter_membership_comes_after_the_rest_and_an_ingress_rule():
         assert policy in after
 
 
-def test_composer_health_alert_fires_when_the_metric_stops():
-    policy = resources(MODULE / "monitoring.tf")["google_monitoring_alert_policy.composer_health"]
-    conditions = [b for b in policy.blocks if b.type == "conditions"]
-    kinds = {inner.type for c in conditions for inner in c.blocks}
-    assert {"condition_threshold", "condition_absent"} <= kinds
+def test_alert_policies_are_one_resource_over_a_map_moved_from_their_old_addresses():
+    blocks = tf_blocks(MODULE / "monitoring.tf")
+    policies = [".".join(b.labels) for b in blocks
+                if b.type == "resource" and b.labels[0] == "google_monitoring_alert_policy"]
+    assert policies == ["google_monitoring_alert_policy.alerts"]
+    moves = {b.attributes["from"]: b.attributes["to"] for b in blocks if b.type == "moved"}
+    keys = ("failed_dag_runs", "composer_health", "dead_letters", "data_quality_failures")
+    assert moves == {f"google_monitoring_alert_policy.{k}[0]": f'google_monitoring_alert_policy.alerts["{k}"]'
+                     for k in keys}
+    # The keys the moved blocks name are the policies' keys.
+    text = (MODULE / "monitoring.tf").read_text(encoding="utf-8")
+    body = text[text.index("alert_policies = {"):text.index('resource "google_monitoring_alert_policy"')]
+    assert re.findall(r"^    (\w+) = \{$", body, re.MULTILINE) == list(keys)
 
 
 # Dataplex scan jobs that failed or did not pass (monitoring.tf cites the sources).
@@ -346,6 +355,11 @@ def test_example_sandbox_cycle(example, tmp_path):
         assert all(m["filter"] == SCAN_FAILURE_FILTER for m in metrics)
         policies = {r["values"]["display_name"]: r["values"] for r in state
                     if r["type"] == "google_monitoring_alert_policy"}
+        # Composer's health alert also fires when the metric stops arriving (absence condition).
+        health = policies["Composer df-full-composer: environment unhealthy"]
+        kinds = [[k for k in ("condition_threshold", "condition_absent") if c[k]] for c in health["conditions"]]
+        assert kinds == [["condition_threshold"], ["condition_absent"]]
+        assert health["conditions"][0]["condition_threshold"][0]["aggregations"][0]["cross_series_reducer"] is None
         dead = policies["Data Foundation: messages in dead-letter subscriptions"]
         quality = policies["Data Foundation: failed data-quality scans"]
         assert {dead["project"], quality["project"]} == {orch}

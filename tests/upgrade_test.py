@@ -121,6 +121,7 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     assert {r.name: r.status for r in report.results}["environment"] == "changes"
     losses = {}
     dropped_apis: dict[str, bool] = {}
+    moved_policies: dict[str, tuple[str, list[str]]] = {}
     with session(options, "plan") as (run, names):
         for name in names:
             planfile = run.ws.plan_file(name)
@@ -130,6 +131,9 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
                 if found:
                     losses[name] = found
                 if name == "environment":
+                    moved_policies = {rc["previous_address"]: (rc["address"], rc["change"]["actions"])
+                                      for rc in shown.get("resource_changes") or ()
+                                      if rc["type"] == "google_monitoring_alert_policy" and rc.get("previous_address")}
                     dropped_apis = {rc["change"]["before"]["service"]: rc["change"]["before"]["disable_on_destroy"]
                                     for rc in shown.get("resource_changes") or ()
                                     if rc["type"] == "google_project_service" and rc["change"]["actions"] == ["delete"]}
@@ -138,6 +142,13 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     # disable_on_destroy is false, so the provider's Delete makes no API call
     # (resource_google_project_service.go) and the live project keeps it enabled.
     assert dropped_apis == {"container.googleapis.com": False}
+    # The alert policies the old module made one resource each (count) are today one resource
+    # over a map: its moved blocks carry them to their keys, kept, not replaced.
+    old_policy = "module.environment.google_monitoring_alert_policy.{}[0]"
+    new_policy = 'module.environment.google_monitoring_alert_policy.alerts["{}"]'
+    assert {old: address for old, (address, _) in moved_policies.items()} == {
+        old_policy.format(key): new_policy.format(key) for key in ("failed_dag_runs", "composer_health")}
+    assert all("create" not in actions and "delete" not in actions for _, actions in moved_policies.values())
 
     # 4. And the upgrade applies.
     report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))
