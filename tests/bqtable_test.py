@@ -332,16 +332,14 @@ def test_sandbox_plan_time_schema_checks(provider: SandboxProvider) -> None:
 
 
 @pytest.mark.slow
-def test_demo_type_change_replaces_the_table_and_apply_refuses_it(tmp_path: Path) -> None:
-    from demosupport import copy_demo, opts, statuses
+def test_demo_type_change_replaces_the_table_and_apply_refuses_it(applied_demo: Path) -> None:
+    from demosupport import opts, statuses
 
     from generator import runner
     from generator.render import render
 
-    env_dir = copy_demo(tmp_path)
+    env_dir = applied_demo  # every stack applied (tests/conftest.py)
     store_daily = ("pipeline-store-daily",)
-    report = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, stacks=store_daily))
-    assert statuses(report)["pipeline-store-daily"] == "applied", report.summary_lines()
     schema_file = env_dir.parent.parent / "pipelines" / "retail" / "schemas" / "curated" / "orders.json"
     original = json.loads(schema_file.read_text())
     orders = 'module.pipeline.google_bigquery_table.tables["curated-orders"]'

@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("DF_GEN_TERRAFORM", "embedded")
 
-from demosupport import commit_demo, copy_demo
+from demosupport import ALL, commit_demo, copy_applied, copy_demo, opts, statuses
 
 
 @pytest.fixture
@@ -25,3 +25,26 @@ def demo(tmp_path: Path) -> Path:
 def repo(demo: Path) -> Path:
     """The demo copy committed in a git repository of its own (``validate --against``)."""
     return commit_demo(demo)
+
+
+@pytest.fixture(scope="session")
+def applied_demo_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo applied to the sandbox once per session (every stack, ``--parallelism 4``):
+    the base directory of the copy. Tests never get it, only private copies of it
+    (:func:`applied_demo`), so no test sees another's changes."""
+    from generator import runner
+
+    base = tmp_path_factory.mktemp("applied-demo")
+    env_dir = copy_demo(base)
+    report = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, parallelism=4))
+    assert statuses(report) == {name: "applied" for name in ALL}, report.summary_lines()
+    return base
+
+
+@pytest.fixture
+def applied_demo(applied_demo_once: Path, tmp_path: Path) -> Path:
+    """A private copy in ``tmp_path`` of the demo applied to the sandbox (every stack): its
+    environment directory, where a plan finds every stack current (skipped) and, with
+    ``--all``, without changes. For slow tests that start from an applied demo; applying
+    once per session instead of once per test saves a demo apply each."""
+    return copy_applied(applied_demo_once, tmp_path)

@@ -46,6 +46,41 @@ def _rendered_demo() -> Path:
     return base
 
 
+# What a sandbox run leaves under ``.df-gen`` that names the directory it ran in, or that
+# the next run writes again: Terraform's data directories (the backend configuration holds
+# the state file's absolute path; df-gen's init marker hashes it, so the copy's first run
+# initialises each stack it runs afresh), the sandbox's provider wrappers, mirror and CLI
+# configuration (absolute paths, written by every run), Terraform's logs, and df-gen's
+# caches (keyed by absolute paths; deleting them changes nothing but time).
+_RUN_LOCAL = ("cache", "sandbox/tfdata", "sandbox/logs", "sandbox/bin", "sandbox/mirror", "sandbox/terraform.rc",
+              "sandbox/plugin-cache", "sandbox/providers")
+
+
+def copy_applied(applied: Path, base: Path) -> Path:
+    """A private copy under ``base`` of the demo copy ``applied`` (a base directory made by
+    :func:`copy_demo`) after a sandbox run, as valid as if it had been applied there:
+    stacks, descriptors, fingerprints, sandbox store and Terraform state are copied; what
+    names the old directory is left for the next run to write again (``_RUN_LOCAL``); the
+    states' records of the environment state's path (the ``terraform_remote_state`` data
+    source) name the copy's. Returns the copy's environment directory."""
+    applied, base = applied.resolve(), base.resolve()
+    for part in ("environments", "pipelines", "modules"):
+        shutil.copytree(applied / part, base / part, symlinks=True)
+    env_dir = base / "environments" / "demo"
+    for name in _RUN_LOCAL:
+        path = env_dir / ".df-gen" / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    old, new = f"{applied}/", f"{base}/"
+    for state in (env_dir / ".df-gen" / "sandbox" / "state").glob("*.tfstate"):
+        text = state.read_text()
+        if old in text:
+            state.write_text(text.replace(old, new))
+    return env_dir
+
+
 def opts(env_dir: Path, **kwargs: Any) -> runner.RunOptions:
     """Run options for ``env_dir``, quiet (no progress lines)."""
     return runner.RunOptions(env_dir=env_dir, quiet=True, **kwargs)

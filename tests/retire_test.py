@@ -308,9 +308,8 @@ def pipeline_objects(store: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.slow
-def test_sandbox_release_keeps_every_resource_then_prune_deletes_the_files(demo: Path) -> None:
-    applied = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STORE,)))
-    assert statuses(applied)[STORE] == "applied", applied.summary_lines()
+def test_sandbox_release_keeps_every_resource_then_prune_deletes_the_files(applied_demo: Path) -> None:
+    demo = applied_demo  # every stack applied (tests/conftest.py)
     before = sandbox_store(demo)
     held = sandbox_state(demo, STORE)
     assert CURATED_ORDERS in before and pipeline_objects(before)
@@ -342,9 +341,8 @@ def test_sandbox_release_keeps_every_resource_then_prune_deletes_the_files(demo:
 
 
 @pytest.mark.slow
-def test_sandbox_destroy_removed_goes_dependants_first_and_needs_allow_destroy(demo: Path) -> None:
-    applied = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STORE,)))
-    assert statuses(applied)[STORE] == "applied", applied.summary_lines()
+def test_sandbox_destroy_removed_goes_dependants_first_and_needs_allow_destroy(applied_demo: Path) -> None:
+    demo = applied_demo  # every stack applied (tests/conftest.py)
     landing = next(k for k in sandbox_store(demo) if k.startswith("google_storage_bucket/")
                    and "store" in k and "landing" in k)
     (demo / "pipelines" / "store-daily.yaml").unlink()

@@ -702,18 +702,9 @@ def state_addresses(env_dir: Path) -> dict[str, list[str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One copy of the demo, unprotected and applied to the sandbox (--parallelism 4)."""
-    base = tmp_path_factory.mktemp("applied")
-    env_dir = copy_demo(base)
-    report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))
-    assert statuses(report) == {name: "applied" for name in ALL}, report.summary_lines()
-    return env_dir
-
-
 @pytest.mark.slow
-def test_a_file_added_by_hand_is_planned_not_skipped(applied: Path) -> None:
+def test_a_file_added_by_hand_is_planned_not_skipped(applied_demo: Path) -> None:
+    applied = applied_demo
     extra = applied / "stacks" / "datasource-store" / "extra.tf"
     extra.write_text('resource "google_storage_bucket" "extra" {\n  name     = "acme-demo-hand-added"\n'
                      '  project  = "acme-demo-lnd"\n  location = "EU"\n}\n')
@@ -731,8 +722,8 @@ def test_a_file_added_by_hand_is_planned_not_skipped(applied: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sandbox_lifecycle_of_the_demo(applied: Path) -> None:
-    env_dir = applied
+def test_sandbox_lifecycle_of_the_demo(applied_demo: Path, applied_demo_once: Path) -> None:
+    env_dir = applied_demo  # a copy of the demo applied once per session (tests/conftest.py)
     tree = stack_tree(env_dir)
     assert not any(name.endswith((OVERRIDE_NAME, ".terraform.lock.hcl")) for name in tree)
     assert MANIFEST in tree
@@ -744,6 +735,9 @@ def test_sandbox_lifecycle_of_the_demo(applied: Path) -> None:
 
     report = runner.plan(opts(env_dir, sandbox=True, all_stacks=True))
     assert statuses(report) == {name: "no-changes" for name in ALL}, report.summary_lines()
+    # The copy is a demo of its own: nothing it holds names the directory it was copied from.
+    original = str(applied_demo_once.resolve())
+    assert [p for p in env_dir.rglob("*") if p.is_file() and original.encode() in p.read_bytes()] == []
 
     outputs = runner.outputs_document(runner.output(opts(env_dir, sandbox=True)))
     assert sorted(outputs) == sorted(ALL)
@@ -815,7 +809,7 @@ def test_interrupt_stops_terraform_gracefully_and_exits_130(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_sandbox_failure_blocks_dependants_and_parallel_matches_serial(tmp_path: Path) -> None:
+def test_sandbox_failure_blocks_dependants_and_parallel_matches_serial(tmp_path: Path, applied_demo: Path) -> None:
     # Serial run of a second copy: same stacks, same resources as the parallel fixture run.
     serial = copy_demo(tmp_path / "serial")
     report = runner.apply(opts(serial, sandbox=True, auto_approve=True, parallelism=1))
@@ -840,8 +834,7 @@ def test_sandbox_failure_blocks_dependants_and_parallel_matches_serial(tmp_path:
 
     expected = state_addresses(serial)
     assert sorted(expected) == sorted(ALL)
-    parallel = copy_demo(tmp_path / "parallel")
-    runner.apply(opts(parallel, sandbox=True, auto_approve=True, parallelism=4))
+    parallel = applied_demo  # applied once per session with --parallelism 4 (tests/conftest.py)
     assert state_addresses(parallel) == expected
     assert sorted(sandbox_store(parallel)) == sorted(sandbox_store(serial))
     assert os.path.exists(parallel / ".df-gen" / "sandbox" / "fingerprints.json")

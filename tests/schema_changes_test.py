@@ -200,9 +200,8 @@ def entry(report: runner.RunReport, name: str = STACK) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_demo_after_apply_type_change_refused_then_accepted_and_a_drop_flagged(demo: Path) -> None:
-    applied = runner.apply(opts(demo, sandbox=True, auto_approve=True, stacks=(STACK,)))
-    assert statuses(applied)[STACK] == "applied", applied.summary_lines()
+def test_demo_after_apply_type_change_refused_then_accepted_and_a_drop_flagged(applied_demo: Path) -> None:
+    demo = applied_demo  # every stack applied (tests/conftest.py)
     original = json.loads(schema_file(demo).read_text())
     only = {"sandbox": True, "stacks": (STACK,), "only": True}
 
