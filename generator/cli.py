@@ -259,7 +259,7 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
         return
     from generator.render import render as run_render
 
-    report = run_render(env_dir, check=check, force=force, prune=prune)
+    report = run_render(env_dir, check=check, force=force, prune=prune, model=False)
     where = display_path(report.stacks_dir)
     for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted)):
         for relative in paths:

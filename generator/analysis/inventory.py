@@ -8,7 +8,7 @@ its place in the file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -214,14 +214,16 @@ def analyser_for(descriptors: Descriptors) -> Analyser:
 
 
 def task_tag_reads(descriptors: Descriptors, files: Mapping[str, Mapping[str, str]],
-                   analyser: Analyser | None = None) -> dict[str, dict[str, set[str]] | None]:
-    """Per pipeline, the policy tags each task identity's SQL reads (``files``: each
-    pipeline's rendered files, by pipeline key). None for a pipeline whose tasks cannot be
-    read: its code declares none, or sqlglot cannot analyse its SQL (``validate`` says so)."""
+                   analyser: Analyser | None = None, keys: Iterable[str] | None = None
+                   ) -> dict[str, dict[str, set[str]] | None]:
+    """Per pipeline (``keys``, else every one), the policy tags each task identity's SQL
+    reads (``files``: each pipeline's rendered files, by pipeline key). None for a pipeline
+    whose tasks cannot be read: its code declares none, or sqlglot cannot analyse its SQL
+    (``validate`` says so)."""
     tables = _shared(descriptors).tables
     analyser = analyser or analyser_for(descriptors)
     reads: dict[str, dict[str, set[str]] | None] = {}
-    for key in sorted(descriptors.pipelines):
+    for key in sorted(descriptors.pipelines if keys is None else keys):
         try:
             found = pipeline_tasks_of(descriptors, key, files[key], analyser)
         except DfGenError:

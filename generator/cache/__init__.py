@@ -26,7 +26,8 @@ is a miss and is rewritten. Deleting ``.df-gen/cache`` changes nothing but time.
 
 The package: :mod:`.inputs` (the files a result depends on, their digests),
 :mod:`.record` (the record and the questions the commands ask), :mod:`.documents` (the
-per-file cache of parses and schema errors).
+per-file cache of parses and schema errors), :mod:`.stacks` (per stack, the hash of each
+file it rendered, by the hash of its inputs: generator.generate).
 """
 
 from __future__ import annotations

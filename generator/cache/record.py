@@ -32,11 +32,17 @@ def now() -> int:
 # --- the record ------------------------------------------------------------------------------
 
 
-def _entry(path: str, known: str | None = None, since: int | None = None) -> Entry | None:
+def _entry(path: str, known: str | None = None, since: int | None = None,
+           previous: Entry | None = None, trusted: int = 0) -> Entry | None:
     """The stat and hash of ``path`` (``known``: its hash, already computed); None if absent.
-    A file modified at or after ``since`` gets no hash: what was read may predate it."""
+    A file modified at or after ``since`` gets no hash: what was read may predate it. When
+    ``previous`` (an earlier entry) has the same ``stat`` and was recorded before
+    ``trusted``, its hash is kept without reading the file (as :func:`_matches` trusts it)."""
     try:
         st = os.stat(path)
+        if known is None and isinstance(previous, list) and len(previous) == 4 and previous[3] is not None \
+                and previous[0] < trusted and previous[:3] == [st.st_mtime_ns, st.st_size, st.st_ino]:
+            known = str(previous[3])
         if known is None:
             with open(path, "rb") as stream:
                 known = digest(stream.read())
@@ -48,11 +54,22 @@ def _entry(path: str, known: str | None = None, since: int | None = None) -> Ent
     return [st.st_mtime_ns, st.st_size, st.st_ino, known]
 
 
-def _entries(paths: Iterable[str], since: int | None = None,
-             known: Mapping[str, str] | None = None) -> dict[str, Entry] | None:
+def _entries(paths: Iterable[str], since: int | None = None, known: Mapping[str, str] | None = None,
+             previous: Mapping[str, Any] | None = None) -> dict[str, Entry] | None:
+    """Each path's entry (None when one vanished). ``previous``: an earlier record, whose
+    entries of files unchanged since are reused: only changed files are read."""
     entries: dict[str, Entry] = {}
+    known = known or {}
+    earlier: Mapping[str, Entry] = {}
+    trusted = 0
+    if previous:
+        try:
+            earlier = dict(previous["inputs"])
+            trusted = int(previous["written"]) - RACY_NS
+        except (KeyError, TypeError, ValueError):
+            earlier, trusted = {}, 0
     for path in paths:
-        entry = _entry(path, (known or {}).get(path), since)
+        entry = _entry(path, known.get(path), since, earlier.get(path), trusted)
         if entry is None:
             return None  # vanished while recording: record nothing
         entries[path] = entry
@@ -117,6 +134,32 @@ def _inputs_match(env_dir: Path, record: dict[str, Any]) -> bool | None:
     return _matches(record["inputs"], paths, record["written"])
 
 
+def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
+    """Each generated file (absolute path) as the last recorded render left it, and when
+    that was recorded; nothing when there is no such record."""
+    record = _read(env_dir)
+    try:
+        if record is None or "render" not in record:
+            return {}, 0
+        return dict(record["render"]["files"]), int(record["written"])
+    except (KeyError, TypeError, ValueError):
+        return {}, 0
+
+
+def holds(path: str, expected: str, entry: Entry | None, written: int) -> bool:
+    """True when ``path`` holds the bytes hashing to ``expected``: by its ``stat`` when that
+    is as recorded in ``entry`` (not racily, see :data:`RACY_NS`), else by hashing it."""
+    try:
+        st = os.stat(path)
+        if isinstance(entry, list) and len(entry) == 4 and entry[3] == expected and entry[0] < written - RACY_NS \
+                and [st.st_mtime_ns, st.st_size, st.st_ino] == entry[:3]:
+            return True
+        with open(path, "rb") as stream:
+            return digest(stream.read()) == expected
+    except OSError:
+        return False
+
+
 # --- the questions the commands ask ----------------------------------------------------------
 
 
@@ -164,10 +207,10 @@ def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Map
                     access: bool) -> None:
     """Record a validate that succeeded (``access``: with the access check); ``since``:
     :func:`now` before it read anything."""
-    inputs = _entries(input_files(env_dir, pipelines_dir), since)
+    previous = _read(env_dir) or {}
+    inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
     if inputs is None:
         return
-    previous = _read(env_dir) or {}
     same = previous.get("inputs") == inputs
     record: dict[str, Any] = {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
@@ -183,17 +226,17 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
                   files: Mapping[str, str]) -> None:
     """Record a render that left ``stacks/`` up to date: ``files`` maps each generated file
     (relative to ``stacks/``) to the hash of what it holds."""
-    inputs = _entries(input_files(env_dir, pipelines_dir), since)
-    stacks_dir = Path(os.path.abspath(env_dir)) / "stacks"
+    previous = _read(env_dir) or {}
+    inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
+    stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
     stacks = sorted({relative.split("/", 1)[0] for relative in files})
-    known = {str(stacks_dir / relative): value for relative, value in files.items()}
-    paths = [str(stacks_dir / ".df-gen-manifest.json"), *stack_files(stacks_dir, stacks)]
+    known = {os.path.join(stacks_dir, relative): value for relative, value in files.items()}
+    paths = [os.path.join(stacks_dir, ".df-gen-manifest.json"), *stack_files(Path(stacks_dir), stacks)]
     if inputs is None or set(paths[1:]) != set(known):
         return  # a file render did not write sits in a stack: render must keep reporting it
     generated = _entries(paths, known=known)
     if generated is None:
         return
-    previous = _read(env_dir) or {}
     _write(env_dir, {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),

@@ -62,7 +62,7 @@ def validate(env_dir: Path) -> Descriptors:
     if environment is None or diagnostics and "environment" not in clean["environment"]:
         cached.save()
         raise DfGenError(diagnostics=sorted(set(diagnostics)))
-    descriptors = Descriptors(env_dir, environment, docs["datasource"], docs["pipeline"])
+    descriptors = Descriptors(env_dir, environment, docs["datasource"], docs["pipeline"], dict(cached.digests))
     diagnostics.extend(semantic(descriptors, clean, cached))
     cached.save()
     if diagnostics:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -25,6 +25,8 @@ class Descriptors:
     environment: Document
     datasources: dict[str, Document]
     pipelines: dict[str, Document]
+    digests: Mapping[Path, str] = field(default_factory=dict, compare=False, repr=False)
+    """Each descriptor's path -> the hash of the bytes validate read (generator.generate keys on it)."""
 
     @cached_property
     def pipelines_dir(self) -> Path:

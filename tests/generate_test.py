@@ -1,0 +1,218 @@
+"""Incremental render (generator/generate.py, generator/cache/stacks.py): a stack is built
+again exactly when one of its inputs changed, and what render leaves in ``stacks/`` is,
+byte for byte, what a cold render (no stacks, no cache) writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import generator.model.datasource
+import generator.model.environment
+import generator.model.pipeline
+from generator.cache.stacks import STACKS
+from generator.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "environments" / "demo"
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    """A copy of the demo and its pipeline code, rendered once (a warm cache)."""
+    target = tmp_path / "environments" / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*"))
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    assert render(target)[0] == 0
+    return target
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The units the model builds (the real functions run, only recorded)."""
+    calls: list[str] = []
+
+    def counted(module: Any, name: str, unit: Callable[[tuple[Any, ...]], str]) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls.append(unit(args))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(generator.model.pipeline, "pipeline_stack", lambda args: f"pipeline:{args[1]}")
+    counted(generator.model.datasource, "datasource_stack", lambda args: f"datasource:{args[1]}")
+    counted(generator.model.environment, "environment_stack", lambda args: "environment")
+    return calls
+
+
+def render(env_dir: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["render", *args, str(env_dir)])
+    return result.exit_code, result.output
+
+
+def snapshot(env_dir: Path) -> dict[str, bytes]:
+    """Every file under ``stacks/`` (the manifest included)."""
+    stacks = env_dir / "stacks"
+    return {path.relative_to(stacks).as_posix(): path.read_bytes()
+            for path in sorted(stacks.rglob("*")) if path.is_file()}
+
+
+def cold(env_dir: Path) -> dict[str, bytes]:
+    """What a cold render of ``env_dir`` writes: a copy rendered with no stacks and no cache."""
+    copy = env_dir.parent.parent / "cold" / env_dir.name  # same depth and name: same relative paths
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(env_dir, copy, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
+    assert render(copy)[0] == 0
+    return snapshot(copy)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+CHANGES: dict[str, tuple[Callable[[Path], None], set[str], set[str]]] = {
+    # kind of input: (the change, the stacks whose files change, the units built again)
+    "pipeline descriptor": (
+        lambda env: edit(env / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4"),
+        {"pipeline-store-daily"}, {"pipeline:store-daily", "environment"}),
+    "data source descriptor": (
+        lambda env: edit(env / "datasources" / "ecommerce.yaml", "delete_after_days: 14", "delete_after_days: 21"),
+        {"datasource-ecommerce"}, {"datasource:ecommerce", "pipeline:ecommerce-hourly", "environment"}),
+    "environment descriptor": (
+        lambda env: edit(env / "environment.yaml", "team: data-platform", "team: data-office"),
+        {"environment", "datasource-ecommerce", "datasource-store", "pipeline-ecommerce-hourly",
+         "pipeline-store-daily"},
+        {"environment", "datasource:ecommerce", "datasource:store", "pipeline:ecommerce-hourly",
+         "pipeline:store-daily"}),
+    # Both pipelines share the retail code: both follow a change of it. The environment
+    # stack depends on the code only through the tags its SQL reads, unchanged here.
+    "pipeline code file": (
+        lambda env: edit(env.parent.parent / "pipelines" / "retail" / "sql" / "orders.sql.j2",
+                         "-- Landing -> curated orders", "-- Landing to curated orders"),
+        {"pipeline-ecommerce-hourly", "pipeline-store-daily"},
+        {"pipeline:ecommerce-hourly", "pipeline:store-daily"}),
+    "schema file": (
+        lambda env: edit(env.parent.parent / "pipelines" / "retail" / "schemas" / "curated" / "orders.json",
+                         '"description": "Order key."', '"description": "The order key."'),
+        {"pipeline-ecommerce-hourly", "pipeline-store-daily"},
+        {"pipeline:ecommerce-hourly", "pipeline:store-daily"}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHANGES))
+def test_each_kind_of_input_change_is_rendered_as_a_cold_render_would(env_dir: Path, built: list[str],
+                                                                      kind: str) -> None:
+    change, stacks, units = CHANGES[kind]
+    before = snapshot(env_dir)
+    change(env_dir)
+    code, output = render(env_dir)
+    assert code == 0, output
+    after = snapshot(env_dir)
+    changed = {relative for relative in after if after[relative] != before.get(relative)} - {
+        ".df-gen-manifest.json"}
+    assert {relative.split("/", 1)[0] for relative in changed} == stacks
+    assert set(built) == units  # the other stacks were neither modelled nor rendered
+    assert after == cold(env_dir)
+
+
+def test_an_unchanged_environment_stack_is_not_built_again(env_dir: Path, built: list[str]) -> None:
+    # A comment changes the descriptor's bytes but nothing the stacks say.
+    path = env_dir / "pipelines" / "store-daily.yaml"
+    path.write_text(path.read_text() + "# reviewed\n")
+    before = snapshot(env_dir)
+    assert render(env_dir)[0] == 0
+    assert built == ["pipeline:store-daily", "environment"]
+    assert snapshot(env_dir) == before
+    built.clear()
+    assert render(env_dir, "--force")[0] == 0  # the record is up to date: nothing at all is built
+    assert built == []
+
+
+def test_deleting_the_cache_changes_nothing_but_time(env_dir: Path, built: list[str]) -> None:
+    before = snapshot(env_dir)
+    times = {path: path.stat().st_mtime_ns for path in (env_dir / "stacks").rglob("*") if path.is_file()}
+    shutil.rmtree(env_dir / ".df-gen" / "cache")
+    code, output = render(env_dir)
+    assert code == 0 and " 0 created, 0 updated, 0 deleted," in output
+    assert snapshot(env_dir) == before
+    assert {path: path.stat().st_mtime_ns for path in times} == times
+    assert "environment" in built and "pipeline:store-daily" in built  # built again, the same
+    assert (env_dir / STACKS).is_file()
+
+
+@pytest.mark.parametrize("damage", ["not json", "an entry not a mapping", "a wrong file hash", "a file dropped"])
+def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str) -> None:
+    path = env_dir / STACKS
+    document = json.loads(path.read_text())
+    unit = "pipeline:store-daily"
+    files = document["units"][unit]["files"]
+    if damage == "not json":
+        path.write_text("{not json")
+    else:
+        if damage == "an entry not a mapping":
+            document["units"][unit] = ["garbage"]
+        elif damage == "a wrong file hash":
+            files["pipeline-store-daily/main.tf"] = "sha256:" + "0" * 64
+        else:
+            files.pop("pipeline-store-daily/main.tf")
+        path.write_text(json.dumps(document))
+    edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
+    code, output = render(env_dir)
+    assert code == 0, output
+    assert unit in built
+    assert snapshot(env_dir) == cold(env_dir)
+    rebuilt = json.loads(path.read_text())["units"][unit]["files"]
+    manifest = json.loads((env_dir / "stacks" / ".df-gen-manifest.json").read_text())["files"]
+    assert rebuilt == {relative: manifest[relative] for relative in rebuilt}
+    assert "pipeline-store-daily/main.tf" in rebuilt
+
+
+def test_a_hand_edit_or_a_deleted_file_in_an_unchanged_stack_is_still_seen(env_dir: Path) -> None:
+    edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
+    main = env_dir / "stacks" / "pipeline-store-daily" / "main.tf"
+    main.write_text(main.read_text() + "# mine\n")
+    code, output = render(env_dir)
+    assert code == 1 and "pipeline-store-daily/main.tf" in output and "edited by hand" in output
+    main.unlink()
+    code, output = render(env_dir)
+    assert code == 0 and f"create {env_dir}/stacks/pipeline-store-daily/main.tf" in output.replace(
+        os.path.relpath(env_dir), str(env_dir))
+    assert snapshot(env_dir) == cold(env_dir)
+
+
+def test_a_change_of_df_gens_own_templates_renders_every_stack_again(env_dir: Path, tmp_path: Path) -> None:
+    """df-gen's own files are part of every key (tool_digest): a copy of df-gen whose stack
+    template differs renders the new text into every stack, as its cold render does."""
+    tool = tmp_path / "tool"
+    for part in ("generator", "templates", "modules"):
+        shutil.copytree(ROOT / part, tool / part, ignore=shutil.ignore_patterns("__pycache__", ".terraform*"))
+    template = tool / "templates" / "stack" / "versions.tf.j2"
+    template.write_text(template.read_text() + "# a df-gen upgrade\n")
+
+    def run(target: Path) -> None:
+        done = subprocess.run([sys.executable, "-c", "from generator.cli import main; main()", "render", str(target)],
+                              env={**os.environ, "PYTHONPATH": str(tool)}, cwd=tmp_path,  # not this checkout
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+
+    run(env_dir)
+    after = snapshot(env_dir)
+    versions = [relative for relative in after if relative.endswith("/versions.tf")]
+    assert len(versions) == 5 and all(after[r].endswith(b"# a df-gen upgrade\n") for r in versions)
+    copy = tmp_path / "cold" / "environments" / "demo"
+    shutil.copytree(env_dir, copy, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
+    shutil.copytree(tmp_path / "pipelines", tmp_path / "cold" / "pipelines")
+    run(copy)
+    assert snapshot(copy) == after
