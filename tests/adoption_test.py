@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from demosupport import copy_demo, opts, statuses
-from runner_test import fake  # noqa: F401 - fake is a fixture
 from tfsupport import fmt_problems
 
 from generator import adoption, runner
@@ -156,7 +155,7 @@ def test_missing_object_is_reported_at_the_existing_key(demo: Path) -> None:
 
 
 @pytest.mark.parametrize("destroy_adopted", [False, True], ids=["default", "destroy-adopted"])
-def test_destroy_forgets_adopted_resources_unless_asked(demo: Path, fake, destroy_adopted: bool) -> None:  # noqa: F811
+def test_destroy_forgets_adopted_resources_unless_asked(demo: Path, fake, destroy_adopted: bool) -> None:
     mark_existing(demo, ("bucket", "topic"))
     render(demo)
     listing = "\n".join([BUCKET, 'module.datasource.google_storage_bucket.default["archive"]', TOPIC]) + "\n"

@@ -6,13 +6,16 @@ Tests of engine resolution clear this themselves.
 """
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("DF_GEN_TERRAFORM", "embedded")
 
 from demosupport import ALL, commit_demo, copy_applied, copy_demo, opts, statuses
+from fakeengine import FakeEngine
 
 
 @pytest.fixture
@@ -48,3 +51,26 @@ def applied_demo(applied_demo_once: Path, tmp_path: Path) -> Path:
     ``--all``, without changes. For slow tests that start from an applied demo; applying
     once per session instead of once per test saves a demo apply each."""
     return copy_applied(applied_demo_once, tmp_path)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeEngine]]:
+    """Install a fake engine (tests/fakeengine.py) for the runner; returns a factory taking the script."""
+    from generator.engine import TerraformEngine
+    from generator.runner import session as runner_session
+    from generator.runner import terraform as runner_terraform
+
+    holder: dict[str, FakeEngine] = {}
+
+    def install(script: dict[tuple[str, str], list[tuple[int, str]]] | None = None,
+                on_call: Callable[[str, list[str], Path], None] | None = None) -> FakeEngine:
+        holder["engine"] = FakeEngine(script, on_call)
+        return holder["engine"]
+
+    def resolve(*args: Any, **kwargs: Any) -> FakeEngine:
+        assert isinstance(holder["engine"], TerraformEngine)  # the runner gets only what it may use
+        return holder["engine"]
+
+    monkeypatch.setattr(runner_session, "resolve_engine", resolve)
+    monkeypatch.setenv(runner_terraform.ENV_RETRY_BACKOFF, "0")
+    yield install

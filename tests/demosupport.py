@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import shutil
 import subprocess
 import tempfile
@@ -108,3 +109,26 @@ def commit_demo(env_dir: Path) -> Path:
     git(base, "add", "-A")
     git(base, "commit", "-q", "-m", "demo")
     return env_dir
+
+
+def stack_tree(env_dir: Path) -> dict[str, bytes]:
+    """Every file under stacks/ (what git would see)."""
+    stacks = env_dir / "stacks"
+    return {p.relative_to(stacks).as_posix(): p.read_bytes() for p in sorted(stacks.rglob("*")) if p.is_file()}
+
+
+def sandbox_store(env_dir: Path) -> dict[str, Any]:
+    """The sandbox's resources (its store), keyed by type/id; empty when it has none."""
+    path = env_dir / ".df-gen" / "sandbox" / "store.json"
+    return json.loads(path.read_text())["resources"] if path.exists() else {}
+
+
+def state_addresses(env_dir: Path) -> dict[str, list[str]]:
+    """Each sandbox state's managed resource instances, by stack."""
+    found = {}
+    for path in sorted((env_dir / ".df-gen" / "sandbox" / "state").glob("*.tfstate")):
+        state = json.loads(path.read_text())
+        found[path.stem] = sorted(
+            f"{r.get('module', '')}.{r['type']}.{r['name']}[{i.get('index_key', '')}]"
+            for r in state.get("resources", []) if r["mode"] == "managed" for i in r["instances"])
+    return found

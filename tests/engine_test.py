@@ -3,14 +3,17 @@ embedded engine's CLI (generator.tfshim) has tfshim_test.py."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fakeengine import FakeEngine
 
 from generator import engine
-from generator.engine import Engine, process, resolve, resolve_engine
+from generator.engine import Engine, TerraformEngine, process, resolve, resolve_engine
 from generator.errors import DfGenError
 
 FAKE = """#!/bin/sh
@@ -169,3 +172,54 @@ def test_sandbox_keeps_new_terraform_on_path(clean_path: Path) -> None:
     assert resolve_engine(for_sandbox=True).name == "terraform"
     _fake(clean_path, "terraform", version="1.16.2")
     assert engine.sandbox_capable(resolve_engine())
+
+
+# ------------------------------------------------------------------ the engine the runner needs (TerraformEngine)
+
+
+def _protocol_members(protocol: type) -> dict[str, inspect.Signature | None]:
+    """The members a Protocol declares: methods with their signatures, attributes with None."""
+    members: dict[str, inspect.Signature | None] = dict.fromkeys(protocol.__annotations__)
+    for name, value in vars(protocol).items():
+        if inspect.isfunction(value) and not name.startswith("_"):
+            members[name] = inspect.signature(value)
+    return members
+
+
+def _conformance_problems(candidate: type, protocol: type) -> list[str]:
+    """Why ``candidate`` is not a ``protocol`` (members and call signatures), empty when it is."""
+    problems = []
+    for name, signature in _protocol_members(protocol).items():
+        if not hasattr(candidate, name) and name not in getattr(candidate, "__annotations__", {}) \
+                and name not in getattr(candidate, "__dataclass_fields__", {}):
+            problems.append(f"no {name}")
+        elif signature is not None:
+            theirs = inspect.signature(getattr(candidate, name))
+            positional = [p.name for p in signature.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+            try:  # every call the runner may make must bind: positional, then by keyword
+                theirs.bind(*positional)
+                theirs.bind(positional[0], **{p: None for p in positional[1:]})
+            except TypeError as exc:
+                problems.append(f"{name}{theirs}: {exc}")
+    return problems
+
+
+@pytest.mark.parametrize("candidate", [FakeEngine, Engine], ids=["fake", "real"])
+def test_fake_and_real_engines_are_terraform_engines(candidate: type) -> None:
+    assert _conformance_problems(candidate, TerraformEngine) == []
+
+
+def test_an_engine_without_a_member_the_runner_uses_is_refused() -> None:
+    class Partial:
+        name = path = "partial"
+
+        def verify(self) -> None: ...
+
+        def popen(self, args: list[str]) -> Any: ...  # no cwd or env
+
+        def run(self, args: list[str], cwd: Any = None, env: Any = None, stream: Any = None) -> Any: ...
+
+    assert not isinstance(Partial(), TerraformEngine)  # destroy_args is missing
+    problems = _conformance_problems(Partial, TerraformEngine)
+    assert problems[0].startswith("popen(") and problems[0].endswith("too many positional arguments")
+    assert problems[1:] == ["no destroy_args"]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from demosupport import copy_demo, opts, statuses
-from runner_test import fake  # noqa: F401 - fake is a fixture
 
 from generator import runner
 from generator.cli import cli
@@ -67,7 +66,7 @@ def test_module_changes_count_like_the_fingerprint_and_dependants_follow(repo: P
     assert "environment" in changed_stacks(load_model(env(repo)), "HEAD")
 
 
-def test_plan_runs_only_changed_stacks_without_local_records(repo: Path, fake) -> None:  # noqa: F811
+def test_plan_runs_only_changed_stacks_without_local_records(repo: Path, fake) -> None:
     engine = fake()
     module = next((repo / "modules" / "pipeline").glob("*.tf"))
     module.write_text(module.read_text() + "\n# touched\n")

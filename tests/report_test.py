@@ -9,7 +9,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from demosupport import ALL
-from runner_test import fake  # noqa: F401 - fake is a fixture
 
 from generator import report
 from generator.cli import cli
@@ -26,14 +25,14 @@ PLAN = {"resource_changes": [
 ]}
 
 
-def applied_then_pipelines_changed(demo: Path, fake) -> None:  # noqa: F811
+def applied_then_pipelines_changed(demo: Path, fake) -> None:
     fake()
     assert CliRunner().invoke(cli, ["apply", str(demo), "--auto-approve"]).exit_code == 0
     with open(demo.parent.parent / "modules" / "pipeline" / "tables.tf", "a") as fh:
         fh.write("\n# a change to the pipeline module\n")
 
 
-def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tmp_path: Path) -> None:  # noqa: F811
+def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tmp_path: Path) -> None:
     applied_then_pipelines_changed(demo, fake)
     fake({("pipeline-store-daily", "show"): [(0, json.dumps(PLAN))]})
     out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
@@ -77,7 +76,7 @@ def test_report_files_follow_the_schema_and_name_every_loss(demo: Path, fake, tm
     assert entry["changes"] == store["changes"] and entry["resource_types"] == store["resource_types"]
 
 
-def test_apply_report_keeps_the_counts_of_the_saved_plan(demo: Path, fake, tmp_path: Path) -> None:  # noqa: F811
+def test_apply_report_keeps_the_counts_of_the_saved_plan(demo: Path, fake, tmp_path: Path) -> None:
     applied_then_pipelines_changed(demo, fake)
     fake({("pipeline-store-daily", "show"): [(0, json.dumps(PLAN))]})
     assert CliRunner().invoke(cli, ["plan", str(demo)]).exit_code == 0

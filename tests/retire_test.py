@@ -1,8 +1,8 @@
 """Retirement: a removed descriptor's stack is released (default) or destroyed, then pruned.
 
-Fast tests drive render and the runner with the fake engine of runner_test (Terraform's
+Fast tests drive render and the runner with the fake engine (tests/fakeengine.py; Terraform's
 answers are scripted, shaped like Terraform 1.15's ``show -json`` for removed blocks); the
-slow ones run the embedded Terraform against the sandbox on a copy of the demo.
+slow ones run the embedded Terraform against the sandbox on a copy of the applied demo.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from demosupport import opts, statuses
-from runner_test import fake  # noqa: F401 - fake is a fixture
 from tfsupport import fmt_problems
 
 from generator import report, retire, runner
@@ -42,7 +41,7 @@ def forget_plan(*addresses: tuple[str, str], action: str = "forget") -> str:
 PIPELINE_STATE = ((TABLE, "google_bigquery_table"), (DAG, "google_storage_bucket_object"))
 
 
-def retire_store(demo: Path, fake: Any) -> None:  # noqa: F811
+def retire_store(demo: Path, fake: Any) -> None:
     """Apply the demo (fake engine), remove the store pipeline's descriptor, render."""
     fake()
     runner.apply(opts(demo, auto_approve=True))
@@ -111,7 +110,7 @@ def test_removing_a_data_source_its_pipelines_use_is_refused(demo: Path) -> None
 
 
 def test_plan_shows_each_resource_kept_and_apply_releases_then_prune_deletes(
-        demo: Path, fake: Any, tmp_path: Path) -> None:  # noqa: F811
+        demo: Path, fake: Any, tmp_path: Path) -> None:
     retire_store(demo, fake)
     with pytest.raises(DfGenError) as raised:  # not released yet
         render(demo, prune=True)
@@ -157,7 +156,7 @@ def test_plan_shows_each_resource_kept_and_apply_releases_then_prune_deletes(
     assert STORE not in statuses(runner.plan(opts(demo, all_stacks=True)))
 
 
-def test_destroy_removed_destroys_dependants_first_through_the_guard(demo: Path, fake: Any) -> None:  # noqa: F811
+def test_destroy_removed_destroys_dependants_first_through_the_guard(demo: Path, fake: Any) -> None:
     fake()
     runner.apply(opts(demo, auto_approve=True))
     (demo / "pipelines" / "store-daily.yaml").unlink()
@@ -198,7 +197,7 @@ def test_destroy_removed_destroys_dependants_first_through_the_guard(demo: Path,
     assert pruned.retired == {}
 
 
-def test_a_saved_release_plan_is_not_applied_as_a_destroy(demo: Path, fake: Any) -> None:  # noqa: F811
+def test_a_saved_release_plan_is_not_applied_as_a_destroy(demo: Path, fake: Any) -> None:
     retire_store(demo, fake)
     fake({(STORE, "show"): [(0, forget_plan(*PIPELINE_STATE))]})
     runner.plan(opts(demo))
@@ -210,7 +209,7 @@ def test_a_saved_release_plan_is_not_applied_as_a_destroy(demo: Path, fake: Any)
     assert any("-destroy" in args for stack, args in argv if stack == STORE and args[0] == "plan")
 
 
-def test_a_plan_that_finds_the_state_empty_records_the_release(demo: Path, fake: Any) -> None:  # noqa: F811
+def test_a_plan_that_finds_the_state_empty_records_the_release(demo: Path, fake: Any) -> None:
     # Applied elsewhere (CI): this machine has no record; a plan reads the backend's state.
     (demo / "pipelines" / "store-daily.yaml").unlink()
     render(demo)
@@ -223,7 +222,7 @@ def test_a_plan_that_finds_the_state_empty_records_the_release(demo: Path, fake:
     assert not (demo / "stacks" / STORE).exists()
 
 
-def test_prune_refuses_while_a_sandbox_state_lists_resources(demo: Path, fake: Any) -> None:  # noqa: F811
+def test_prune_refuses_while_a_sandbox_state_lists_resources(demo: Path, fake: Any) -> None:
     (demo / "pipelines" / "store-daily.yaml").unlink()
     render(demo)
     fake({(STORE, "plan"): [(0, "No changes.\n")]})
@@ -247,7 +246,7 @@ def test_prune_on_the_render_that_retires_writes_the_retirement_and_fails(demo: 
     assert retire.is_retired((demo / "stacks" / STORE / "main.tf").read_text())
 
 
-def test_destroy_of_a_retired_stack_records_it_released(demo: Path, fake: Any) -> None:  # noqa: F811
+def test_destroy_of_a_retired_stack_records_it_released(demo: Path, fake: Any) -> None:
     retire_store(demo, fake)
     fake()
     report_ = runner.destroy(opts(demo, auto_approve=True, stacks=(STORE,)))
@@ -256,7 +255,7 @@ def test_destroy_of_a_retired_stack_records_it_released(demo: Path, fake: Any) -
     assert not (demo / "stacks" / STORE).exists()
 
 
-def test_changed_since_selects_a_retired_stack_and_nothing_else(demo: Path, fake: Any,  # noqa: F811
+def test_changed_since_selects_a_retired_stack_and_nothing_else(demo: Path, fake: Any,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     repo = demo.parent.parent
 
@@ -277,7 +276,7 @@ def test_changed_since_selects_a_retired_stack_and_nothing_else(demo: Path, fake
     assert statuses(planned) == {hourly: "changes"} and planned.results[0].retired == "release"
 
 
-def test_the_markdown_report_names_each_resource_and_its_fate(demo: Path, fake: Any,  # noqa: F811
+def test_the_markdown_report_names_each_resource_and_its_fate(demo: Path, fake: Any,
                                                               tmp_path: Path) -> None:
     retire_store(demo, fake)
     fake({(STORE, "show"): [(0, forget_plan(*PIPELINE_STATE))]})

@@ -7,7 +7,7 @@ the plan file, or plans and shows a real-looking plan but prints no ``change_sum
 from ``apply -json``, or one whose counts differ from the plan. df-gen runs as a real
 process; every case must fail with one line saying why and record nothing, so the next
 run plans the stack again. (The real embedded Terraform against the sandbox records:
-tests/runner_test.py::test_sandbox_lifecycle_of_the_demo.)
+tests/runner_commands_test.py::test_sandbox_lifecycle_of_the_demo.)
 """
 
 from __future__ import annotations
