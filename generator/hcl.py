@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# json.dumps(value, ensure_ascii=False), with the encoder built once: json.dumps builds one
+# per call when an option differs from its defaults, and a render prints ~100k strings.
+_JSON_STRING = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ def string(value: str, template: bool = True) -> str:
     configuration: the CLI configuration (``terraform.rc``) is HCL 1, which has no template
     sequences and would keep a doubled ``$$`` literally.
     """
-    text = json.dumps(value, ensure_ascii=False)  # a JSON string is a valid HCL string literal
+    text = _JSON_STRING(value)  # a JSON string is a valid HCL string literal
     return text.replace("${", "$${").replace("%{", "%%{") if template else text
 
 

@@ -120,11 +120,21 @@ class AccessModel:
     def held(self, identity: Identity, resource: str, scope: str | None = None) -> list[Grant]:
         """Grants any member of ``identity`` holds on ``resource`` or a parent of it.
 
-        With ``scope``, a data source's grants count only for that data source."""
-        return [
-            g for place in self.parents(resource) for g in self._by_resource.get(place, ())
-            if g.member in identity.members and (scope is None or not g.scope or g.scope == scope)
-        ]
+        With ``scope``, a data source's grants count only for that data source. Answered once
+        per question: the tasks of many pipelines ask about the same projects and datasets,
+        whose grant lists are long."""
+        question = (identity.members, resource, scope)
+        found = self._held.get(question)
+        if found is None:
+            found = self._held[question] = tuple(
+                g for place in self.parents(resource) for g in self._by_resource.get(place, ())
+                if g.member in identity.members and (scope is None or not g.scope or g.scope == scope)
+            )
+        return list(found)
+
+    @cached_property
+    def _held(self) -> dict[tuple[tuple[str, ...], str, str | None], tuple[Grant, ...]]:
+        return {}
 
     @cached_property
     def _by_resource(self) -> dict[str, list[Grant]]:
