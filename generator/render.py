@@ -114,13 +114,13 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         if relative in generated.verified:  # from the stack cache: stacks/ holds it as recorded
             report.unchanged.append(relative)
             continue
-        path = stacks_dir / relative
+        path = os.path.join(stacks_dir, relative)  # a str: Path objects cost more than the compare
         current = _file_digest(path)
         if current == digest:
             report.unchanged.append(relative)
             continue
         if current is not None and manifest.get(relative) != current and not force:
-            conflicts.append(_edited(path))
+            conflicts.append(_edited(Path(path)))
             continue
         (report.updated if current is not None else report.created).append(relative)
         writes[relative] = files[relative]
@@ -156,7 +156,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         return report
     _guard_all(stacks_dir, [*writes, *removals])
     for relative, text in writes.items():
-        _write(stacks_dir / relative, text.encode())
+        _write(os.path.join(stacks_dir, relative), text.encode())
     for relative in removals:
         target = stacks_dir / relative
         try:
@@ -198,13 +198,14 @@ def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _file_digest(path: Path) -> str | None:
+def _file_digest(path: Path | str) -> str | None:
     try:
-        return _digest(path.read_bytes())
+        with open(path, "rb") as handle:
+            return _digest(handle.read())
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise DfGenError(f"{display_path(path)}: a directory is in the way of a generated file") from None
+        raise DfGenError(f"{display_path(Path(path))}: a directory is in the way of a generated file") from None
 
 
 def _read_manifest(stacks_dir: Path, generated: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -265,11 +266,11 @@ def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:
         _write(path, text.encode())
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path | str, data: bytes) -> None:
     try:
         atomic_write(path, data)
     except OSError as exc:
-        raise _write_error(path, exc, "write") from None
+        raise _write_error(Path(path), exc, "write") from None
 
 
 def _write_error(path: Path, exc: OSError, verb: str) -> DfGenError:

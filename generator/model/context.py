@@ -22,6 +22,7 @@ class Context:
         self.env = env
         # SQL analyses (cached across runs under ENV_DIR/.df-gen/cache/).
         self.analyser = analyser_for(descriptors)
+        self._sources: dict[str, str] = {}
         # Each pipeline code directory's files, listed and guarded once (pipeline_code.scan).
         self.code_scans: dict[Path, pipeline_code.Scan] = {}
         # (id of a parsed table schema, its policy tags) -> (the schema, its schema file text).
@@ -55,6 +56,11 @@ class Context:
 
     def source(self, kind: str) -> str:
         """The ``source`` of a stack's module call: a git URL or a path from ``stacks/<name>/``."""
+        if kind not in self._sources:  # every stack of a kind asks
+            self._sources[kind] = self._source(kind)
+        return self._sources[kind]
+
+    def _source(self, kind: str) -> str:
         if "git" in self.modules:
             git = self.modules["git"]
             url = git["url"] if git["url"].startswith("git::") else f"git::{git['url']}"
