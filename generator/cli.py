@@ -261,9 +261,11 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
 
     report = run_render(env_dir, check=check, force=force, prune=prune, model=False)
     where = display_path(report.stacks_dir)
-    for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted)):
-        for relative in paths:
-            click.echo(f"{'would ' if check else ''}{verb} {where}/{relative}")
+    listed = [f"{'would ' if check else ''}{verb} {where}/{relative}"
+              for verb, paths in (("create", report.created), ("update", report.updated), ("delete", report.deleted))
+              for relative in paths]
+    if listed:  # one write: a cold render lists 11,000 files
+        click.echo("\n".join(listed))
     for stack, addresses in sorted(report.retired.items()):
         click.echo(
             f"{where}/{stack}: retired: no descriptor renders it any more; df-gen apply releases "

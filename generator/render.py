@@ -110,12 +110,16 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         digests.update({relative: _digest(text.encode()) for relative, text in retired.items()})
         report.retired[stack] = orphan.addresses
     writes: dict[str, str] = {}
+    present: dict[str, bool] = {}  # stack -> whether its directory exists (a cold render: none does)
     for relative, digest in digests.items():
         if relative in generated.verified:  # from the stack cache: stacks/ holds it as recorded
             report.unchanged.append(relative)
             continue
         path = os.path.join(stacks_dir, relative)  # a str: Path objects cost more than the compare
-        current = _file_digest(path)
+        stack = relative.split("/", 1)[0]
+        if stack not in present:
+            present[stack] = os.path.lexists(os.path.join(stacks_dir, stack))
+        current = _file_digest(path) if present[stack] else None
         if current == digest:
             report.unchanged.append(relative)
             continue
