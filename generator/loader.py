@@ -41,6 +41,24 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader whose timestamps stay strings (``2024-01-01`` is a date only to YAML)."""
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node, each short scalar's resolved once per process: libyaml calls
+        back into Python's regular-expression resolver for every scalar, and descriptors
+        repeat their keys and values (a thousand pipelines: 70,000 scalars). Without path
+        resolvers (none are registered) the tag depends on these arguments only."""
+        if kind is not yaml.ScalarNode or len(value) > 256:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < 100_000:
+                _RESOLVED[key] = tag
+        return tag
+
+
+_RESOLVED: dict[tuple[str, Any], str] = {}
+
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
