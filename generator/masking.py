@@ -10,11 +10,11 @@ it, so a masked reader never meets a column the rule cannot mask.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from generator.errors import Diagnostic
+from generator.loader import json_file
 
 DOC = "https://cloud.google.com/bigquery/docs/column-data-masking-intro#masking_options"
 
@@ -85,7 +85,7 @@ def _column_types(schema_file: Any) -> dict[str, str]:
     """Top-level column -> type of a BigQuery JSON schema; {} when unreadable (the table
     rules report that)."""
     try:
-        fields = json.loads(schema_file.read_text(encoding="utf-8"))
+        fields = json_file(schema_file)  # parsed once per file version: pipelines share schemas
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
     if not isinstance(fields, list):
