@@ -81,11 +81,18 @@ def _render(stacks: Iterable[Stack], root: Path) -> dict[str, str]:
     """The files of ``stacks`` (``root``: the environment directory, resolved)."""
     jinja = _stack_environment()
     files: dict[str, str] = {}
+    relative: dict[Path, str] = {}  # every stack names environment.yaml, every pipeline its data source's
     for stack in stacks:
+        inputs = []
+        for path in stack.inputs:
+            if path.suffix in (".yaml", ".yml"):
+                if path not in relative:
+                    relative[path] = _relative(path, root)
+                inputs.append(relative[path])
         context = {
             "stack": stack,
             "body": {"source": stack.source, **stack.arguments},
-            "inputs": [_relative(path, root) for path in stack.inputs if path.suffix in (".yaml", ".yml")],
+            "inputs": inputs,
         }
         for name in STACK_FILES:
             files[f"{stack.name}/{name}"] = render_template(jinja, f"{name}.j2", context)

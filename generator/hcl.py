@@ -44,6 +44,8 @@ def string(value: str, template: bool = True) -> str:
 
 def value(obj: Any, indent: int = 0) -> str:
     """The HCL expression for ``obj``; nested lines are indented relative to ``indent``."""
+    if type(obj) is str:  # most values; the checks below, against ABCs, cost more
+        return string(obj)
     if isinstance(obj, Raw):
         return obj.expression
     if obj is None:
