@@ -63,8 +63,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeEngine]]
     holder: dict[str, FakeEngine] = {}
 
     def install(script: dict[tuple[str, str], list[tuple[int, str]]] | None = None,
-                on_call: Callable[[str, list[str], Path], None] | None = None) -> FakeEngine:
-        holder["engine"] = FakeEngine(script, on_call)
+                on_call: Callable[[str, list[str], Path], None] | None = None, delay: float = 0.0) -> FakeEngine:
+        holder["engine"] = FakeEngine(script, on_call, delay)
         return holder["engine"]
 
     def resolve(*args: Any, **kwargs: Any) -> FakeEngine:

@@ -681,6 +681,7 @@ def dagbag(folder: Path, tmp_path: Path, airflow: tuple[int, str]) -> dict[str, 
     return result["dags"]
 
 
+@pytest.mark.slow  # Airflow in an interpreter of its own: seconds per DagBag
 def test_dag_loads_into_airflow_dagbag(tmp_path: Path, airflow_python: tuple[int, str]) -> None:
     dags = tmp_path / "dags"
     render_dag_folder(dags)
@@ -747,6 +748,7 @@ def test_demo_dags_render_compile_and_build_their_tasks(
         assert set(_Task.registry) == _expected_tasks(descriptor)
 
 
+@pytest.mark.slow  # Airflow in an interpreter of its own: seconds per DagBag
 def test_demo_dags_load_into_airflow_dagbag(
     tmp_path: Path, airflow_python: tuple[int, str]
 ) -> None:

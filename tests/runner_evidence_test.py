@@ -68,6 +68,7 @@ def env_dir(tmp_path: Path) -> Path:
     return env_dir
 
 
+@pytest.mark.slow  # two df-gen processes and a dozen stand-in engine processes each: seconds
 @pytest.mark.parametrize(("mode", "why"), [
     ("silent", "the engine exited 0 but plan -out wrote no plan file: no evidence that it planned; "
                "nothing recorded"),

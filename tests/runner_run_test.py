@@ -60,11 +60,12 @@ def test_failed_stack_blocks_its_dependants_not_its_siblings(demo: Path, fake) -
 
 
 def test_parallelism_bounds_concurrent_terraform(demo: Path, fake) -> None:
-    engine = fake()
+    # Each call lasts a while, so that calls that may overlap do.
+    engine = fake(delay=0.05)
     runner.apply(opts(demo, parallelism=1, auto_approve=True))
     assert engine.max_running == 1
     shutil.rmtree(demo / ".df-gen")
-    engine = fake()
+    engine = fake(delay=0.05)
     runner.apply(opts(demo, parallelism=4, auto_approve=True))
     assert engine.max_running == 2  # two data sources, then two pipelines, side by side
 

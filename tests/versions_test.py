@@ -356,6 +356,7 @@ def test_the_dag_runs_the_backfill_before_the_transformation_writes_the_new_vers
     assert not any(t.startswith("backfill_") for t in tasks if t != "backfill_curated_orders")
 
 
+@pytest.mark.slow  # Airflow in an interpreter of its own: seconds per DagBag
 def test_the_versioned_dag_loads_into_airflow_dagbag(demo: Path, tmp_path: Path,
                                                      airflow_python: tuple[int, str]) -> None:  # noqa: F811
     new_version(demo)
