@@ -121,6 +121,13 @@ def generate(descriptors: Descriptors, *, model: bool = False) -> Generated:
     return _Incremental(descriptors).run()
 
 
+def _analysis_version() -> str:
+    """The SQL analyser's version (its code and sqlglot's): the view checks' (imported late)."""
+    from generator.analysis.cache import code_version
+
+    return code_version()
+
+
 def _hash(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -212,6 +219,7 @@ class _Incremental:
         for key, unit_key in pipeline_keys.items():
             files = self.cached(f"pipeline:{key}", unit_key)
             if files is None:
+                self.trust_views(f"pipeline:{key}")
                 built[f"pipeline:{key}"] = (pipeline_stack(self.ctx, key, self.d.pipelines[key].data),)
             else:
                 units[f"pipeline:{key}"] = files
@@ -263,8 +271,20 @@ class _Incremental:
             else:
                 self.cache.put(unit, pipeline_keys[key], files,
                                (_hash(pipeline_keys[key], reads_key), reads[key]))
+        if built and self.cache.analysis != (version := _analysis_version()):
+            # The recorded views were checked by this analyser only when every unit was built now.
+            self.cache.analysis = version if len(built) == len(order) else ""
         self.cache.save()
         return result
+
+    def trust_views(self, unit: str) -> None:
+        """Tell the view check which view texts the unit's last render checked already, so
+        that an unchanged view is not parsed again (nor sqlglot imported for it)."""
+        if self.cache.analysis != _analysis_version():
+            return  # checked by another analyser (or sqlglot)
+        for relative, value in (self.cache.files(unit, None) or {}).items():
+            if relative.split("/", 1)[-1].startswith("views/"):
+                self.ctx.analyser.checked_views.add(value.removeprefix("sha256:"))
 
     def stack_files(self, key: str, built: Mapping[str, tuple[Stack, ...]],
                     units: Mapping[str, Mapping[str, str]]) -> Mapping[str, str]:

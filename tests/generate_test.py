@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import generator.analysis.cache
 import generator.model.datasource
 import generator.model.environment
 import generator.model.pipeline
@@ -216,3 +217,21 @@ def test_a_change_of_df_gens_own_templates_renders_every_stack_again(env_dir: Pa
     shutil.copytree(tmp_path / "pipelines", tmp_path / "cold" / "pipelines")
     run(copy)
     assert snapshot(copy) == after
+
+
+def test_an_unchanged_view_of_a_stack_built_again_is_not_parsed_again(env_dir: Path, built: list[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = generator.analysis.cache.view_problem
+
+    def counted(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+    monkeypatch.setattr(generator.analysis.cache, "view_problem", counted)
+    edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4")
+    assert render(env_dir)[0] == 0
+    assert "pipeline:store-daily" in built and parsed == []  # its view's text was checked before
+    view = env_dir.parent.parent / "pipelines" / "retail" / "sql" / "views" / "sales_by_product_day.sql.j2"
+    view.write_text(view.read_text() + ";\nSELECT 1\n")
+    code, output = render(env_dir)
+    assert code == 1 and "once rendered" in output and parsed  # a changed view is checked

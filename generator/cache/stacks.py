@@ -46,21 +46,28 @@ class Stacks:
     def __init__(self, env_dir: Path) -> None:
         self.path = Path(env_dir) / STACKS
         self.entries: dict[str, Any] = {}
+        self.analysis = ""
+        """The SQL analyser's version (analysis.cache.code_version) of the view checks the
+        recorded units passed; set by the caller before :meth:`save`."""
         self.used: dict[str, Any] = {}
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))
             if document["format"] == FORMAT and document["tool"] == tool_digest() and \
                     document["python"] == sys.version and isinstance(document["units"], dict):
                 self.entries = document["units"]
+                self.analysis = str(document.get("analysis", ""))
         except (OSError, ValueError, KeyError, TypeError):
             pass  # nothing cached: every unit is rendered
+        self._read_analysis = self.analysis
         self.dirty = False
+        self._checked: dict[str, bool] = {}
 
-    def files(self, unit: str, key: str) -> dict[str, str] | None:
-        """The files (relative to ``stacks/`` -> hash) ``unit`` rendered to for ``key``, or None."""
+    def files(self, unit: str, key: str | None) -> dict[str, str] | None:
+        """The files (relative to ``stacks/`` -> hash) ``unit`` rendered to for ``key`` (None:
+        for whatever key it was last rendered with), or None."""
         entry = self.entries.get(unit)
         try:
-            if not isinstance(entry, dict) or entry["key"] != key or entry["sum"] != _sum(entry):
+            if not isinstance(entry, dict) or key is not None and entry["key"] != key or not self._intact(unit):
                 return None
             found = {str(relative): str(value) for relative, value in dict(entry["files"]).items()}
             if not found or not all(value.startswith("sha256:") for value in found.values()):
@@ -73,7 +80,7 @@ class Stacks:
         """``(True, reads)`` recorded for pipeline ``unit`` under ``key``, else ``(False, None)``."""
         entry = self.entries.get(unit)
         try:
-            if not isinstance(entry, dict) or entry["sum"] != _sum(entry):
+            if not isinstance(entry, dict) or not self._intact(unit):
                 return False, None
             recorded = entry["reads"]
             if recorded["key"] != key:
@@ -85,6 +92,13 @@ class Stacks:
         except (KeyError, TypeError, ValueError, AttributeError):
             return False, None
 
+    def _intact(self, unit: str) -> bool:
+        """Whether ``unit``'s entry matches its checksum (checked once per run)."""
+        if unit not in self._checked:
+            entry = self.entries[unit]
+            self._checked[unit] = entry["sum"] == _sum(entry)
+        return self._checked[unit]
+
     def put(self, unit: str, key: str, files: Mapping[str, str], reads: tuple[str, Reads] | None = None) -> None:
         """Record what ``unit`` rendered to for ``key`` (and, for a pipeline, its reads)."""
         entry: dict[str, Any] = {"key": key, "files": dict(files)}
@@ -94,14 +108,15 @@ class Stacks:
                               "value": None if value is None else {i: sorted(t) for i, t in sorted(value.items())}}
         entry["sum"] = _sum(entry)
         self.used[unit] = entry
-        if self.entries.get(unit) != entry:
+        if self.entries.get(unit) != entry:  # compared in full: a damaged entry is rewritten
             self.dirty = True
 
     def save(self) -> None:
         """Write the entries this run used (units no descriptor renders any more are dropped)."""
-        if not self.dirty and set(self.used) == set(self.entries):
+        if not self.dirty and set(self.used) == set(self.entries) and self.analysis == self._read_analysis:
             return
-        document = {"format": FORMAT, "tool": tool_digest(), "python": sys.version, "units": self.used}
+        document = {"format": FORMAT, "tool": tool_digest(), "python": sys.version, "analysis": self.analysis,
+                    "units": self.used}
         try:
             atomic_write(self.path, json.dumps(document, separators=(",", ":")).encode())
         except OSError:
