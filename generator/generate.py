@@ -7,7 +7,8 @@ hash of everything that can change its files:
 - every unit: df-gen's own code, templates and modules (``tool_digest``), Jinja's version,
   the environment directory's real path (the state prefix defaults to its name) and
   ``environment.yaml``;
-- a data source: its descriptor;
+- a data source: its descriptor and its pipelines' (what they scan and inspect decides the
+  grants on its datasets once the data source stack grants them);
 - a pipeline: its descriptor, its data source's, its code directory (``tree_digest``: the
   DAG template, SQL, schemas and tasks; a pipeline's code files are inside it,
   generator.fsutil), and the descriptors of the pipelines of the same data source that
@@ -19,8 +20,11 @@ hash of everything that can change its files:
   analyser's version.
 
 A unit whose key is recorded and whose files are in ``stacks/`` as recorded is not built
-again; every other unit is modelled and rendered. With ``model=True`` (the runner needs
-every :class:`Stack`) everything is built, as :func:`generator.model.build` does.
+again; every other unit is modelled and rendered. A unit whose stacks name an input its key
+does not hash (``Stack.inputs``) is not recorded at all: a model change that makes a stack
+read another file cannot leave a stale entry behind, it only costs time until the key
+covers it. With ``model=True`` (the runner needs every :class:`Stack`) everything is built,
+as :func:`generator.model.build` does.
 """
 
 from __future__ import annotations
@@ -144,6 +148,10 @@ class _Incremental:
         self.on_disk, self.written = generated(self.env_dir)
         self._ctx: Any = None
         self._docs: dict[Path, str] = {}
+        self.covered: dict[str, tuple[set[Path], set[Path]]] = {}
+        """Per unit, the descriptors and code directories its key hashes (:meth:`covers`)."""
+        self.by_source: dict[str, list[Path]] = {}
+        """Per data source, its pipelines' descriptors (in key order)."""
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -169,7 +177,6 @@ class _Incremental:
 
     def pipeline_keys(self, base: str) -> dict[str, str]:
         trees: dict[Path, str] = {}
-        before: dict[str, list[str]] = {}  # per data source: the digests of the pipelines so far
         keys: dict[str, str] = {}
         for key in sorted(self.d.pipelines):
             doc = self.d.pipelines[key]
@@ -177,11 +184,30 @@ class _Incremental:
             code_dir = self.d.pipelines_dir / doc.data["code"]
             if code_dir not in trees:
                 trees[code_dir] = cache.tree_digest(code_dir)
-            siblings = before.setdefault(source, [])
-            keys[key] = _hash(base, "pipeline", key, self.doc(doc.path), self.doc(self.d.datasources[source].path),
-                              str(code_dir), trees[code_dir], *siblings)
-            siblings.append(self.doc(doc.path))
+            siblings = self.by_source.setdefault(source, [])  # the pipelines of the source so far
+            source_path = self.d.datasources[source].path
+            keys[key] = _hash(base, "pipeline", key, self.doc(doc.path), self.doc(source_path),
+                              str(code_dir), trees[code_dir], *(self.doc(path) for path in siblings))
+            self.covered[f"pipeline:{key}"] = ({self.d.environment.path, source_path, doc.path, *siblings},
+                                               {code_dir})
+            siblings.append(doc.path)
         return keys
+
+    def source_keys(self, base: str) -> dict[str, str]:
+        """A data source's key: its descriptor and its pipelines' (they may decide what it grants)."""
+        keys: dict[str, str] = {}
+        for key, doc in sorted(self.d.datasources.items()):
+            pipelines = self.by_source.get(key, [])
+            keys[key] = _hash(base, "datasource", key, self.doc(doc.path), *(self.doc(path) for path in pipelines))
+            self.covered[f"datasource:{key}"] = ({self.d.environment.path, doc.path, *pipelines}, set())
+        return keys
+
+    def covers(self, unit: str, stacks: Iterable[Stack]) -> bool:
+        """Whether ``unit``'s key hashes every input its stacks name (a stack that reads
+        something else must not be cached: it is built on every render instead)."""
+        documents, code_dirs = self.covered.get(unit, (set(), set()))
+        return all(path in documents or any(path.is_relative_to(code) for code in code_dirs)
+                   for stack in stacks for path in stack.inputs)
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -239,13 +265,13 @@ class _Incremental:
         env_key = _hash(base, "environment", *(self.doc(doc.path) for doc in self.d.documents()),
                         json.dumps({k: None if v is None else {i: sorted(t) for i, t in sorted(v.items())}
                                     for k, v in sorted(reads.items())}, sort_keys=True))
+        self.covered["environment"] = ({doc.path for doc in self.d.documents()}, set())
         env_files = self.cached("environment", env_key)
         if env_files is None:
             built["environment"] = (environment_stack(self.ctx, reads),)
         else:
             units["environment"] = env_files
-        source_keys = {key: _hash(base, "datasource", key, self.doc(doc.path))
-                       for key, doc in sorted(self.d.datasources.items())}
+        source_keys = self.source_keys(base)
         for key, unit_key in source_keys.items():
             files = self.cached(f"datasource:{key}", unit_key)
             if files is None:
@@ -264,6 +290,8 @@ class _Incremental:
                 result.verified.update(files)
             result.digests.update(files)
             key = unit.split(":", 1)[-1]
+            if unit in built and not self.covers(unit, built[unit]):
+                continue  # not recorded: built again next time
             if unit == "environment":
                 self.cache.put(unit, env_key, files)
             elif unit.startswith("datasource:"):

@@ -4,6 +4,7 @@ byte for byte, what a cold render (no stacks, no cache) writes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -87,7 +88,7 @@ CHANGES: dict[str, tuple[Callable[[Path], None], set[str], set[str]]] = {
     # kind of input: (the change, the stacks whose files change, the units built again)
     "pipeline descriptor": (
         lambda env: edit(env / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4"),
-        {"pipeline-store-daily"}, {"pipeline:store-daily", "environment"}),
+        {"pipeline-store-daily"}, {"pipeline:store-daily", "datasource:store", "environment"}),
     "data source descriptor": (
         lambda env: edit(env / "datasources" / "ecommerce.yaml", "delete_after_days: 14", "delete_after_days: 21"),
         {"datasource-ecommerce"}, {"datasource:ecommerce", "pipeline:ecommerce-hourly", "environment"}),
@@ -134,7 +135,7 @@ def test_an_unchanged_environment_stack_is_not_built_again(env_dir: Path, built:
     path.write_text(path.read_text() + "# reviewed\n")
     before = snapshot(env_dir)
     assert render(env_dir)[0] == 0
-    assert built == ["pipeline:store-daily", "environment"]
+    assert built == ["pipeline:store-daily", "environment", "datasource:store"]
     assert snapshot(env_dir) == before
     built.clear()
     assert render(env_dir, "--force")[0] == 0  # the record is up to date: nothing at all is built
@@ -235,3 +236,29 @@ def test_an_unchanged_view_of_a_stack_built_again_is_not_parsed_again(env_dir: P
     view.write_text(view.read_text() + ";\nSELECT 1\n")
     code, output = render(env_dir)
     assert code == 1 and "once rendered" in output and parsed  # a changed view is checked
+
+
+def test_every_stack_of_the_demo_is_cached_and_a_stack_reading_an_uncovered_input_is_not(
+        env_dir: Path, built: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    units = json.loads((env_dir / STACKS).read_text())["units"]
+    assert sorted(units) == ["datasource:ecommerce", "datasource:store", "environment", "pipeline:ecommerce-hourly",
+                             "pipeline:store-daily"]
+    # A data source stack that names a file its key does not hash (say a model change made
+    # it read the environment's other data sources) is built on every render, never cached.
+    real = generator.model.datasource.datasource_stack
+    other = env_dir / "datasources" / "store.yaml"
+
+    def reading(ctx: Any, key: str, data: Any) -> Any:
+        stack = real(ctx, key, data)
+        return dataclasses.replace(stack, inputs=(*stack.inputs, other)) if key == "ecommerce" else stack
+    monkeypatch.setattr(generator.model.datasource, "datasource_stack", reading)
+    shutil.rmtree(env_dir / ".df-gen" / "cache")
+    for _ in range(2):
+        edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 3")
+        assert render(env_dir)[0] == 0
+        assert "datasource:ecommerce" not in json.loads((env_dir / STACKS).read_text())["units"]
+        edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 3", "retries: 2")
+    built.clear()
+    edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4")
+    assert render(env_dir)[0] == 0
+    assert "datasource:ecommerce" in built and "pipeline:ecommerce-hourly" not in built
