@@ -7,6 +7,7 @@ stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import signal
@@ -361,6 +362,15 @@ def _print_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False))
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+"""The collector's thresholds for a df-gen process. Python's defaults (700, 10, 10) suit
+programs that allocate and drop objects steadily; validate and render build a few million
+long-lived ones (descriptors with their positions, models, rendered files), and with the
+defaults the collector scanned them again and again: 0.65 s of a 4 s cold validate of
+1,100 descriptors, 0.15 s with these (issue 13). Cycles are still collected."""
+
+
 def main() -> None:
     """Console-script entry point."""
+    gc.set_threshold(*GC_THRESHOLDS)
     cli(prog_name="df-gen")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from generator import __version__
+from generator import cli as cli_module
 from generator.cli import cli
 
 BASE = Path(__file__).parent / "data" / "descriptors" / "base"
@@ -75,3 +78,15 @@ def test_usage_error_exits_2():
     assert result.exit_code == 2
 
 
+
+
+def test_main_sets_the_collector_thresholds_for_a_cli_process(monkeypatch):
+    before = gc.get_threshold()
+    monkeypatch.setattr("sys.argv", ["df-gen", "--version"])
+    try:
+        with pytest.raises(SystemExit) as raised:
+            cli_module.main()
+        assert raised.value.code == 0
+        assert gc.get_threshold() == cli_module.GC_THRESHOLDS != before
+    finally:
+        gc.set_threshold(*before)
