@@ -42,7 +42,7 @@ from typing import Any
 import jinja2
 
 from generator import cache, hcl, lifecycle_blocks
-from generator.cache.record import generated, holds
+from generator.cache.record import Entry, generated, holding
 from generator.cache.stacks import Reads, Stacks
 from generator.jinja import environment
 from generator.jinja import render as render_template
@@ -63,6 +63,8 @@ class Generated:
     """The files rendered this run (the others were found in ``stacks/`` as recorded)."""
     verified: set[str] = field(default_factory=set)
     """Files of units taken from the cache: ``stacks/`` holds them as recorded."""
+    entries: dict[str, Entry] = field(default_factory=dict)
+    """The record's entry of each verified file, by absolute path (generator.cache.record)."""
     model: Model | None = None
     """Every stack, when asked for (``model=True``)."""
 
@@ -148,6 +150,7 @@ class _Incremental:
         self.on_disk, self.written = generated(self.env_dir)
         self._ctx: Any = None
         self._docs: dict[Path, str] = {}
+        self.entries: dict[str, Entry] = {}
         self.covered: dict[str, tuple[set[Path], set[Path]]] = {}
         """Per unit, the descriptors and code directories its key hashes (:meth:`covers`)."""
         self.by_source: dict[str, list[Path]] = {}
@@ -225,10 +228,14 @@ class _Incremental:
         files = self.cache.files(unit, key)
         if files is None:
             return None
+        entries: dict[str, Entry] = {}
         for relative, value in files.items():
             path = os.path.join(self.stacks_dir, relative)
-            if not holds(path, value, self.on_disk.get(path), self.written):
+            entry = holding(path, value, self.on_disk.get(path), self.written)
+            if entry is None:
                 return None
+            entries[path] = entry
+        self.entries.update(entries)
         return files
 
     def run(self) -> Generated:
@@ -303,6 +310,8 @@ class _Incremental:
             # The recorded views were checked by this analyser only when every unit was built now.
             self.cache.analysis = version if len(built) == len(order) else ""
         self.cache.save()
+        result.entries = {path: self.entries[path] for relative in result.verified
+                          if (path := os.path.join(self.stacks_dir, relative)) in self.entries}
         return result
 
     def trust_views(self, unit: str) -> None:

@@ -156,7 +156,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     if check:
         report.conflicts = conflicts + refused
         if not report.changed and manifest == digests:
-            _remember(env_dir, since, descriptors, digests)
+            _remember(env_dir, since, descriptors, digests, generated.entries)
         return report
     _guard_all(stacks_dir, [*writes, *removals])
     for relative, text in writes.items():
@@ -177,7 +177,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     if refused:  # everything else is written; what was asked and not done still fails the command
         raise DfGenError(diagnostics=refused)
     if not report.orphaned and not report.unknown:
-        _remember(env_dir, since, descriptors, digests)
+        _remember(env_dir, since, descriptors, digests, generated.entries)
     return report
 
 
@@ -187,10 +187,11 @@ def _edited(path: Path) -> Diagnostic:
                       "move your change into the descriptors or pipeline code, or re-run with --force")
 
 
-def _remember(env_dir: Path, since: int, descriptors: Descriptors, digests: dict[str, str]) -> None:
+def _remember(env_dir: Path, since: int, descriptors: Descriptors, digests: dict[str, str],
+              checked: Mapping[str, cache.Entry]) -> None:
     """Record that ``stacks/`` answers these inputs, so that the next no-op render and
     ``--check`` are decided from the record (generator/cache/)."""
-    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests)
+    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked)
 
 
 def summary(descriptors: Descriptors) -> dict[str, int]:

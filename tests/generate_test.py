@@ -127,6 +127,10 @@ def test_each_kind_of_input_change_is_rendered_as_a_cold_render_would(env_dir: P
     assert {relative.split("/", 1)[0] for relative in changed} == stacks
     assert set(built) == units  # the other stacks were neither modelled nor rendered
     assert after == cold(env_dir)
+    built.clear()  # the record the incremental render left answers the next render alone
+    code, output = render(env_dir)
+    assert code == 0 and output.endswith(f"stacks: 0 created, 0 updated, 0 deleted, {len(after) - 1} unchanged\n")
+    assert built == []
 
 
 def test_an_unchanged_environment_stack_is_not_built_again(env_dir: Path, built: list[str]) -> None:

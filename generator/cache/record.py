@@ -146,18 +146,20 @@ def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
         return {}, 0
 
 
-def holds(path: str, expected: str, entry: Entry | None, written: int) -> bool:
-    """True when ``path`` holds the bytes hashing to ``expected``: by its ``stat`` when that
-    is as recorded in ``entry`` (not racily, see :data:`RACY_NS`), else by hashing it."""
+def holding(path: str, expected: str, entry: Entry | None, written: int) -> Entry | None:
+    """The entry to record for ``path`` when it holds the bytes hashing to ``expected``, else
+    None: decided by its ``stat`` when that is as recorded in ``entry`` (not racily, see
+    :data:`RACY_NS`), else by hashing it."""
     try:
         st = os.stat(path)
+        now = [st.st_mtime_ns, st.st_size, st.st_ino]
         if isinstance(entry, list) and len(entry) == 4 and entry[3] == expected and entry[0] < written - RACY_NS \
-                and [st.st_mtime_ns, st.st_size, st.st_ino] == entry[:3]:
-            return True
+                and now == entry[:3]:
+            return entry
         with open(path, "rb") as stream:
-            return digest(stream.read()) == expected
+            return [*now, expected] if digest(stream.read()) == expected else None
     except OSError:
-        return False
+        return None
 
 
 # --- the questions the commands ask ----------------------------------------------------------
@@ -223,9 +225,10 @@ def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Map
 
 
 def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
-                  files: Mapping[str, str]) -> None:
+                  files: Mapping[str, str], checked: Mapping[str, Entry] | None = None) -> None:
     """Record a render that left ``stacks/`` up to date: ``files`` maps each generated file
-    (relative to ``stacks/``) to the hash of what it holds."""
+    (relative to ``stacks/``) to the hash of what it holds. ``checked``: the entries of the
+    files this run found as recorded and did not write (:func:`holding`), not read again."""
     previous = _read(env_dir) or {}
     inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
     stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
@@ -234,9 +237,11 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
     paths = [os.path.join(stacks_dir, ".df-gen-manifest.json"), *stack_files(Path(stacks_dir), stacks)]
     if inputs is None or set(paths[1:]) != set(known):
         return  # a file render did not write sits in a stack: render must keep reporting it
-    generated = _entries(paths, known=known)
+    generated = _entries([path for path in paths if path not in (checked or {})], known=known)
     if generated is None:
         return
+    if checked:
+        generated = {path: generated.get(path) or list(checked[path]) for path in paths}
     _write(env_dir, {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
