@@ -20,7 +20,8 @@ The rules (each cites its source where it is defined):
 - **CMEK**: a bucket, dataset, table, topic or Composer environment protected by a Cloud KMS
   key needs the project's agent for that service to hold
   ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on the key when it is created.
-- **Dataset access**: an entry is in a dataset's access list once.
+- **Dataset access**: an entry is in a dataset's access list once; a dataset access resource
+  and a dataset IAM member of the same member and (basic) role are that one entry.
 - **Deletion**: deleting a project deletes everything in it; an object under an unexpired
   bucket retention policy can be neither deleted nor overwritten.
 

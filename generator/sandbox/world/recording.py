@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from generator.sandbox import agents
+from generator.sandbox.world.access import ENTRY_TYPES, entry_deleted
 from generator.sandbox.world.apis import DEFAULT_SERVICES, NO_DEFAULT_NETWORK_SERVICES
 from generator.sandbox.world.projects import (
     CREATED,
@@ -81,4 +82,6 @@ def record_delete(type_name: str, prior: dict[str, Any], data: dict[str, Any]) -
         entry = listed(data, project_of(type_name, prior, data["resources"]))
         if entry is not None and entry["services"] is not None:
             entry["services"] = [s for s in entry["services"] if s != prior.get("service")]
+    if type_name in ENTRY_TYPES:
+        return entry_deleted(type_name, prior, data["resources"])
     return []

@@ -1,0 +1,42 @@
+# Step 2: the access resource is deleted; the member stays in the configuration.
+
+provider "google" {
+  region = "europe-west1"
+}
+
+resource "google_project" "p" {
+  project_id          = "acme-cf-dsdrop"
+  name                = "acme-cf-dsdrop"
+  folder_id           = "123456789012"
+  billing_account     = "012345-6789AB-CDEF01"
+  deletion_policy     = "DELETE"
+  auto_create_network = false
+}
+
+resource "google_project_service" "s" {
+  for_each = toset(["bigquery.googleapis.com", "iam.googleapis.com"])
+  project  = google_project.p.project_id
+  service  = each.value
+}
+
+resource "google_service_account" "a" {
+  for_each   = toset(["quality-scan", "dlp-inspect"])
+  project    = google_project.p.project_id
+  account_id = each.value
+  depends_on = [google_project_service.s]
+}
+
+resource "google_bigquery_dataset" "d" {
+  project                    = google_project.p.project_id
+  dataset_id                 = "curated"
+  location                   = "EU"
+  delete_contents_on_destroy = true
+  depends_on                 = [google_project_service.s]
+}
+
+resource "google_bigquery_dataset_iam_member" "editor" {
+  project    = google_project.p.project_id
+  dataset_id = google_bigquery_dataset.d.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.a["quality-scan"].email}"
+}
