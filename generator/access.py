@@ -191,42 +191,53 @@ def agent_tag_readers(pipelines: Mapping[str, Mapping[str, Any]]) -> dict[str, l
     return {tag: sorted(keys) for tag, keys in sorted(readers.items())}
 
 
-def pipeline_agent_grants(
-    data: Mapping[str, Any], tables: list[str], results_layer: str | None, findings_layer: str | None,
-    granted_elsewhere: Collection[tuple[str, str, str]] = (),
-) -> dict[str, dict[str, str]]:
-    """One pipeline's grants to the agents, keyed by a stable name: ``agent`` (``layer/agent``),
-    ``role`` and ``dataset`` (a layer) or ``table`` (a key of the module's tables).
+def results_layer(data: Mapping[str, Any], layers: Collection[str]) -> str | None:
+    """Where a pipeline's data-quality scans export their results: the data source's curated
+    dataset when it has one, else the layer of its first scan; None without scans."""
+    if not data.get("data_quality"):
+        return None
+    return "curated" if "curated" in layers else sorted(data["data_quality"])[0].split(".", 1)[0]
 
-    A scan runs in the project of the table it checks (the layer's), so the read Google asks
-    for across projects is never needed; its results go to ``results_layer``'s dataset. DLP
-    inspects ``tables`` and saves findings in ``findings_layer``'s dataset. Dataset grants
-    whose ``(agent, role, dataset)`` is in ``granted_elsewhere`` (another pipeline of the
-    data source grants that entry of the shared dataset) are left out."""
+
+def findings_layer(data: Mapping[str, Any], layers: Collection[str]) -> str | None:
+    """Where DLP saves a pipeline's findings: the data source's curated dataset, when it has one."""
+    return "curated" if "dlp" in data and "curated" in layers else None
+
+
+def pipeline_agent_grants(data: Mapping[str, Any], tables: list[str]) -> dict[str, dict[str, str]]:
+    """One pipeline's grants to the agents on its own tables, keyed by a stable name:
+    ``agent`` (``layer/agent``), ``role`` and ``table`` (a key of the module's tables).
+    DLP inspects ``tables``. A scan runs in the project of the table it checks (the layer's),
+    so the read Google asks for across projects is never needed. Write on the results and
+    findings datasets is the data source's: :func:`datasource_agent_grants`."""
+    if "dlp" not in data:
+        return {}
+    inspector = agent_key(DLP_LAYER, "dlp")
+    return {f"dlp-read-{key}": {"agent": inspector, "role": AGENT_READ_ROLE, "table": key} for key in sorted(tables)}
+
+
+def datasource_agent_grants(pipelines: Iterable[Mapping[str, Any]], layers: Collection[str]
+                            ) -> dict[str, dict[str, str]]:
+    """Grants to the agents on a data source's datasets, for all its ``pipelines`` (the
+    descriptors' data): each ``(agent, role, dataset)`` entry once, keyed
+    ``<dataset>/<role>/<agent>``. The pipelines of a source share its datasets, so a scan's
+    results and DLP's findings of every pipeline go to the same dataset; the data source's
+    stack grants the entries, so no pipeline's grants depend on its siblings, and a pipeline
+    added or removed changes only this set. ``layers`` are the source's dataset layers."""
     grants: dict[str, dict[str, str]] = {}
-    if results_layer is not None:
-        for layer in _scan_layers(data):
-            grants[f"dataplex-{layer}-results"] = {"agent": agent_key(layer, "dataplex"), "role": AGENT_WRITE_ROLE,
-                                                   "dataset": results_layer}
-    if "dlp" in data:
-        inspector = agent_key(DLP_LAYER, "dlp")
-        for key in sorted(tables):
-            grants[f"dlp-read-{key}"] = {"agent": inspector, "role": AGENT_READ_ROLE, "table": key}
-        if findings_layer is not None:
-            grants["dlp-findings"] = {"agent": inspector, "role": AGENT_WRITE_ROLE, "dataset": findings_layer}
-    return {
-        name: grant for name, grant in sorted(grants.items())
-        if "dataset" not in grant or _entry(grant) not in granted_elsewhere
-    }
 
+    def grant(agent: str, role: str, dataset: str) -> None:
+        grants[f"{dataset}/{role}/{agent}"] = {"agent": agent, "role": role, "dataset": dataset}
 
-def _entry(grant: Mapping[str, str]) -> tuple[str, str, str]:
-    return grant["agent"], grant["role"], grant["dataset"]
-
-
-def dataset_entries(grants: Mapping[str, Mapping[str, str]]) -> set[tuple[str, str, str]]:
-    """The dataset access entries ``(agent, role, dataset layer)`` among a pipeline's grants."""
-    return {_entry(grant) for grant in grants.values() if "dataset" in grant}
+    for data in pipelines:
+        results = results_layer(data, layers)
+        if results is not None:
+            for layer in _scan_layers(data):
+                grant(agent_key(layer, "dataplex"), AGENT_WRITE_ROLE, results)
+        findings = findings_layer(data, layers)
+        if findings is not None:
+            grant(agent_key(DLP_LAYER, "dlp"), AGENT_WRITE_ROLE, findings)
+    return dict(sorted(grants.items()))
 
 
 # Project roles that let a persona read BigQuery tables, so query columns that carry policy tags.

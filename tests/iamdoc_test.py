@@ -55,7 +55,10 @@ def test_datasource_table_rows_follow_the_grant_tables() -> None:
         ("`task:load`", "roles/storage.objectUser"),
     }
     inputs = [g for g in rows if g.role.startswith("input ")]
-    assert [(g.role, g.on) for g in inputs] == [("input `datasets[*].iam`", "the *layer* dataset")]
+    assert [(g.role, g.on) for g in inputs] == [
+        ("input `datasets[*].iam`", "the *layer* dataset"),
+        ("input `service_agent_grants[*].role`", "the dataset each grant names"),
+    ]
 
 
 def test_grant_table_reads_object_lists_only() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,30 +151,35 @@ def test_agents_are_provisioned_where_scans_and_inspections_run(tmp_path: Path) 
     assert "agent_readers" not in tags["low"]
 
 
-def test_pipeline_grants_its_agents_the_tables_and_datasets_they_use(tmp_path: Path) -> None:
-    args = load_model(demo_copy(tmp_path)).stack("pipeline-store-daily").arguments
-    grants = args["service_agent_grants"]
+def test_pipeline_grants_its_agents_its_tables_and_the_data_source_the_datasets(tmp_path: Path) -> None:
+    model = load_model(demo_copy(tmp_path))
+    args = model.stack("pipeline-store-daily").arguments
+    source = model.stack("datasource-store")
     # The members are the identities the environment provisioned (its service_agents output);
     # the derived address only stands in for an environment applied before that output.
     out = "data.terraform_remote_state.environment.outputs"
-    assert grants["dlp-findings"]["member"].expression == (
-        f'"serviceAccount:${{try({out}.service_agents["landing"].dlp, '
-        f'"service-${{{out}.projects["landing"].number}}@dlp-api.iam.gserviceaccount.com")}}"')
-    assert grants["dataplex-curated-results"]["member"].expression == (
-        f'"serviceAccount:${{try({out}.service_agents["curated"].dataplex, '
-        f'"service-${{{out}.projects["curated"].number}}@gcp-sa-dataplex.iam.gserviceaccount.com")}}"')
-    plain = {name: {k: v for k, v in g.items() if k != "member"} for name, g in grants.items()}
-    assert plain == {
-        # Dataplex writes its results table in the curated dataset (the results table's own).
-        "dataplex-curated-results": {"role": "roles/bigquery.dataEditor", "dataset": "curated"},
-        # DLP, run from landing, reads every inspected table and writes its findings table.
-        "dlp-findings": {"role": "roles/bigquery.dataEditor", "dataset": "curated"},
-        **{f"dlp-read-{t}": {"role": "roles/bigquery.dataViewer", "table": t} for t in args["dlp"]["tables"]},
+    dlp = (f'"serviceAccount:${{try({out}.service_agents["landing"].dlp, '
+           f'"service-${{{out}.projects["landing"].number}}@dlp-api.iam.gserviceaccount.com")}}"')
+    dataplex = (f'"serviceAccount:${{try({out}.service_agents["curated"].dataplex, '
+                f'"service-${{{out}.projects["curated"].number}}@gcp-sa-dataplex.iam.gserviceaccount.com")}}"')
+    grants = args["service_agent_grants"]
+    assert {g["member"].expression for g in grants.values()} == {dlp}
+    # DLP, run from landing, reads every inspected table: the pipeline's own grants.
+    assert {name: {k: v for k, v in g.items() if k != "member"} for name, g in grants.items()} == {
+        f"dlp-read-{t}": {"role": "roles/bigquery.dataViewer", "table": t} for t in args["dlp"]["tables"]}
+    # Write on the curated dataset (the scans' results table and DLP's findings table are in
+    # it) is the data source's, which reads the agents from the environment stack.
+    shared = source.arguments["service_agent_grants"]
+    assert {name: (g["member"].expression, g["role"], g["dataset"]) for name, g in shared.items()} == {
+        "curated/roles/bigquery.dataEditor/curated/dataplex": (dataplex, "roles/bigquery.dataEditor", "curated"),
+        "curated/roles/bigquery.dataEditor/landing/dlp": (dlp, "roles/bigquery.dataEditor", "curated"),
     }
+    assert source.remote_environment is not None
     assert args["dlp"]["project"] == "landing"
-    results = args["data_quality_results_table"]
-    assert results.startswith(f"projects/{args['datasets']['curated']['project']}/datasets/"
-                              f"{args['datasets']['curated']['dataset_id']}/")
+    curated = f"projects/{args['datasets']['curated']['project']}/datasets/{args['datasets']['curated']['dataset_id']}"
+    assert args["data_quality_results_table"].startswith(f"{curated}/tables/")
+    findings = {**args["datasets"]["curated"], "table_id": naming.dlp_findings_table("store-daily")}
+    assert args["dlp"]["findings_table"] == findings
 
 
 def test_dead_letters_grant_the_pubsub_agent_the_environment_provisioned(tmp_path: Path) -> None:
@@ -193,16 +198,15 @@ def test_no_scans_and_no_dlp_no_agents(tmp_path: Path) -> None:
     model = load_model(demo_copy(tmp_path, pipelines__store_daily=plain, pipelines__ecommerce_hourly=plain))
     assert "pipeline_service_agents" not in model.stack("environment").arguments
     assert "service_agent_grants" not in model.stack("pipeline-store-daily").arguments
+    for source in ("datasource-store", "datasource-ecommerce"):
+        assert "service_agent_grants" not in model.stack(source).arguments
 
 
-def test_pipelines_of_one_data_source_grant_each_dataset_entry_once(tmp_path: Path) -> None:
-    # A second store pipeline with a scan in curated (as store-daily has) and DLP: both send
-    # scan results and findings to the store's curated dataset. A dataset's access list takes
-    # an entry once (the provider refuses the second; conformance case
-    # dataset-access-entry-twice), so exactly one of the two stacks grants each entry.
-    env_dir = demo_copy(tmp_path)
-    code = tmp_path / "pipelines" / "audit"
-    (code / "schemas").mkdir(parents=True)
+def _store_audit(env_dir: Path, code_root: Path, scans: dict[str, Any]) -> None:
+    """A second store pipeline (key ``store-audit``, before ``store-daily``) with DLP and
+    ``scans``, on a table of its own."""
+    code = code_root / "audit"
+    (code / "schemas").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "pipelines/retail/schemas/curated/orders.json", code / "schemas/orders.json")
     (code / "tasks.yaml").write_text("tasks: []\n", encoding="utf-8")
     (code / "dag.py.j2").write_text("# No tasks.\n", encoding="utf-8")
@@ -210,24 +214,62 @@ def test_pipelines_of_one_data_source_grant_each_dataset_entry_once(tmp_path: Pa
     audit = {
         **{k: daily[k] for k in ("apiVersion", "kind", "datasource", "dag", "dlp")},
         "code": "audit",
-        "tables": {"curated": {"audit_orders": {"schema": "schemas/orders.json", "deletion_protection": False}}},
-        "data_quality": {"curated.audit_orders": {"not_null": ["order_id"]}},
+        "tables": {layer: {"audit_orders": {"schema": "schemas/orders.json", "deletion_protection": False}}
+                   for layer in ("landing", "curated")},
+        "data_quality": scans,
     }
     (env_dir / "pipelines/store-audit.yaml").write_text(yaml.safe_dump(audit), encoding="utf-8")
+
+
+def _dataset_grants(args: Mapping[str, Any]) -> set[tuple[str, str, str]]:
+    return {(g["dataset"], g["role"], g["member"].expression) for g in args.get("service_agent_grants", {}).values()}
+
+
+def test_pipelines_of_one_data_source_share_its_dataset_grants(tmp_path: Path) -> None:
+    # A second store pipeline with a scan in curated (as store-daily has) and DLP: both send
+    # scan results and findings to the store's curated dataset. A dataset's access list takes
+    # an entry once, so the data source grants each entry once, for both; neither pipeline
+    # stack grants a dataset, and neither depends on the other.
+    env_dir = demo_copy(tmp_path)
+    before = load_model(env_dir)
+    _store_audit(env_dir, tmp_path / "pipelines", {"curated.audit_orders": {"not_null": ["order_id"]}})
     model = load_model(env_dir)
     stacks = [model.stack(name).arguments for name in ("pipeline-store-audit", "pipeline-store-daily")]
-    entries = [
-        (args["datasets"][g["dataset"]]["dataset_id"], g["member"].expression, g["role"])
-        for args in stacks
-        for g in args.get("service_agent_grants", {}).values()
-        if "dataset" in g
-    ]
-    assert len(entries) == len(set(entries)) == 2  # the Dataplex results and the DLP findings
-    # The first pipeline by key grants them; each stack still grants its agents its own tables.
-    assert sorted(stacks[0]["service_agent_grants"]) == [
-        "dataplex-curated-results", "dlp-findings", f"dlp-read-{stacks[0]['dlp']['tables'][0]}"]
-    assert sorted(stacks[1]["service_agent_grants"]) == [f"dlp-read-{t}" for t in stacks[1]["dlp"]["tables"]]
-    # Both stacks' scans and inspections write to that one dataset.
+    for args in stacks:
+        assert all(set(g) == {"member", "role", "table"} for g in args["service_agent_grants"].values())
+        assert sorted(args["service_agent_grants"]) == [f"dlp-read-{t}" for t in args["dlp"]["tables"]]
+    # Both pipelines' scans and inspections write to the one curated dataset.
     assert {s["data_quality_results_table"].split("/tables/")[0] for s in stacks} == {
         f"projects/{stacks[0]['datasets']['curated']['project']}/datasets/"
         f"{stacks[0]['datasets']['curated']['dataset_id']}"}
+    assert {(s["dlp"]["findings_table"]["project"], s["dlp"]["findings_table"]["dataset_id"]) for s in stacks} == {
+        (stacks[0]["datasets"]["curated"]["project"], stacks[0]["datasets"]["curated"]["dataset_id"])}
+    source = model.stack("datasource-store")
+    grants = source.arguments["service_agent_grants"]
+    assert len(grants) == len(_dataset_grants(source.arguments)) == 2  # the Dataplex results, the DLP findings
+    # A second pipeline that needs the same entries changes nothing in the data source's
+    # grants, nor in the first pipeline's stack (no sibling is read).
+    assert grants == before.stack("datasource-store").arguments["service_agent_grants"]
+    assert model.stack("pipeline-store-daily") == before.stack("pipeline-store-daily")
+    # The data source's stack is rendered from its pipelines' descriptors too.
+    assert env_dir / "pipelines/store-audit.yaml" in source.inputs
+
+
+def test_a_pipeline_added_or_removed_changes_only_the_data_source_grants(tmp_path: Path) -> None:
+    # store-audit (its key sorts first) scans a landing table: the landing project's Dataplex
+    # agent exports to the curated dataset too, an entry no other store pipeline needs.
+    env_dir = demo_copy(tmp_path)
+    before = load_model(env_dir)
+    _store_audit(env_dir, tmp_path / "pipelines", {"landing.audit_orders": {"not_null": ["order_id"]}})
+    added = load_model(env_dir)
+    grown = _dataset_grants(added.stack("datasource-store").arguments) - _dataset_grants(
+        before.stack("datasource-store").arguments)
+    assert [(d, r, m.split("service_agents[")[1].split("]")[0]) for d, r, m in grown] == [
+        ("curated", "roles/bigquery.dataEditor", '"landing"')]
+    assert "dataplex" in next(iter(grown))[2]
+    (env_dir / "pipelines/store-audit.yaml").unlink()
+    removed = load_model(env_dir)
+    for name in ("datasource-store", "datasource-ecommerce", "pipeline-store-daily", "pipeline-ecommerce-hourly"):
+        assert removed.stack(name) == before.stack(name), name
+    assert removed.stack("datasource-store").arguments != added.stack("datasource-store").arguments
+    assert added.stack("pipeline-store-daily") == before.stack("pipeline-store-daily")

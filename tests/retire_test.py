@@ -267,13 +267,15 @@ def test_changed_since_selects_a_retired_stack_and_nothing_else(demo: Path, fake
     git("-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "commit", "-qm", "base")
     monkeypatch.chdir(repo)
     # The hourly pipeline: removing it leaves the environment as it is (the daily one needs the
-    # same grants), so its retired stack is the only change.
+    # same grants), so its retired stack and its data source (whose grant to the agent of the
+    # hourly scans goes) are the only changes.
     hourly = "pipeline-ecommerce-hourly"
     (demo / "pipelines" / "ecommerce-hourly.yaml").unlink()
     render(demo)
     fake({(hourly, "show"): [(0, forget_plan(*PIPELINE_STATE))]})
     planned = runner.plan(opts(demo, changed_since="HEAD"))
-    assert statuses(planned) == {hourly: "changes"} and planned.results[0].retired == "release"
+    assert statuses(planned) == {hourly: "changes", "datasource-ecommerce": "changes"}
+    assert {r.name: r.retired for r in planned.results} == {hourly: "release", "datasource-ecommerce": None}
 
 
 def test_the_markdown_report_names_each_resource_and_its_fate(demo: Path, fake: Any,

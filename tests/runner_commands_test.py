@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from demosupport import ALL, opts, sandbox_store, stack_tree, statuses
 
 from generator import runner
@@ -20,6 +21,13 @@ from generator.render import MANIFEST, render
 
 
 def test_apply_asks_once_and_refuses_without_a_terminal(demo: Path, fake) -> None:
+    # Without scans and DLP the store's pipeline needs no agent grants on the store's
+    # datasets, so the store's stack reads none of the environment's outputs.
+    daily = demo / "pipelines" / "store-daily.yaml"
+    data = yaml.safe_load(daily.read_text(encoding="utf-8"))
+    del data["dlp"], data["data_quality"]
+    daily.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    render(demo)
     fake()
     with pytest.raises(DfGenError, match="needs a confirmation.*--auto-approve"):
         runner.apply(opts(demo))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from generator import adoption, naming, renames
+from generator import access, adoption, naming, renames
 from generator.defaults import default
 from generator.hcl import Raw
 from generator.lifecycle_blocks import Import
 from generator.model.context import Context
-from generator.model.stack import Stack, agent_email, drop_none, frozen, module_outputs
+from generator.model.stack import Stack, agent_email, agent_member, drop_none, frozen, module_outputs
 
 BUCKET_ROLES = ("landing", "archive")
 
@@ -44,6 +44,16 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         args["external_identities"] = externals
     args["task_service_accounts"] = dict(ctx.task_emails)
     args["datasets"] = _datasets(ctx, gkey, data)
+    # Write on the datasets for the agents of the source's pipelines (scan results, DLP
+    # findings): the pipelines share the datasets, so the source grants each entry once.
+    pipelines = {p: d.data for p, d in ctx.descriptors.pipelines.items() if d.data["datasource"] == key}
+    grants = access.datasource_agent_grants(pipelines.values(), data["datasets"])
+    if grants:
+        # The agents' e-mails come from the environment stack, which provisions them first.
+        args["service_agent_grants"] = {
+            name: {"member": agent_member(g["agent"]), "role": g["role"], "dataset": g["dataset"]}
+            for name, g in grants.items()
+        }
     labels = {**ctx.labels, **data.get("labels", {})}
     if labels:
         args["labels"] = labels
@@ -59,8 +69,10 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         outputs=module_outputs("datasource"),
         backend=ctx.backend(name),
         region=ctx.region,
-        remote_environment=ctx.backend("environment") if dead_letter else None,
-        inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path),
+        remote_environment=ctx.backend("environment") if dead_letter or grants else None,
+        # The pipelines' descriptors count: their scans and DLP decide the agents' grants.
+        inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path,
+                *sorted(ctx.descriptors.pipelines[p].path for p in pipelines)),
         adopted=adopted,
         lifecycle=adoption.blocks(adopted),
     )

@@ -17,7 +17,7 @@ from generator.hcl import Raw
 from generator.lifecycle_blocks import Block
 from generator.loader import json_file
 from generator.model.context import Context
-from generator.model.stack import REMOTE, Stack, agent_email, drop_none, frozen, module_outputs
+from generator.model.stack import REMOTE, Stack, agent_member, drop_none, frozen, module_outputs
 
 
 def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
@@ -60,22 +60,13 @@ def pipeline_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         if old_keys:  # a renamed table's trigger keeps its ID (modules/pipeline/dlp.tf)
             args["dlp"]["trigger_names"] = dict(sorted(old_keys.items()))
     if scans:
-        args.update(_data_quality(ctx, key, datasets, scans))
-    grants = access.pipeline_agent_grants(
-        data,
-        sorted(tables),
-        results_layer=_results_layer(datasets, scans) if scans else None,
-        findings_layer=_findings_layer(data, datasets),
-        granted_elsewhere=_granted_by_siblings(ctx, key, source_key, datasets),
-    )
+        args.update(_data_quality(ctx, key, data, datasets, scans))
+    # Write on the results and findings datasets is the data source's (datasource_stack).
+    grants = access.pipeline_agent_grants(data, sorted(tables))
     if grants:
         # The agents' e-mails come from the environment stack, which provisions them first.
         args["service_agent_grants"] = {
-            name: {
-                "member": _agent_member(grant["agent"]),
-                "role": grant["role"],
-                **({"dataset": grant["dataset"]} if "dataset" in grant else {"table": grant["table"]}),
-            }
+            name: {"member": agent_member(grant["agent"]), "role": grant["role"], "table": grant["table"]}
             for name, grant in grants.items()
         }
     labels = {**ctx.labels, **source.get("labels", {}), **data.get("labels", {})}
@@ -320,16 +311,19 @@ def _dlp(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str,
         # The template is used: every table of the pipeline is sampled once a day.
         "tables": sorted(tables),
     }
-    if "curated" in datasets:
-        dlp["findings_table"] = {**datasets["curated"], "table_id": naming.dlp_findings_table(key)}
+    findings = access.findings_layer(data, datasets)
+    if findings is not None:
+        dlp["findings_table"] = {**datasets[findings], "table_id": naming.dlp_findings_table(key)}
     return dlp
 
 
-def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]],
+def _data_quality(ctx: Context, key: str, data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]],
                   scans: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The scans, where their results go (curated when the source has it), who hears of
     failures and who may run them."""
-    dataset = datasets[_results_layer(datasets, scans)]
+    layer = access.results_layer(data, datasets)
+    assert layer is not None  # the pipeline has scans
+    dataset = datasets[layer]
     args: dict[str, Any] = {
         "data_quality": scans,
         "data_quality_results_table": (
@@ -341,45 +335,6 @@ def _data_quality(ctx: Context, key: str, datasets: Mapping[str, dict[str, str]]
         args["data_quality_notify"] = list(emails)
     args["data_quality_runners"] = [f"serviceAccount:{ctx.task_emails['transformation']}"]
     return args
-
-
-def _results_layer(datasets: Mapping[str, dict[str, str]], scans: dict[str, dict[str, Any]]) -> str:
-    """Where the scans' results go: the curated dataset when the source has one."""
-    return "curated" if "curated" in datasets else str(next(iter(scans.values()))["layer"])
-
-
-def _findings_layer(data: Mapping[str, Any], datasets: Mapping[str, dict[str, str]]) -> str | None:
-    """Where DLP saves the pipeline's findings: the curated dataset, when the source has one."""
-    return "curated" if "dlp" in data and "curated" in datasets else None
-
-
-def _granted_by_siblings(ctx: Context, key: str, source_key: str, datasets: Mapping[str, dict[str, str]]
-                         ) -> set[tuple[str, str, str]]:
-    """Dataset entries ``(agent, role, layer)`` that a pipeline of the same data source with a
-    key sorting before ``key`` grants already. The results and findings datasets are the data
-    source's, shared by its pipelines, and a dataset's access list takes an entry once (the
-    provider refuses the second, resourceBigQueryDatasetAccessPatchCreateEncoder in
-    google/services/bigquery/resource_bigquery_dataset_access.go): the first pipeline by key
-    grants it, for all of them."""
-    entries: set[tuple[str, str, str]] = set()
-    for other in sorted(ctx.descriptors.pipelines):
-        if other >= key:
-            break
-        data = ctx.descriptors.pipelines[other].data
-        if data["datasource"] != source_key:
-            continue
-        scans = quality_scans(ctx, other, data)
-        entries |= access.dataset_entries(access.pipeline_agent_grants(
-            data, [], results_layer=_results_layer(datasets, scans) if scans else None,
-            findings_layer=_findings_layer(data, datasets),
-        ))
-    return entries
-
-
-def _agent_member(agent: str) -> Raw:
-    """IAM member of a pipeline service agent (``layer/agent``), from the environment's output."""
-    layer, name = agent.split("/", 1)
-    return Raw('"serviceAccount:${' + agent_email(layer, name) + '}"')
 
 
 def _code_name(data: Mapping[str, Any], entry: str) -> str:

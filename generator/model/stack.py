@@ -12,6 +12,7 @@ from typing import Any
 
 from generator import naming
 from generator.adoption import Adoption
+from generator.hcl import Raw
 from generator.lifecycle_blocks import Block, required_version
 from generator.resources import data_dir
 
@@ -109,3 +110,9 @@ def agent_email(layer: str, agent: str) -> str:
     outputs are in the dependants' fingerprints)."""
     derived = naming.service_agent_email(agent, "${" + f'{REMOTE}.projects["{layer}"].number' + "}")
     return f'try({REMOTE}.service_agents["{layer}"].{agent}, "{derived}")'
+
+
+def agent_member(agent: str) -> Raw:
+    """IAM member of a pipeline service agent (``layer/agent``), from the environment's output."""
+    layer, name = agent.split("/", 1)
+    return Raw('"serviceAccount:${' + agent_email(layer, name) + '}"')

@@ -93,6 +93,32 @@ resource "google_bigquery_dataset_iam_member" "default" {
   member     = each.value.member
 }
 
+# The service agents that act for this source's pipelines write to its datasets: Dataplex
+# exports scan results ("BigQuery Data Editor (roles/bigquery.dataEditor) ... on the results
+# dataset", https://cloud.google.com/dataplex/docs/use-auto-data-quality) and DLP saves
+# findings (its agent holds only "common permissions on the project",
+# https://cloud.google.com/sensitive-data-protection/docs/access-control/service-accounts).
+# The pipelines share the datasets, so the grants are the source's, each entry once, whatever
+# pipelines come and go. An IAM member, not a google_bigquery_dataset_access: its create merges
+# into the dataset's access list and accepts an entry that is there already
+# (resourceIamMemberCreate, google/tpgiamresource/resource_iam_member.go), such as the one a
+# pipeline stack of an earlier df-gen made (modules/pipeline/agents.tf releases it), where
+# the access resource refuses it (resourceBigQueryDatasetAccessPatchCreateEncoder,
+# google/services/bigquery/resource_bigquery_dataset_access.go). google_bigquery_dataset sets
+# no access block here, and its update sends access only when the configuration changes it
+# (resourceBigQueryDatasetUpdateEncoder, google/services/bigquery/resource_bigquery_dataset.go),
+# so the dataset never rewrites these entries.
+resource "google_bigquery_dataset_iam_member" "agents" {
+  # iamdoc: roles = var.service_agent_grants[*].role
+  # iamdoc: who = "service agents (service_agent_grants)"
+  # iamdoc: on = "the dataset each grant names"
+  for_each   = var.service_agent_grants
+  project    = google_bigquery_dataset.default[each.value.dataset].project
+  dataset_id = google_bigquery_dataset.default[each.value.dataset].dataset_id
+  role       = each.value.role
+  member     = each.value.member
+}
+
 resource "google_pubsub_topic_iam_member" "publisher" {
   # iamdoc: who = "the external writers"
   # iamdoc: on = "each topic"

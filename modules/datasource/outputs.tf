@@ -17,7 +17,7 @@ output "datasets" {
       dataset_id = d.dataset_id
     }
   }
-  depends_on = [google_bigquery_dataset_iam_member.default]
+  depends_on = [google_bigquery_dataset_iam_member.default, google_bigquery_dataset_iam_member.agents]
 }
 
 output "service_accounts" {

@@ -179,6 +179,25 @@ variable "pubsub_service_agent" {
   default     = null
 }
 
+variable "service_agent_grants" {
+  description = "Roles on this source's datasets for the Google service agents that act for its pipelines (the Dataplex agent writing scan results, the DLP agent writing findings), keyed by a stable name: member (serviceAccount:...), role (a predefined role, e.g. roles/bigquery.dataEditor) and dataset (a key of datasets). Each (member, role, dataset) once: the pipelines of the source share these datasets."
+  type = map(object({
+    member  = string
+    role    = string
+    dataset = string
+  }))
+  default  = {}
+  nullable = false
+  validation {
+    condition     = alltrue([for g in values(var.service_agent_grants) : contains(keys(var.datasets), g.dataset)])
+    error_message = "Each service_agent_grants entry names a dataset of datasets (a layer key)."
+  }
+  validation {
+    condition     = alltrue([for g in values(var.service_agent_grants) : startswith(g.member, "serviceAccount:")])
+    error_message = "service_agent_grants members are service agents: serviceAccount:EMAIL."
+  }
+}
+
 variable "internal_identity" {
   description = "Internal (processing) service account created by this module; project is a layer key or a project ID."
   type = object({

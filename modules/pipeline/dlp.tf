@@ -78,7 +78,7 @@ resource "google_data_loss_prevention_job_trigger" "tables" {
   }
 
   # A trigger's first job may start at once: the DLP agent's grants come first.
-  depends_on = [google_bigquery_dataset_access.agents, google_bigquery_table_iam_member.agents]
+  depends_on = [google_bigquery_table_iam_member.agents]
 }
 
 locals {

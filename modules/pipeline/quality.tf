@@ -97,7 +97,6 @@ resource "google_dataplex_datascan" "default" {
   # must hold its grants before a job exports results.
   depends_on = [
     google_bigquery_table.tables,
-    google_bigquery_dataset_access.agents,
     google_bigquery_table_iam_member.agents,
   ]
 }

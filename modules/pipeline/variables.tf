@@ -235,19 +235,14 @@ variable "data_quality_runners" {
 }
 
 variable "service_agent_grants" {
-  description = "Roles for the Google service agents that act for this pipeline (the Dataplex agent of a scan's project, the DLP agent of the job triggers' project), keyed by a stable name: member (serviceAccount:...), role, and either dataset (a key of datasets) or table (a key of tables). Scans and job triggers are created after them."
+  description = "Roles on the pipeline's tables for the Google service agents that act for it (the DLP agent of the job triggers' project reads each inspected table; the Dataplex agent of a scan in another project reads its table), keyed by a stable name: member (serviceAccount:...), role and table (a key of tables). Write on the results and findings datasets is the data source's (the datasource module's service_agent_grants). Scans and job triggers are created after them."
   type = map(object({
-    member  = string
-    role    = string
-    dataset = optional(string)
-    table   = optional(string)
+    member = string
+    role   = string
+    table  = string
   }))
   default  = {}
   nullable = false
-  validation {
-    condition     = alltrue([for g in values(var.service_agent_grants) : (g.dataset == null) != (g.table == null)])
-    error_message = "Each service_agent_grants entry names exactly one of dataset or table."
-  }
   validation {
     condition     = alltrue([for g in values(var.service_agent_grants) : startswith(g.member, "serviceAccount:")])
     error_message = "service_agent_grants members are service agents: serviceAccount:EMAIL."

@@ -19,7 +19,13 @@ resource "google_bigquery_table" "views" {
 }
 
 # Authorized views read their source datasets on behalf of users who cannot read those
-# datasets themselves: the grant lives on each source dataset.
+# datasets themselves: the grant lives on each source dataset. The data source module grants
+# the same datasets with google_bigquery_dataset_iam_member; the two do not fight: the member
+# resource rewrites the access list read-modify-write, keeping every view, dataset and
+# routine entry (google/services/bigquery/iam_bigquery_member_dataset.go: SetResourceIamPolicy,
+# mergeAccess), under the same per-dataset mutex as google_bigquery_dataset_access
+# (GetMutexKey; resource_bigquery_dataset_access.go), and google_bigquery_dataset sets no
+# access block (its access is Optional+Computed).
 resource "google_bigquery_dataset_access" "authorized_views" {
   # iamdoc: who = "each view with authorized_on"
   # iamdoc: on = "each source dataset it names"

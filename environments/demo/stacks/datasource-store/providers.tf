@@ -4,3 +4,14 @@ provider "google" {
   impersonate_service_account = "terraform@acme-seed-prj.iam.gserviceaccount.com"
   region                      = "europe-west1"
 }
+
+# Values Google assigns (project numbers, Composer's DAG bucket, policy-tag IDs) come from
+# the environment stack's outputs; everything df-gen can compute is written as a literal.
+data "terraform_remote_state" "environment" {
+  backend = "gcs"
+  config = {
+    bucket                      = "acme-demo-tfstate"
+    prefix                      = "demo/environment"
+    impersonate_service_account = "terraform@acme-seed-prj.iam.gserviceaccount.com"
+  }
+}

@@ -99,13 +99,6 @@ module "pipeline" {
   data_quality_results_table = "projects/acme-demo-cur/datasets/acme_demo_ecommerce_curated/tables/data_quality_ecommerce_hourly"
   data_quality_notify        = ["data-platform@acme.example"]
   data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
-  service_agent_grants = {
-    dataplex-curated-results = {
-      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["curated"].dataplex, "service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com")}"
-      role    = "roles/bigquery.dataEditor"
-      dataset = "curated"
-    }
-  }
   labels = {
     environment = "demo"
     team        = "data-platform"

@@ -132,16 +132,6 @@ module "pipeline" {
   data_quality_notify        = ["data-platform@acme.example"]
   data_quality_runners       = ["serviceAccount:df-transformation@acme-demo-prc.iam.gserviceaccount.com"]
   service_agent_grants = {
-    dataplex-curated-results = {
-      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["curated"].dataplex, "service-${data.terraform_remote_state.environment.outputs.projects["curated"].number}@gcp-sa-dataplex.iam.gserviceaccount.com")}"
-      role    = "roles/bigquery.dataEditor"
-      dataset = "curated"
-    }
-    dlp-findings = {
-      member  = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
-      role    = "roles/bigquery.dataEditor"
-      dataset = "curated"
-    }
     dlp-read-curated-customers = {
       member = "serviceAccount:${try(data.terraform_remote_state.environment.outputs.service_agents["landing"].dlp, "service-${data.terraform_remote_state.environment.outputs.projects["landing"].number}@dlp-api.iam.gserviceaccount.com")}"
       role   = "roles/bigquery.dataViewer"

@@ -112,6 +112,20 @@ module "datasource" {
       }
     }
   }
+  # The agents of the source's pipelines (provisioned by the environment) write scan results
+  # and DLP findings to the curated dataset.
+  service_agent_grants = {
+    "curated/roles/bigquery.dataEditor/curated/dataplex" = {
+      member  = "serviceAccount:service-123456789012@gcp-sa-dataplex.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+    "curated/roles/bigquery.dataEditor/landing/dlp" = {
+      member  = "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"
+      role    = "roles/bigquery.dataEditor"
+      dataset = "curated"
+    }
+  }
   labels = { env = "dev", team = "sales" }
 }
 

@@ -95,18 +95,9 @@ module "pipeline" {
   data_quality_results_table = "projects/acme-dev-curated/datasets/sales_curated/tables/data_quality_sales_daily"
   data_quality_notify        = ["data-platform@example.com"]
   data_quality_runners       = ["serviceAccount:df-transformation@acme-dev-processing.iam.gserviceaccount.com"]
-  # The agents (provisioned by the environment) export scan results and inspect the orders.
+  # The DLP agent (provisioned by the environment) inspects the orders; write on the results
+  # and findings dataset comes with the data source (its service_agent_grants).
   service_agent_grants = {
-    dataplex-results = {
-      member  = "serviceAccount:service-123456789012@gcp-sa-dataplex.iam.gserviceaccount.com"
-      role    = "roles/bigquery.dataEditor"
-      dataset = "curated"
-    }
-    dlp-findings = {
-      member  = "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"
-      role    = "roles/bigquery.dataEditor"
-      dataset = "curated"
-    }
     dlp-read-orders = {
       member = "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"
       role   = "roles/bigquery.dataViewer"
