@@ -148,6 +148,18 @@ def test_example_sandbox_cycle(example, tmp_path):
         (erp,) = [r["values"] for r in cycle.state
                   if r["type"] == "google_service_account" and r["values"]["account_id"] == "sales-erp-writer"]
         assert erp["description"] == "The ERP's nightly export job"
+        # The pipelines' agents write on the curated dataset: IAM members, keyed by the caller.
+        agents = {r["index"]: (r["values"]["dataset_id"], r["values"]["role"], r["values"]["member"])
+                  for r in cycle.state
+                  if r["type"] == "google_bigquery_dataset_iam_member" and r["name"] == "agents"}
+        assert agents == {
+            "curated/roles/bigquery.dataEditor/curated/dataplex": (
+                "sales_curated", "roles/bigquery.dataEditor",
+                "serviceAccount:service-123456789012@gcp-sa-dataplex.iam.gserviceaccount.com"),
+            "curated/roles/bigquery.dataEditor/landing/dlp": (
+                "sales_curated", "roles/bigquery.dataEditor",
+                "serviceAccount:service-210987654321@dlp-api.iam.gserviceaccount.com"),
+        }
 
 
 BASE_ARGUMENTS = """

@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The main branch before the issue 11 wave: the demo as users applied it.
 BASE_COMMIT = "5888012"
+# The main branch whose pipeline stacks granted the agents' entries of the shared results and
+# findings datasets (google_bigquery_dataset_access.agents); the data source grants them now.
+PIPELINE_DATASET_GRANTS_COMMIT = "c50b036"
 
 # Resources whose deletion or replacement loses data, keys or identity (a superset of the
 # runner's data-loss guard: identities, Composer and the taxonomy cannot be recreated as
@@ -84,14 +87,32 @@ def lost(plan: dict[str, Any]) -> list[str]:
     )
 
 
+AGENT_ENTRY_TYPES = ("google_bigquery_dataset_access", "google_bigquery_dataset_iam_member")
+
+
+def agent_dataset_entries(env_dir: Path) -> dict[str, set[tuple[str, str, str]]]:
+    """The sandbox's entries for the Dataplex and DLP agents on the data sources' datasets, by
+    resource type: (dataset, role, agent e-mail)."""
+    store = json.loads((env_dir / ".df-gen" / "sandbox" / "store.json").read_text())["resources"]
+    found: dict[str, set[tuple[str, str, str]]] = {}
+    for entry in store.values():
+        state = entry["state"]
+        member = str(state.get("member") or state.get("user_by_email") or "").removeprefix("serviceAccount:")
+        if entry["type"] in AGENT_ENTRY_TYPES and (
+                member.endswith(("@gcp-sa-dataplex.iam.gserviceaccount.com", "@dlp-api.iam.gserviceaccount.com"))):
+            found.setdefault(entry["type"], set()).add((state["dataset_id"], state["role"], member))
+    return found
+
+
 @pytest.mark.slow
-def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("base_commit", [BASE_COMMIT, PIPELINE_DATASET_GRANTS_COMMIT])
+def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_path: Path, base_commit: str) -> None:
     require_sandbox()
     base = tmp_path / "repo"
     try:
-        export(BASE_COMMIT, ["generator", "templates", "environments/demo", "pipelines", "modules"], base)
+        export(base_commit, ["generator", "templates", "environments/demo", "pipelines", "modules"], base)
     except subprocess.CalledProcessError as exc:
-        pytest.skip(f"commit {BASE_COMMIT} is not in this clone: {exc.stderr.decode().strip()}")
+        pytest.skip(f"commit {base_commit} is not in this clone: {exc.stderr.decode().strip()}")
     env_dir = base / "environments" / "demo"
 
     # 1. The old df-gen applies the old stacks (its own sandbox, its own modules).
@@ -117,9 +138,17 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     options = runner.RunOptions(env_dir, sandbox=True, all_stacks=True, quiet=True)
     report = runner.plan(options)
     assert not report.failed, "\n".join(report.summary_lines())
-    # The old state is really there: today's modules change the environment in place.
-    assert {r.name: r.status for r in report.results}["environment"] == "changes"
+    # The old state is really there: today's modules change it in place (the environment
+    # since the issue 11 wave began; the data sources and pipelines since the agents' dataset
+    # grants moved).
+    changed = [r.name for r in report.results if r.status == "changes"]
+    if base_commit == BASE_COMMIT:
+        assert "environment" in changed
+    else:
+        assert {"datasource-store", "datasource-ecommerce", "pipeline-store-daily",
+                "pipeline-ecommerce-hourly"} <= set(changed)
     losses = {}
+    agent_actions: dict[str, list[str]] = {}
     dropped_apis: dict[str, bool] = {}
     moved_policies: dict[str, tuple[str, list[str]]] = {}
     with session(options, "plan") as (run, names):
@@ -130,6 +159,9 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
                 found = lost(shown)
                 if found:
                     losses[name] = found
+                agent_actions.update({
+                    f"{name}: {rc['address']}": rc["change"]["actions"] for rc in shown.get("resource_changes") or ()
+                    if rc["name"] == "agents" and rc["type"] in AGENT_ENTRY_TYPES})
                 if name == "environment":
                     moved_policies = {rc["previous_address"]: (rc["address"], rc["change"]["actions"])
                                       for rc in shown.get("resource_changes") or ()
@@ -138,10 +170,17 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
                                     for rc in shown.get("resource_changes") or ()
                                     if rc["type"] == "google_project_service" and rc["change"]["actions"] == ["delete"]}
     assert losses == {}, json.dumps(losses, indent=2)
+    granted_by_pipelines = agent_dataset_entries(env_dir).get("google_bigquery_dataset_access", set())
+    assert bool(granted_by_pipelines) == (base_commit == PIPELINE_DATASET_GRANTS_COMMIT)
+    # The pipelines' dataset entries are released (forget, never delete: the data source's
+    # IAM member is the same entry), the data sources' grants created.
+    assert {actions[0] for key, actions in agent_actions.items() if "dataset_access" in key} == (
+        {"forget"} if granted_by_pipelines else set())
+    assert {tuple(actions) for key, actions in agent_actions.items() if "dataset_iam_member" in key} == {("create",)}
     # The Kubernetes Engine API, which Composer 3 does not use, leaves the state only: its
     # disable_on_destroy is false, so the provider's Delete makes no API call
     # (resource_google_project_service.go) and the live project keeps it enabled.
-    assert dropped_apis == {"container.googleapis.com": False}
+    assert dropped_apis == ({"container.googleapis.com": False} if base_commit == BASE_COMMIT else {})
     # The alert policies the old module made one resource each (count) are today one resource
     # over a map: its moved blocks carry them to their keys, kept, not replaced.
     old_policy = "module.environment.google_monitoring_alert_policy.{}[0]"
@@ -153,3 +192,13 @@ def test_demo_applied_with_the_base_commit_upgrades_without_losing_state(tmp_pat
     # 4. And the upgrade applies.
     report = runner.apply(runner.RunOptions(env_dir, sandbox=True, auto_approve=True, quiet=True))
     assert not report.failed, "\n".join(report.summary_lines())
+    # The agents' entries are the data sources' IAM members now; those the pipeline stacks
+    # granted are released, not deleted (the same entries of the access lists), and the next
+    # plan of every stack is clean.
+    entries = agent_dataset_entries(env_dir)
+    members = {(dataset, {"roles/bigquery.dataEditor": "WRITER"}[role], agent)
+               for dataset, role, agent in entries["google_bigquery_dataset_iam_member"]}
+    assert granted_by_pipelines <= members
+    assert entries.get("google_bigquery_dataset_access", set()) == granted_by_pipelines
+    report = runner.plan(runner.RunOptions(env_dir, sandbox=True, all_stacks=True, quiet=True))
+    assert {r.status for r in report.results} == {"no-changes"}, "\n".join(report.summary_lines())
