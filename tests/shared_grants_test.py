@@ -7,7 +7,7 @@ data source's stack grants each (agent, role, dataset) entry once
 (``access.datasource_agent_grants``); the sandbox refuses a second
 ``google_bigquery_dataset_access`` of an entry (conformance ``dataset-access-entry-twice``),
 which is what broke when the granting pipeline changed while pipelines granted them.
-Real Terraform against the sandbox, on a copy of the demo.
+Real Terraform against the sandbox, on a private copy of the applied demo.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from runner_test import copy_demo, opts, statuses
+from demosupport import opts, statuses
 from tfsupport import require_sandbox
 
 from generator import runner
@@ -75,18 +75,21 @@ def planned_names(report: runner.RunReport) -> list[str]:
 
 
 @pytest.mark.slow
-def test_pipelines_come_and_go_and_the_data_source_grants_follow(tmp_path: Path) -> None:
+def test_pipelines_come_and_go_and_the_data_source_grants_follow(applied_demo: Path) -> None:
     require_sandbox()
-    env_dir = copy_demo(tmp_path)
-    # Two store pipelines that both scan curated and run DLP: the same two entries.
-    weekly = add_pipeline(env_dir, "store-weekly", {"curated": {"not_null": ["order_id"]}})
-    render(env_dir)
-    applied = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, stacks=(DAILY, weekly)))
-    assert set(statuses(applied).values()) == {"applied"}, applied.summary_lines()
+    env_dir = applied_demo
     first = agent_entries(env_dir)
     assert {(kind, role) for kind, _, role, _ in first} == {
         ("google_bigquery_dataset_iam_member", "roles/bigquery.dataEditor")}
     assert len(first) == 2 and {d for _, d, _, _ in first} == {"acme_demo_store_curated"}
+    # A second store pipeline that scans curated and runs DLP as store-daily does: the same
+    # two entries, so its stack applies and the data source's does not change.
+    weekly = add_pipeline(env_dir, "store-weekly", {"curated": {"not_null": ["order_id"]}})
+    render(env_dir)
+    applied = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, stacks=(DAILY, weekly)))
+    assert statuses(applied)[weekly] == "applied", applied.summary_lines()
+    assert {statuses(applied)[STORE], statuses(applied)[DAILY]} <= {"skipped", "no-changes"}
+    assert agent_entries(env_dir) == first
     plan_is_clean(env_dir, (*STORE_STACKS, weekly))
 
     # A pipeline whose key sorts first, with a scan in landing too: the landing project's

@@ -46,8 +46,8 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
     args["datasets"] = _datasets(ctx, gkey, data)
     # Write on the datasets for the agents of the source's pipelines (scan results, DLP
     # findings): the pipelines share the datasets, so the source grants each entry once.
-    pipelines = {p: d.data for p, d in ctx.descriptors.pipelines.items() if d.data["datasource"] == key}
-    grants = access.datasource_agent_grants(pipelines.values(), data["datasets"])
+    pipelines = ctx.pipelines_of.get(key, [])
+    grants = access.datasource_agent_grants([ctx.descriptors.pipelines[p].data for p in pipelines], data["datasets"])
     if grants:
         # The agents' e-mails come from the environment stack, which provisions them first.
         args["service_agent_grants"] = {
@@ -72,7 +72,7 @@ def datasource_stack(ctx: Context, key: str, data: dict[str, Any]) -> Stack:
         remote_environment=ctx.backend("environment") if dead_letter or grants else None,
         # The pipelines' descriptors count: their scans and DLP decide the agents' grants.
         inputs=(ctx.descriptors.environment.path, ctx.descriptors.datasources[key].path,
-                *sorted(ctx.descriptors.pipelines[p].path for p in pipelines)),
+                *(ctx.descriptors.pipelines[p].path for p in pipelines)),
         adopted=adopted,
         lifecycle=adoption.blocks(adopted),
     )
