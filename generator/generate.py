@@ -7,13 +7,11 @@ hash of everything that can change its files:
 - every unit: df-gen's own code, templates and modules (``tool_digest``), Jinja's version,
   the environment directory's real path (the state prefix defaults to its name) and
   ``environment.yaml``;
-- a data source: its descriptor and its pipelines' (what they scan and inspect decides the
-  grants on its datasets once the data source stack grants them);
-- a pipeline: its descriptor, its data source's, its code directory (``tree_digest``: the
+- a data source: its descriptor and its pipelines' (it grants their service agents the
+  entries of its datasets their scans and DLP write, ``access.datasource_agent_grants``);
+- a pipeline: its descriptor, its data source's and its code directory (``tree_digest``: the
   DAG template, SQL, schemas and tasks; a pipeline's code files are inside it,
-  generator.fsutil), and the descriptors of the pipelines of the same data source that
-  sort before it (the first of them grants the shared datasets' entries,
-  ``model.pipeline._granted_by_siblings``);
+  generator.fsutil); never another pipeline's;
 - the environment: every descriptor, and the policy tags each pipeline's tasks read (it
   grants them). Those reads are cached per pipeline too, keyed by the pipeline's key, every
   stored table's columns and tags (a task may read another pipeline's table) and the SQL
@@ -187,21 +185,21 @@ class _Incremental:
             code_dir = self.d.pipelines_dir / doc.data["code"]
             if code_dir not in trees:
                 trees[code_dir] = cache.tree_digest(code_dir)
-            siblings = self.by_source.setdefault(source, [])  # the pipelines of the source so far
+            self.by_source.setdefault(source, []).append(doc.path)  # the data source's pipelines
             source_path = self.d.datasources[source].path
             keys[key] = _hash(base, "pipeline", key, self.doc(doc.path), self.doc(source_path),
-                              str(code_dir), trees[code_dir], *(self.doc(path) for path in siblings))
-            self.covered[f"pipeline:{key}"] = ({self.d.environment.path, source_path, doc.path, *siblings},
-                                               {code_dir})
-            siblings.append(doc.path)
+                              str(code_dir), trees[code_dir])
+            self.covered[f"pipeline:{key}"] = ({self.d.environment.path, source_path, doc.path}, {code_dir})
         return keys
 
     def source_keys(self, base: str) -> dict[str, str]:
-        """A data source's key: its descriptor and its pipelines' (they may decide what it grants)."""
+        """A data source's key: its descriptor and its pipelines' (they decide what it grants their
+        agents; its files name them)."""
         keys: dict[str, str] = {}
         for key, doc in sorted(self.d.datasources.items()):
             pipelines = self.by_source.get(key, [])
-            keys[key] = _hash(base, "datasource", key, self.doc(doc.path), *(self.doc(path) for path in pipelines))
+            keys[key] = _hash(base, "datasource", key, self.doc(doc.path),
+                              *(f"{path.name}:{self.doc(path)}" for path in pipelines))
             self.covered[f"datasource:{key}"] = ({self.d.environment.path, doc.path, *pipelines}, set())
         return keys
 

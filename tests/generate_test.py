@@ -86,9 +86,17 @@ def edit(path: Path, old: str, new: str) -> None:
 
 CHANGES: dict[str, tuple[Callable[[Path], None], set[str], set[str]]] = {
     # kind of input: (the change, the stacks whose files change, the units built again)
+    # The data source is built again too (its pipelines' descriptors decide its grants to
+    # their agents), with the same files here.
     "pipeline descriptor": (
         lambda env: edit(env / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4"),
-        {"pipeline-store-daily"}, {"pipeline:store-daily", "datasource:store", "environment"}),
+        {"pipeline-store-daily"}, {"pipeline:store-daily", "environment", "datasource:store"}),
+    # A scan in landing: the landing project's Dataplex agent (environment) writes the results
+    # to the store's curated dataset (the data source grants it).
+    "pipeline's scans": (
+        lambda env: edit(env / "pipelines" / "store-daily.yaml", "  curated.customers:", "  landing.customers:"),
+        {"pipeline-store-daily", "environment", "datasource-store"},
+        {"pipeline:store-daily", "environment", "datasource:store"}),
     "data source descriptor": (
         lambda env: edit(env / "datasources" / "ecommerce.yaml", "delete_after_days: 14", "delete_after_days: 21"),
         {"datasource-ecommerce"}, {"datasource:ecommerce", "pipeline:ecommerce-hourly", "environment"}),
