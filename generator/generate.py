@@ -308,8 +308,7 @@ class _Incremental:
             # The recorded views were checked by this analyser only when every unit was built now.
             self.cache.analysis = version if len(built) == len(order) else ""
         self.cache.save()
-        result.entries = {path: self.entries[path] for relative in result.verified
-                          if (path := os.path.join(self.stacks_dir, relative)) in self.entries}
+        result.entries = self.entries  # exactly the verified files': cached() keeps those of its hits
         return result
 
     def trust_views(self, unit: str) -> None:
