@@ -64,18 +64,25 @@ def check_command(env_dir: Path, pythons: tuple[str, ...], stacks: tuple[str, ..
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def run_command(env_dir: Path, key: str, wait: bool, timeout: float, airflow_url: str | None, token: str | None,
                 username: str | None, as_json: bool) -> None:
-    """Run pipeline KEY's DAG through Composer's Airflow REST API, once the uploaded version is parsed."""
+    """Run pipeline KEY's DAG through Composer's Airflow REST API, once the uploaded version is parsed.
+
+    While waiting for the parse, an import error Airflow records for the DAG file ends the
+    wait: exit 1 with one line, the rendered dag.py and the stack trace's last line (the
+    whole trace in --json's import_error).
+    """
     import os
 
     from generator.dags.api import AirflowApi
     from generator.dags.run import airflow_url as environment_airflow_url
     from generator.dags.run import make_auth, pipeline_dag, run_dag
+    from generator.naming import dag_object
     from generator.render import load_model
 
     dag_id, dag_file = pipeline_dag(load_model(env_dir), key)
     api = AirflowApi(airflow_url or environment_airflow_url(env_dir),
                      make_auth(token, username, os.environ.get("DF_GEN_AIRFLOW_PASSWORD")))
-    outcome = run_dag(api, dag_id, dag_file, timeout, wait=wait, say=lambda line: click.echo(line, err=True))
+    outcome = run_dag(api, dag_id, dag_file, dag_object(key), timeout, wait=wait,
+                      say=lambda line: click.echo(line, err=True))
     if as_json:
         click.echo(json.dumps(outcome.as_dict(), indent=2))
     else:
@@ -83,5 +90,7 @@ def run_command(env_dir: Path, key: str, wait: bool, timeout: float, airflow_url
             click.echo(f"  {task.task_id}: {task.state}")
         for note in outcome.notes:
             click.echo(f"{dag_id}: {note}", err=True)
+        for error in outcome.errors:
+            click.echo(error, err=True)
         click.echo(f"{dag_id}: run {outcome.run_id or '-'}: {outcome.state}")
     sys.exit(outcome.exit_code)

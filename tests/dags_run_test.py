@@ -5,6 +5,12 @@ AIRFLOW_HOME and its simple auth manager (a user, a password exchanged for a JWT
 
 The DAG folder stands in for Composer's bucket: the test writes the rendered DAG there as
 Terraform would upload it, and dags run must wait until Airflow parsed that version.
+
+The import-error cases run against both majors' REST API shapes without a real Airflow
+(Google Cloud Composer cannot run here; that mock is the allowed one): tests/fakeairflow.py
+serves /api/v1 (Airflow 2) and /api/v2 (Airflow 3) over real HTTP on 127.0.0.1, and
+``run_dag`` gets a fake clock, so "did not wait for the timeout" is a count of polls. One
+slow test makes the real Airflow 3 record an import error for an uploaded file.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakeairflow import FakeAirflow, serve
+
+from generator.dags.run import RunOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "environments" / "demo"
 START_LIMIT = 150  # seconds for the server to answer
-
 
 
 SUCCEEDS = '''\
@@ -235,3 +243,224 @@ def test_unknown_pipeline_and_unreachable_server_are_one_line_errors(demo: Path)
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: Airflow API GET http://127.0.0.1:") and "Connection refused" in line
+
+
+# --- import errors: the real Airflow 3 -----------------------------------------------------
+
+BROKEN = '''\
+"""{dag_id}'s DAG importing a package the environment lacks."""
+from datetime import datetime
+
+import df_gen_no_such_provider  # noqa: F401
+
+from airflow.sdk import DAG
+
+with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), catchup=False) as dag:
+    pass
+'''
+
+
+@pytest.mark.slow
+def test_an_upload_that_does_not_import_ends_the_wait_with_its_error_then_a_fixed_one_runs(
+        airflow: Airflow, demo: Path) -> None:
+    broken = BROKEN.format(dag_id="ecommerce-hourly")
+    render_dag(demo, "ecommerce-hourly", broken)
+    airflow.upload("ecommerce-hourly.py", broken)
+    time.sleep(8)  # Airflow records the error before dags run starts, as after a Terraform apply
+    started = time.monotonic()
+    process = dags_run(airflow, demo, "ecommerce-hourly", 200, "--json")
+    out, err = process.communicate(timeout=260)
+    assert process.returncode == 1, (out, err)
+    assert time.monotonic() - started < 100  # its next parse of the file, not the 200 s limit
+    outcome = json.loads(out)
+    assert outcome["state"] == "import error" and outcome["run_id"] is None
+    assert outcome["import_error"]["filename"] == "ecommerce-hourly.py"  # relative to the bundle
+    assert "df_gen_no_such_provider" in outcome["import_error"]["stack_trace"]
+    [error] = outcome["errors"]
+    assert error.endswith("dag.py:4:1: error: Airflow cannot import ecommerce-hourly.py (parsed "
+                          f"{outcome['import_error']['timestamp']}): "
+                          "ModuleNotFoundError: No module named 'df_gen_no_such_provider'"), error
+    assert "Airflow reports an import error in ecommerce-hourly.py from " in err
+
+    # Fixed and uploaded: Airflow clears the error on its next parse, and the run goes ahead.
+    fixed = SUCCEEDS.format(dag_id="ecommerce-hourly", version="fixed", sleep=0)
+    render_dag(demo, "ecommerce-hourly", fixed)
+    airflow.upload("ecommerce-hourly.py", fixed)
+    process = dags_run(airflow, demo, "ecommerce-hourly", 200)
+    out, err = process.communicate(timeout=260)
+    assert process.returncode == 0, (out, err)
+    assert out.rstrip().endswith(": success")
+
+
+# --- import errors: Airflow 2 and 3 API shapes (tests/fakeairflow.py) -------------------------
+
+TRACE = """Traceback (most recent call last):
+  File "{path}", line 7, in <module>
+    from airflow.providers.nope.operators import NopeOperator
+ModuleNotFoundError: No module named 'airflow.providers.nope'
+"""
+OLD, NEW = "# the version Airflow has\n", "# the rendered version\n"
+
+
+class FakeTime:
+    """A clock that only ``sleep`` moves: polls cost no real time, and are counted."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def fake_run(fake: FakeAirflow, tmp_path: Path, lines: list[str], timeout: float = 3600) -> RunOutcome:
+    from generator.dags.api import AirflowApi, Auth
+    from generator.dags.run import run_dag
+
+    dag_file = tmp_path / "stacks" / "pipeline-store-daily" / "dag.py"
+    dag_file.parent.mkdir(parents=True, exist_ok=True)
+    dag_file.write_text(NEW, encoding="utf-8")
+    fake_time = FakeTime()
+    return run_dag(AirflowApi(fake.url, Auth(token="t")), "store-daily", dag_file, "store-daily.py", timeout,
+                   clock=fake_time.clock, sleep=fake_time.sleep, say=lines.append, poll=5)
+
+
+@pytest.fixture(params=[2, 3], ids=["airflow2", "airflow3"])
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeAirflow]:
+    airflow = FakeAirflow(request.param, "store-daily")
+    airflow.source = OLD
+    with serve(airflow):
+        yield airflow
+
+
+def test_an_import_error_recorded_while_waiting_exits_1_at_once(fake: FakeAirflow, tmp_path: Path) -> None:
+    path = fake.file_path("store-daily.py")
+    fake.at(3, lambda f: f.record_import_error("store-daily.py", TRACE.format(path=path), "2026-12-02T08:00:03Z"))
+    outcome = fake_run(fake, tmp_path, [])
+    assert fake.polls == 3  # not the 721 polls of a 3600 s wait
+    assert (outcome.state, outcome.exit_code, outcome.run_id) == ("import error", 1, None)
+    assert outcome.errors == [
+        f"{tmp_path}/stacks/pipeline-store-daily/dag.py:7:1: error: Airflow cannot import {path} "
+        "(parsed 2026-12-02T08:00:03Z): ModuleNotFoundError: No module named 'airflow.providers.nope'"]
+    assert outcome.notes == []
+    assert outcome.as_dict()["import_error"] == {
+        "import_error_id": 1, "filename": path, "timestamp": "2026-12-02T08:00:03Z",
+        "stack_trace": TRACE.format(path=path)}
+    assert not [r for r in fake.requests if r[0] != "GET"]  # nothing unpaused, nothing triggered
+
+
+def test_an_import_error_there_before_the_wait_ends_it_when_airflow_records_it_again(
+        fake: FakeAirflow, tmp_path: Path) -> None:
+    path = fake.file_path("store-daily.py")
+    fake.record_import_error("store-daily.py", "SyntaxError: old upload", "2026-12-02T07:00:00Z")
+    fake.at(4, lambda f: f.record_import_error("store-daily.py", TRACE.format(path=path), "2026-12-02T08:00:20Z"))
+    lines: list[str] = []
+    outcome = fake_run(fake, tmp_path, lines)
+    assert fake.polls == 4 and outcome.exit_code == 1
+    assert outcome.errors[0].endswith("(parsed 2026-12-02T08:00:20Z): ModuleNotFoundError: "
+                                      "No module named 'airflow.providers.nope'")
+    assert (f"store-daily: Airflow reports an import error in {path} from 2026-12-02T07:00:00Z; "
+            "waiting for its next parse of the file") in lines
+
+
+def test_an_import_error_cleared_then_the_version_parsed_runs(fake: FakeAirflow, tmp_path: Path) -> None:
+    fake.record_import_error("store-daily.py", "SyntaxError: the previous upload", "2026-12-02T07:00:00Z")
+    fake.at(3, lambda f: f.parse_ok("store-daily.py", NEW))
+    lines: list[str] = []
+    outcome = fake_run(fake, tmp_path, lines)
+    assert (outcome.state, outcome.exit_code, outcome.errors) == ("success", 0, [])
+    assert outcome.import_error is None and fake.polls == 3
+    assert lines[-4:] == ["store-daily: Airflow parsed the rendered version", "store-daily: unpaused",
+                          f"store-daily: triggered run {outcome.run_id}", "store-daily: run success"]
+
+
+def test_import_errors_of_other_dag_files_are_ignored(fake: FakeAirflow, tmp_path: Path) -> None:
+    # Others: another pipeline's DAG, a file in a subfolder of the bundle (Airflow 3 gives
+    # relative paths), names that only contain ours.
+    others = ["ecommerce-hourly.py", "legacy/store-daily.py", "old-store-daily.py", "store-daily.py.bak"]
+    if fake.major == 2:
+        others.remove("legacy/store-daily.py")  # an absolute path is matched by its last component
+    for poll, name in enumerate(others, start=2):
+        fake.at(poll, lambda f, name=name, poll=poll: f.record_import_error(name, "ImportError: x", f"T{poll}"))
+    fake.at(len(others) + 3, lambda f: f.parse_ok("store-daily.py", NEW))
+    outcome = fake_run(fake, tmp_path, [])
+    assert (outcome.state, outcome.exit_code) == ("success", 0)
+    assert len(fake.import_errors) == len(others) and fake.polls == len(others) + 3
+
+
+def test_import_errors_are_read_page_by_page(fake: FakeAirflow, tmp_path: Path) -> None:
+    for n in range(230):
+        fake.record_import_error(f"generated/dag_{n}.py", "ImportError: not ours", "2026-12-02T07:00:00Z")
+    path = fake.file_path("store-daily.py")
+    fake.at(2, lambda f: f.record_import_error("store-daily.py", TRACE.format(path=path), "2026-12-02T08:00:00Z"))
+    outcome = fake_run(fake, tmp_path, [])
+    assert outcome.exit_code == 1 and outcome.import_error is not None
+    assert outcome.import_error.error_id == 231  # on the third page
+    pages = [r[1] for r in fake.requests if r[1].startswith(f"{fake.prefix}/importErrors")]
+    assert [p.split("offset=")[1].split("&")[0] for p in pages] == ["0", "100", "200"] * 2
+
+
+def test_import_errors_the_role_may_not_read_leave_the_content_wait(fake: FakeAirflow, tmp_path: Path) -> None:
+    fake.import_errors_status = 403
+    fake.at(4, lambda f: f.parse_ok("store-daily.py", NEW))
+    lines: list[str] = []
+    outcome = fake_run(fake, tmp_path, lines)
+    assert outcome.exit_code == 0
+    [said] = [line for line in lines if "import errors" in line]
+    assert said.startswith("store-daily: cannot read Airflow's import errors (Airflow API GET "
+                           f"{fake.prefix}/importErrors?limit=100&offset=0&order_by=import_error_id: HTTP 403:")
+    assert len([r for r in fake.requests if "/importErrors" in r[1]]) == 1  # asked once, not on every poll
+
+
+def test_a_version_never_parsed_still_times_out(fake: FakeAirflow, tmp_path: Path) -> None:
+    fake.record_import_error("store-daily.py", "SyntaxError: the previous upload", "2026-12-02T07:00:00Z")
+    outcome = fake_run(fake, tmp_path, [], timeout=60)
+    assert (outcome.state, outcome.exit_code) == ("waiting for parse", 124)
+    assert outcome.notes == ["Airflow did not parse the rendered dag.py within 60 s"]
+    assert fake.polls == 13
+
+
+def test_the_cli_prints_the_import_error_as_one_line_and_exits_1(
+        fake: FakeAirflow, demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+    from generator.dags import run
+
+    monkeypatch.setattr(run, "POLL_SECONDS", 0.01)
+    path = fake.file_path("store-daily.py")
+    fake.at(2, lambda f: f.record_import_error("store-daily.py", TRACE.format(path=path), "2026-12-02T08:00:00Z"))
+    args = ["dags", "run", str(demo), "--pipeline", "store-daily", "--token", "t", "--airflow-url", fake.url,
+            "--timeout", "5"]  # a regression fails in 5 s, not in the default hour
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    dag_py = demo / "stacks" / "pipeline-store-daily" / "dag.py"
+    assert result.stderr.splitlines()[-1] == (
+        f"{dag_py}:7:1: error: Airflow cannot import {path} (parsed 2026-12-02T08:00:00Z): "
+        "ModuleNotFoundError: No module named 'airflow.providers.nope'")
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "store-daily: run -: import error\n"
+
+    fake.at(fake.polls + 2, lambda f: f.record_import_error("store-daily.py", TRACE.format(path=path), "T9"))
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["import_error"]["stack_trace"] == TRACE.format(path=path)
+    assert document["exit_code"] == 1 and document["errors"][0].endswith("(parsed T9): ModuleNotFoundError: "
+                                                                         "No module named 'airflow.providers.nope'")
+
+
+def test_import_error_file_names_and_trace_lines() -> None:
+    from generator.dags.importerrors import ImportErrorReport, names_file
+
+    assert names_file("store-daily.py", "store-daily.py")
+    assert names_file("/home/airflow/gcs/dags/store-daily.py", "store-daily.py")
+    assert not names_file("sub/store-daily.py", "store-daily.py")
+    assert not names_file("/home/airflow/gcs/dags/store-daily.pyc", "store-daily.py")
+    syntax = ImportErrorReport(1, "store-daily.py", "T", '  File "/opt/dags/store-daily.py", line 12\n'
+                               "    with DAG(\n        ^\nSyntaxError: '(' was never closed\n\n")
+    assert (syntax.line("store-daily.py"), syntax.last_line()) == (12, "SyntaxError: '(' was never closed")
+    assert ImportErrorReport(2, "x.py", "T", "").last_line() == "(no stack trace)"
+    assert ImportErrorReport(2, "x.py", "T", 'File "/d/other.py", line 3').line("store-daily.py") == 0

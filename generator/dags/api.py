@@ -1,7 +1,7 @@
 """A small client of the Airflow stable REST API: Airflow 2's ``/api/v1``, Airflow 3's ``/api/v2``.
 
-Only what ``df-gen dags run`` needs: the version, a DAG and its source as parsed, unpausing,
-triggering a run, the run's state and its task instances. Endpoints as documented in
+Only what ``df-gen dags run`` needs: the version, a DAG and its source as parsed, the import
+errors of the DAG files, unpausing, triggering a run, the run's state and its task instances. Endpoints as documented in
 Airflow's REST API references (https://airflow.apache.org/docs/apache-airflow/2.10.5/stable-rest-api-ref.html,
 https://airflow.apache.org/docs/apache-airflow/3.1.7/stable-rest-api-ref.html).
 """
@@ -20,6 +20,7 @@ from typing import Any
 from generator.errors import DfGenError
 
 TIMEOUT = 30  # seconds per request
+PAGE = 100  # the default [api] maximum_page_limit of Airflow 2.10 and 3.1: a larger limit is cut to it
 
 
 class NotFound(DfGenError):
@@ -122,6 +123,26 @@ class AirflowApi:
         else:
             path = f"{self.prefix}/dagSources/{_q(dag['file_token'])}"
         return str(self.request("GET", path)["content"])
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        """Every import error Airflow records now: one per DAG file whose last parse failed.
+
+        ``GET importErrors``, paged by ``limit``/``offset`` in ``import_error_id`` order until
+        ``total_entries``. Fields: ``import_error_id``, ``timestamp`` (of the last failed
+        parse: Airflow rewrites it on each failed parse and deletes the error on a good one),
+        ``filename`` and ``stack_trace``. ``filename`` is the file's absolute path on Airflow 2
+        (``api_connexion/schemas/error_schema.py``) and its path relative to the DAG bundle on
+        Airflow 3 (``api_fastapi/core_api/datamodels/import_error.py``, the bundle's
+        ``relative_fileloc``).
+        """
+        errors: list[dict[str, Any]] = []
+        while True:
+            answer = self.request("GET", f"{self.prefix}/importErrors?limit={PAGE}&offset={len(errors)}"
+                                         "&order_by=import_error_id")
+            page = list(answer.get("import_errors", []))
+            errors.extend(page)
+            if not page or len(errors) >= int(answer.get("total_entries", 0)):
+                return errors
 
     def unpause(self, dag_id: str) -> None:
         """Unpause the DAG (a paused DAG's triggered runs never start)."""

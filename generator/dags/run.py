@@ -8,6 +8,13 @@ uploaded: the DAG's source as Airflow stored it when parsing (``dagSources``) mu
 the rendered ``stacks/pipeline-KEY/dag.py``. Content, not times: Composer's bucket sync and
 the DAG processor's own clock make ``last_parsed_time`` against an upload time unreliable,
 and equal content proves the very version runs.
+
+While it waits, it also reads Airflow's import errors: when the uploaded file fails to import
+(a missing provider package, a syntax error, a Variable read at parse time), Airflow never
+parses that version, and waiting for the timeout would only hide why. An import error of the
+pipeline's DAG file that Airflow recorded after the wait started ends it (exit 1, the error's
+last line); one already there when it started may be the previous upload's, so it ends the
+wait only once Airflow records it again (its next parse of the file: see ``importerrors``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.dags.api import AirflowApi, Auth, NotFound
+from generator.dags.importerrors import ImportErrorReport, for_file
 from generator.errors import DfGenError
+from generator.fsutil import display_path
 from generator.model import Model
 from generator.naming import stack_name
 
@@ -49,11 +58,15 @@ class RunOutcome:
     exit_code: int
     tasks: list[TaskState] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    import_error: ImportErrorReport | None = None
+    errors: list[str] = field(default_factory=list)
+    """User-caused errors, each one ``path:line:col: error: message`` line."""
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
         return {"dag_id": self.dag_id, "run_id": self.run_id, "state": self.state,
-                "exit_code": self.exit_code, "notes": self.notes,
+                "exit_code": self.exit_code, "notes": self.notes, "errors": self.errors,
+                "import_error": self.import_error.as_dict() if self.import_error else None,
                 "tasks": [{"task_id": t.task_id, "state": t.state} for t in self.tasks]}
 
 
@@ -82,14 +95,26 @@ def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:
     return states
 
 
-def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, timeout: float, wait: bool = True,
+def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, timeout: float, wait: bool = True,
             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-            say: Callable[[str], None] = lambda line: None, poll: float = POLL_SECONDS) -> RunOutcome:
-    """Wait for the uploaded version to be parsed, trigger a run, and (with wait) follow it."""
+            say: Callable[[str], None] = lambda line: None, poll: float | None = None) -> RunOutcome:
+    """Wait for the uploaded version to be parsed, trigger a run, and (with wait) follow it.
+
+    ``object_name`` is the DAG file's name in Composer's DAG folder (naming.dag_object);
+    ``poll`` the seconds between two requests (default POLL_SECONDS).
+    """
+    poll = POLL_SECONDS if poll is None else poll
     deadline = clock() + timeout
     expected = dag_file.read_text(encoding="utf-8")
     outcome = RunOutcome(dag_id, None, "waiting for parse", EXIT_TIMEOUT)
-    dag = _parsed(api, dag_id, expected, deadline, clock, sleep, say, poll)
+    dag = _parsed(api, dag_id, object_name, expected, deadline, clock, sleep, say, poll)
+    if isinstance(dag, ImportErrorReport):
+        outcome.state, outcome.exit_code, outcome.import_error = "import error", EXIT_FAILED, dag
+        line = dag.line(object_name)
+        where = f"{display_path(dag_file)}:{line}:1" if line else display_path(dag_file)
+        outcome.errors.append(f"{where}: error: Airflow cannot import {dag.filename} "
+                              f"(parsed {dag.timestamp}): {dag.last_line()}")
+        return outcome
     if dag is None:
         outcome.notes.append(f"Airflow did not parse the rendered {dag_file.name} within {timeout:g} s")
         return outcome
@@ -119,10 +144,16 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, timeout: float, wait: 
     return outcome
 
 
-def _parsed(api: AirflowApi, dag_id: str, expected: str, deadline: float, clock: Callable[[], float],
-            sleep: Callable[[float], None], say: Callable[[str], None], poll: float) -> dict[str, Any] | None:
-    """The DAG once Airflow's stored source equals the rendered file; None at the deadline."""
+def _parsed(api: AirflowApi, dag_id: str, object_name: str, expected: str, deadline: float,
+            clock: Callable[[], float], sleep: Callable[[float], None], say: Callable[[str], None],
+            poll: float) -> dict[str, Any] | ImportErrorReport | None:
+    """The DAG once Airflow's stored source equals the rendered file; None at the deadline.
+
+    Or the import error of ``object_name`` that Airflow recorded since the first poll.
+    """
     last = ""
+    before: set[tuple[int, str]] | None = None  # the file's import errors at the first poll
+    readable = True  # False once the API refused the import errors
     while True:
         try:
             dag = api.dag(dag_id)
@@ -135,9 +166,36 @@ def _parsed(api: AirflowApi, dag_id: str, expected: str, deadline: float, clock:
             last = status
         if current:
             return dag
+        errors = _import_errors(api, dag_id, object_name, say) if readable else None
+        readable = errors is not None
+        if errors is not None:
+            if before is None:
+                before = {e.seen for e in errors}
+                for error in errors:
+                    say(f"{dag_id}: Airflow reports an import error in {error.filename} from {error.timestamp}; "
+                        "waiting for its next parse of the file")
+            fresh = [e for e in errors if e.seen not in before]
+            if fresh:
+                return fresh[-1]
         if clock() >= deadline:
             return None
         sleep(poll)
+
+
+def _import_errors(api: AirflowApi, dag_id: str, object_name: str,
+                   say: Callable[[str], None]) -> list[ImportErrorReport] | None:
+    """The DAG file's import errors; None when the API refuses them (said once).
+
+    Reading them needs the ImportError view (Airflow's Viewer role has it); without it the
+    wait goes on by content alone, as before.
+    """
+    try:
+        return for_file(api.import_errors(), object_name)
+    except DfGenError as exc:
+        if not isinstance(exc, NotFound) and ": HTTP 403:" not in str(exc) and ": HTTP 401:" not in str(exc):
+            raise
+        say(f"{dag_id}: cannot read Airflow's import errors ({exc}); waiting for the parse only")
+        return None
 
 
 def google_token() -> Callable[[], str]:
