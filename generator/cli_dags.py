@@ -52,7 +52,7 @@ def check_command(env_dir: Path, pythons: tuple[str, ...], stacks: tuple[str, ..
 @ENV_DIR
 @click.option("--pipeline", "key", required=True, metavar="KEY", help="The pipeline whose DAG to run.")
 @click.option("--wait/--no-wait", default=False, help="Follow the run to its end (exit 0 success, 1 failed, "
-              "124 timeout); without it, exit once triggered.")
+              "124 timeout); without it, exit once triggered. A DAG file Airflow cannot import exits 1 either way.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
               help="For the parse of the uploaded DAG version and the run together.")
 @click.option("--airflow-url", default=None, metavar="URL",
