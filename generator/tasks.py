@@ -86,7 +86,7 @@ class Task:
 
 def declared(code_dir: Path) -> bool:
     """Whether the code directory declares its tasks."""
-    return (code_dir / FILE).is_file()
+    return os.path.isfile(os.path.join(code_dir, FILE))  # asked per pipeline: no Path objects
 
 
 def expand(code_dir: Path, pipeline: Mapping[str, Any], descriptor: Document | None = None) -> tuple[Task, ...]:
@@ -184,7 +184,7 @@ def _entry(doc: Document, index: int, entry: Any, code_dir: Path, pipeline: Mapp
             problems.append(doc.error((*path, "id"), f"tasks[{index}].id: '{task_id}' is not an Airflow task ID "
                                                      "(letters, digits, '_', '-', '.')"))
             continue
-        if sql is not None and not (code_dir / sql).is_file():
+        if sql is not None and not os.path.isfile(os.path.join(code_dir, sql)):
             problems.append(doc.error((*path, "sql"), f"tasks[{index}].sql: no file {sql} in the code directory"))
             continue
         tasks.append(Task(
