@@ -20,7 +20,8 @@
 # member is the same entry of the access list), so they leave this state without a delete:
 # deleting one would remove the entry the data source's grant stands for
 # (resourceBigQueryDatasetAccessPatchDeleteEncoder,
-# google/services/bigquery/resource_bigquery_dataset_access.go).
+# google/services/bigquery/resource_bigquery_dataset_access.go). A removed block needs
+# Terraform 1.7 (versions.tf), as df-gen does (generator/engine/core.py, MINIMUM_VERSION).
 removed {
   from = google_bigquery_dataset_access.agents
   lifecycle {
