@@ -4,12 +4,12 @@ environment stack plans from them in the sandbox (issue 11 items 2, 4, 5 and 10)
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from demosupport import copy_sources
 from tfsupport import require_sandbox
 
 from generator import runner
@@ -25,10 +25,7 @@ def copy_demo(base: Path, edit: dict[str, Any] | None = None) -> Path:
     """The demo's descriptors, modules and pipeline code under ``base``; ``edit`` is merged
     into environment.yaml at the top level."""
 
-    env_dir = base / "environments" / "demo"
-    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns(".df-gen"))
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
-    shutil.copytree(ROOT / "modules", base / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    env_dir = copy_sources(base, modules=True)
     if edit:
         path = env_dir / "environment.yaml"
         data = yaml.safe_load(path.read_text())

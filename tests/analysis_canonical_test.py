@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demosupport import copy_sources
 
 from generator import loader, tasks
 from generator.analysis import cache, canonical, inventory, sql
@@ -48,10 +49,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("demo")
-    env_dir = base / "environments" / "demo"
-    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
-    return env_dir
+    return copy_sources(base, stacks=False)
 
 
 def _statements(env_dir: Path) -> tuple[list[str], dict[str, Any]]:

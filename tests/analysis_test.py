@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from demosupport import copy_sources
 
 from generator.analysis import grants as access_model
 from generator.analysis import report as access_report
@@ -34,10 +34,7 @@ STORE_CUSTOMERS = "acme-demo-cur.acme_demo_store_curated.customers"
 
 
 def copy_demo(base: Path) -> Path:
-    env_dir = base / "environments" / "demo"
-    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
-    return env_dir
+    return copy_sources(base, stacks=False)
 
 
 def edit_yaml(path: Path, change: Any) -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandboxsupport import configured, created
 
 from generator import bqtable
 from generator.bqtable import COMPATIBLE, INCOMPATIBLE, LOSSY_IN_PLACE, TableDefinition
-from generator.sandbox import schema_loader
 from generator.sandbox.provider import LEGACY_TYPE_SYSTEM, SandboxProvider
-from generator.sandbox.store import Store
 
 
 def col(name: str, type_: str = "STRING", mode: str | None = "NULLABLE", **extra: Any) -> dict[str, Any]:
@@ -259,9 +258,7 @@ def test_partitioning_of_an_existing_table(old: Any, new: Any, refused: str | No
 
 @pytest.fixture
 def provider(tmp_path: Path) -> SandboxProvider:
-    p = SandboxProvider(schema_loader.load(schema_loader.DEFAULT_SCHEMA), Store(tmp_path / "sb"))
-    p.configure({"project": "df-test-proj", "region": "europe-west1"})
-    return p
+    return configured(tmp_path)
 
 
 def _table(schema: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -269,16 +266,8 @@ def _table(schema: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
             "schema": json.dumps(schema), **extra}
 
 
-def _created(provider: SandboxProvider, cfg: dict[str, Any]) -> dict[str, Any]:
-    planned, _replace, diags = provider.plan("google_bigquery_table", None, dict(cfg), cfg)
-    assert not diags
-    state, diags = provider.apply("google_bigquery_table", None, planned, cfg)
-    assert not diags, diags
-    return dict(state)
-
-
 def test_sandbox_plans_the_providers_schema_decision(provider: SandboxProvider) -> None:
-    prior = _created(provider, _table(BASE))
+    prior = created(provider, "google_bigquery_table", _table(BASE), complete=False)
     for new, replace in [(changed(1, type="FLOAT64"), [["schema"]]), ([*BASE, col("c")], []),
                          ([BASE[0], *BASE[2:]], []), ([BASE[0], col("total"), *BASE[2:]], [["schema"]])]:
         cfg = _table(new)
@@ -306,7 +295,7 @@ def test_sandbox_refuses_bad_definitions_at_apply(provider: SandboxProvider) -> 
 
 def test_sandbox_refuses_partitioning_changes_of_an_existing_table(provider: SandboxProvider) -> None:
     schema = [*BASE, col("day", "DATE")]
-    prior = _created(provider, _table(schema))
+    prior = created(provider, "google_bigquery_table", _table(schema), complete=False)
     cfg = _table(schema, time_partitioning=[{"type": "DAY", "field": "day", "expiration_ms": None,
                                               "require_partition_filter": None}])
     planned, _replace, diags = provider.plan("google_bigquery_table", prior, {**prior, **cfg}, cfg)

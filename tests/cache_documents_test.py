@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demosupport import copy_sources
 
 import generator.validate
 import generator.validate.pipeline
@@ -25,10 +26,7 @@ DEMO = ROOT / "environments" / "demo"
 
 @pytest.fixture
 def env_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "environments" / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*", "stacks"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    return target
+    return copy_sources(tmp_path, stacks=False)
 
 
 @pytest.fixture

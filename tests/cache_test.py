@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from demosupport import copy_sources
 
 import generator.render
 import generator.validate
@@ -27,10 +28,7 @@ DEMO = ROOT / "environments" / "demo"
 @pytest.fixture
 def env_dir(tmp_path: Path) -> Path:
     """A copy of the demo (descriptors, stacks and pipeline code) with no cache."""
-    target = tmp_path / "environments" / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    return target
+    return copy_sources(tmp_path)
 
 
 @pytest.fixture

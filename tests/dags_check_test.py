@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from demosupport import copy_sources
 
 from generator.cli import cli
 from generator.dags.airflows import select, wanted
@@ -36,10 +36,7 @@ def airflow_python(major: int) -> str:
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the demo (descriptors, rendered stacks, pipeline code, modules)."""
-    shutil.copytree(DEMO, tmp_path / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform*"))
-    return tmp_path / "environments" / "demo"
+    return copy_sources(tmp_path, modules=True)
 
 
 def set_image(env_dir: Path, image: str) -> None:

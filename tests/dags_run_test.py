@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from demosupport import copy_sources
 from fakeairflow import FakeAirflow, serve
 
 from generator.dags.run import RunOutcome
@@ -140,10 +140,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    shutil.copytree(DEMO, tmp_path / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform*"))
-    return tmp_path / "environments" / "demo"
+    return copy_sources(tmp_path, modules=True)
 
 
 def render_dag(demo: Path, key: str, text: str) -> None:

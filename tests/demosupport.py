@@ -25,6 +25,18 @@ ALL = ["environment", "datasource-ecommerce", "datasource-store",
        "pipeline-ecommerce-hourly", "pipeline-store-daily"]
 
 
+def copy_sources(base: Path, *, stacks: bool = True, modules: bool = False) -> Path:
+    """The demo's environment directory (with its committed stacks unless ``stacks`` is
+    false, never its ``.df-gen`` cache) and the pipeline code under ``base``, and the modules
+    when a test runs Terraform or reads them beside the copy; not rendered again."""
+    ignore = [".df-gen", ".terraform*", *([] if stacks else ["stacks"])]
+    shutil.copytree(DEMO, base / "environments" / "demo", ignore=shutil.ignore_patterns(*ignore))
+    shutil.copytree(ROOT / "pipelines", base / "pipelines")
+    if modules:
+        shutil.copytree(ROOT / "modules", base / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    return base / "environments" / "demo"
+
+
 def copy_demo(base: Path) -> Path:
     """A copy of the demo (descriptors, stacks, modules, pipeline code) under ``base``,
     rendered. The demo is copied and rendered once per test session; each call copies that

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from demosupport import copy_sources
 
 from generator.render import render
 from generator.resources import SCHEMAS_DIR
@@ -464,12 +464,9 @@ def _flat_hcl(text: str) -> str:
 
 def _render(base: Path, edits: list[tuple[str, tuple[str, ...], Any]],
             files: list[tuple[str, str | None]]) -> str:
-    env_dir = base / "environments" / "demo"
     # Without the demo's stacks: a stack the edits orphan is reported by render, not deleted,
     # and its text must not be searched.
-    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns(".df-gen", "stacks"))
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
-    shutil.copytree(ROOT / "modules", base / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    env_dir = copy_sources(base, stacks=False, modules=True)
     for relative, text in files:
         if text is None:
             (base / relative).unlink()

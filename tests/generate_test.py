@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from demosupport import copy_sources
 
 import generator.analysis.cache
 import generator.model.datasource
@@ -31,9 +32,7 @@ DEMO = ROOT / "environments" / "demo"
 @pytest.fixture
 def env_dir(tmp_path: Path) -> Path:
     """A copy of the demo and its pipeline code, rendered once (a warm cache)."""
-    target = tmp_path / "environments" / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns(".df-gen", ".terraform*"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    target = copy_sources(tmp_path)
     assert render(target)[0] == 0
     return target
 

@@ -13,6 +13,7 @@ import pytest
 import sqlglot
 from click.testing import CliRunner
 from demosupport import opts
+from sandboxsupport import configured, created
 from schema_changes_test import (
     ORDERS,
     STACK,
@@ -26,9 +27,7 @@ from schema_changes_test import (
 from generator import runner
 from generator.cli import cli
 from generator.render import render
-from generator.sandbox import schema_loader
 from generator.sandbox.provider import SandboxProvider
-from generator.sandbox.store import Store
 
 MIGRATE = "migrate: {set_data_type: [quantity, amount], drop_columns: [channel]}"
 JOB = 'module.pipeline.google_bigquery_job.migrations["curated-orders"]'
@@ -144,17 +143,11 @@ def test_validate_against_a_ref_accepts_migrate_only_where_bigquery_ddl_can_do_i
 
 @pytest.fixture
 def provider(tmp_path: Path) -> SandboxProvider:
-    p = SandboxProvider(schema_loader.load(schema_loader.DEFAULT_SCHEMA), Store(tmp_path / "sb"))
-    p.configure({"project": "p-1", "region": "europe-west1"})
-    return p
+    return configured(tmp_path, "p-1")
 
 
 def create(p: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> dict[str, Any]:
-    planned, _, diags = p.plan(type_name, None, cfg, cfg)
-    assert not diags, diags
-    state, diags = p.apply(type_name, None, planned, cfg)
-    assert not diags, diags
-    return dict(state)
+    return created(p, type_name, cfg, complete=False)
 
 
 def job(query: str, job_id: str = "j1") -> dict[str, Any]:

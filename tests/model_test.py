@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from demosupport import copy_sources
 
 from generator import naming
 from generator.render import load_model
@@ -21,9 +22,7 @@ EU_REGIONS = list(naming.MULTI_REGION_REGIONS["eu"])
 def demo_copy(tmp_path: Path, **edits: Callable[[dict[str, Any]], None]) -> Path:
     """A copy of the demo descriptors; ``edits`` maps a descriptor path (``environment``,
     ``datasources/store``, ...) to a function that changes its data in place."""
-    env_dir = tmp_path / "environments" / "demo"
-    shutil.copytree(DEMO, env_dir, ignore=shutil.ignore_patterns("stacks", ".df-gen"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    env_dir = copy_sources(tmp_path, stacks=False)
     for relative, edit in edits.items():
         path = env_dir / f"{relative.replace('__', '/').replace('_', '-')}.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

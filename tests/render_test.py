@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from demosupport import copy_sources
 
 from generator.cli import cli
 from generator.errors import DfGenError
@@ -22,10 +23,7 @@ DEMO = ROOT / "environments" / "demo"
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the repository's demo (environment and pipeline code) in tmp_path."""
-    shutil.copytree(DEMO, tmp_path / "environments" / "demo", ignore=shutil.ignore_patterns(".df-gen"))
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform*"))
-    return tmp_path / "environments" / "demo"
+    return copy_sources(tmp_path, modules=True)
 
 
 def _tree(stacks: Path) -> dict[str, bytes]:

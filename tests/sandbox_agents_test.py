@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sandboxsupport import configured
 
-from generator.sandbox import agents, schema_loader
+from generator.sandbox import agents
 from generator.sandbox.formats import project_number
 from generator.sandbox.provider import SandboxProvider
-from generator.sandbox.store import Store
 
 EXPECTED = {
     # key: (e-mail for project number 123456789012, provisioning)
@@ -95,9 +95,7 @@ def test_lookups_by_api_and_data_source() -> None:
 
 @pytest.fixture
 def provider(tmp_path: Path) -> SandboxProvider:
-    p = SandboxProvider(schema_loader.load(schema_loader.DEFAULT_SCHEMA), Store(tmp_path / "sb"))
-    p.configure({"project": "df-agents-proj"})
-    return p
+    return configured(tmp_path, "df-agents-proj", region=None)
 
 
 @pytest.mark.parametrize(

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
+from sandboxsupport import configured, created
 
-from generator.sandbox import schema_loader
 from generator.sandbox.destroy import display_name
 from generator.sandbox.provider import SandboxProvider
-from generator.sandbox.store import Store
-from generator.sandbox.values import normalize
 
 
 @pytest.fixture
 def provider(tmp_path: Path) -> SandboxProvider:
-    p = SandboxProvider(schema_loader.load(schema_loader.DEFAULT_SCHEMA), Store(tmp_path / "sb"))
-    p.configure({"project": "df-test-proj", "region": "europe-west1"})
-    return p
-
-
-def _create(provider: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> dict[str, Any]:
-    block = provider.schema.resource(type_name)["block"]
-    value = normalize(block, cfg)
-    planned, _, diags = provider.plan(type_name, None, value, value)
-    assert not diags
-    state, diags = provider.apply(type_name, None, planned, value)
-    assert not diags
-    return dict(state)
+    return configured(tmp_path)
 
 
 def test_destroy_guards_refuse_like_google(provider: SandboxProvider) -> None:
-    project = _create(provider, "google_project", {"project_id": "df-guarded", "name": "G"})
+    project = created(provider, "google_project", {"project_id": "df-guarded", "name": "G"})
     assert project["deletion_policy"] == "PREVENT"  # the provider's default
     state, diags = provider.apply("google_project", project, None, None)
     assert state == project and 'deletion_policy is "PREVENT"' in diags[0].summary
-    dataset = _create(provider, "google_bigquery_dataset", {"dataset_id": "ds1"})
-    table = _create(provider, "google_bigquery_table", {"dataset_id": "ds1", "table_id": "t"})
+    dataset = created(provider, "google_bigquery_dataset", {"dataset_id": "ds1"})
+    table = created(provider, "google_bigquery_table", {"dataset_id": "ds1", "table_id": "t"})
     _, diags = provider.apply("google_bigquery_table", table, None, None)
     assert "deletion_protection is not false" in diags[0].summary
     _, diags = provider.apply("google_bigquery_dataset", dataset, None, None)
@@ -50,8 +35,8 @@ def test_destroy_guards_refuse_like_google(provider: SandboxProvider) -> None:
 
 
 def test_a_bucket_with_objects_needs_force_destroy_and_takes_them_along(provider: SandboxProvider) -> None:
-    bucket = _create(provider, "google_storage_bucket", {"name": "df-test-landing", "location": "EU"})
-    _create(provider, "google_storage_bucket_object", {"bucket": "df-test-landing", "name": "a.csv", "content": "a"})
+    bucket = created(provider, "google_storage_bucket", {"name": "df-test-landing", "location": "EU"})
+    created(provider, "google_storage_bucket_object", {"bucket": "df-test-landing", "name": "a.csv", "content": "a"})
     _, diags = provider.apply("google_storage_bucket", bucket, None, None)
     assert [d.summary for d in diags] == [
         'cannot destroy bucket "df-test-landing": it still holds 1 object(s) and force_destroy is not true '

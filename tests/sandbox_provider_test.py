@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandboxsupport import created
 
 from generator.sandbox import schema_loader
 from generator.sandbox.provider import SandboxProvider
@@ -95,8 +96,8 @@ def test_log_metric_names_are_unique_per_project(tmp_path: Path) -> None:
     def metric(project: str) -> dict[str, Any]:
         return normalize(block, {"project": project, "name": "df-failures", "filter": "severity>=ERROR"})
 
-    landing = _create(provider, "google_logging_metric", metric("df-landing"))
-    curated = _create(provider, "google_logging_metric", metric("df-curated"))
+    landing = created(provider, "google_logging_metric", metric("df-landing"))
+    curated = created(provider, "google_logging_metric", metric("df-curated"))
     assert landing["id"] == curated["id"] == "df-failures"
     planned, _, _ = provider.plan("google_logging_metric", None, metric("df-landing"), metric("df-landing"))
     state, diags = provider.apply("google_logging_metric", None, planned, metric("df-landing"))
@@ -105,16 +106,6 @@ def test_log_metric_names_are_unique_per_project(tmp_path: Path) -> None:
     provider.apply("google_logging_metric", landing, None, None)
     assert provider.read("google_logging_metric", landing) is None
     assert provider.read("google_logging_metric", curated) == curated
-
-
-def _create(provider: SandboxProvider, type_name: str, cfg: dict[str, Any]) -> dict[str, Any]:
-    block = provider.schema.resource(type_name)["block"]
-    value = normalize(block, cfg)
-    planned, _, diags = provider.plan(type_name, None, value, value)
-    assert not diags
-    state, diags = provider.apply(type_name, None, planned, value)
-    assert not diags
-    return dict(state)
 
 
 def test_service_account_values(provider: SandboxProvider) -> None:
@@ -129,7 +120,7 @@ def test_service_account_values(provider: SandboxProvider) -> None:
 
 
 def test_import_reads_the_store(provider: SandboxProvider) -> None:
-    topic = _create(provider, "google_pubsub_topic", {"name": "events"})
+    topic = created(provider, "google_pubsub_topic", {"name": "events"})
     for rid in ("projects/df-test-proj/topics/events", "df-test-proj/events", "events"):
         state, diags = provider.import_state("google_pubsub_topic", rid)
         assert not diags and state == topic, rid
@@ -146,6 +137,6 @@ def test_import_of_a_missing_object_succeeds_and_its_read_finds_nothing(provider
 
 
 def test_import_sets_the_importers_virtual_defaults(provider: SandboxProvider) -> None:
-    bucket = _create(provider, "google_storage_bucket", _bucket_cfg(force_destroy=True))
+    bucket = created(provider, "google_storage_bucket", _bucket_cfg(force_destroy=True))
     state, diags = provider.import_state("google_storage_bucket", f"df-test-proj/{bucket['name']}")
     assert not diags and state["id"] == bucket["id"] and state["force_destroy"] is False
