@@ -41,7 +41,7 @@ import jinja2
 
 from generator import cache, hcl, lifecycle_blocks
 from generator.cache.record import Entry, generated, holding
-from generator.cache.stacks import Reads, Stacks
+from generator.cache.stacks import Reads, Stacks, encoded
 from generator.jinja import environment
 from generator.jinja import render as render_template
 from generator.model import Model, Stack, build
@@ -151,8 +151,6 @@ class _Incremental:
         self.entries: dict[str, Entry] = {}
         self.covered: dict[str, tuple[set[Path], set[Path]]] = {}
         """Per unit, the descriptors and code directories its key hashes (:meth:`covers`)."""
-        self.by_source: dict[str, list[Path]] = {}
-        """Per data source, its pipelines' descriptors (in key order)."""
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -185,7 +183,6 @@ class _Incremental:
             code_dir = self.d.pipelines_dir / doc.data["code"]
             if code_dir not in trees:
                 trees[code_dir] = cache.tree_digest(code_dir)
-            self.by_source.setdefault(source, []).append(doc.path)  # the data source's pipelines
             source_path = self.d.datasources[source].path
             keys[key] = _hash(base, "pipeline", key, self.doc(doc.path), self.doc(source_path),
                               str(code_dir), trees[code_dir])
@@ -197,7 +194,7 @@ class _Incremental:
         agents; its files name them)."""
         keys: dict[str, str] = {}
         for key, doc in sorted(self.d.datasources.items()):
-            pipelines = self.by_source.get(key, [])
+            pipelines = [self.d.pipelines[p].path for p in self.d.pipelines_of.get(key, [])]
             keys[key] = _hash(base, "datasource", key, self.doc(doc.path),
                               *(f"{path.name}:{self.doc(path)}" for path in pipelines))
             self.covered[f"datasource:{key}"] = ({self.d.environment.path, doc.path, *pipelines}, set())
@@ -268,8 +265,7 @@ class _Incremental:
             reads.update(task_tag_reads(self.d, {k: self.stack_files(k, built, units) for k in missing},
                                         self.ctx.analyser, keys=missing))
         env_key = _hash(base, "environment", *(self.doc(doc.path) for doc in self.d.documents()),
-                        json.dumps({k: None if v is None else {i: sorted(t) for i, t in sorted(v.items())}
-                                    for k, v in sorted(reads.items())}, sort_keys=True))
+                        json.dumps({k: encoded(v) for k, v in sorted(reads.items())}, sort_keys=True))
         self.covered["environment"] = ({doc.path for doc in self.d.documents()}, set())
         env_files = self.cached("environment", env_key)
         if env_files is None:
@@ -284,7 +280,9 @@ class _Incremental:
                                                                                self.d.datasources[key].data))
             else:
                 units[f"datasource:{key}"] = files
-        order = ["environment", *(f"datasource:{k}" for k in source_keys), *(f"pipeline:{k}" for k in pipeline_keys)]
+        unit_keys = {"environment": env_key, **{f"datasource:{k}": v for k, v in source_keys.items()},
+                     **{f"pipeline:{k}": v for k, v in pipeline_keys.items()}}
+        order = list(unit_keys)  # the model's order: environment, data sources, pipelines
         for unit in order:
             if unit in built:
                 texts = _render(built[unit], self.root)
@@ -294,16 +292,11 @@ class _Incremental:
                 files = units[unit]
                 result.verified.update(files)
             result.digests.update(files)
-            key = unit.split(":", 1)[-1]
             if unit in built and not self.covers(unit, built[unit]):
                 continue  # not recorded: built again next time
-            if unit == "environment":
-                self.cache.put(unit, env_key, files)
-            elif unit.startswith("datasource:"):
-                self.cache.put(unit, source_keys[key], files)
-            else:
-                self.cache.put(unit, pipeline_keys[key], files,
-                               (_hash(pipeline_keys[key], reads_key), reads[key]))
+            kind, _, key = unit.partition(":")
+            self.cache.put(unit, unit_keys[unit], files,
+                           (_hash(unit_keys[unit], reads_key), reads[key]) if kind == "pipeline" else None)
         if built and self.cache.analysis != (version := _analysis_version()):
             # The recorded views were checked by this analyser only when every unit was built now.
             self.cache.analysis = version if len(built) == len(order) else ""
@@ -341,8 +334,7 @@ class _Incremental:
     def reads_key(self) -> str:
         """What the tasks' reads depend on besides their pipeline: every stored table's
         columns and tags, and the analysing code."""
-        from generator.analysis.cache import code_version
         from generator.analysis.inventory import stored_tables
 
         tables = {fqn: [list(t.columns.items()), sorted(t.tags.items())] for fqn, t in stored_tables(self.d).items()}
-        return _hash("reads", code_version(), json.dumps(tables, sort_keys=True))
+        return _hash("reads", _analysis_version(), json.dumps(tables, sort_keys=True))

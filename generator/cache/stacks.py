@@ -34,6 +34,11 @@ Reads = dict[str, set[str]] | None
 """Per task identity, the policy tags its SQL reads (None: the tasks cannot be read)."""
 
 
+def encoded(reads: Reads) -> dict[str, list[str]] | None:
+    """``reads`` as JSON holds it, in a stable order (recorded here, hashed into keys)."""
+    return None if reads is None else {identity: sorted(tags) for identity, tags in sorted(reads.items())}
+
+
 def _sum(entry: Mapping[str, Any]) -> str:
     """A checksum of an entry's contents: a damaged entry (a file left out, say) is a miss."""
     parts = [entry["key"], entry["files"], entry.get("reads")]
@@ -103,9 +108,7 @@ class Stacks:
         """Record what ``unit`` rendered to for ``key`` (and, for a pipeline, its reads)."""
         entry: dict[str, Any] = {"key": key, "files": dict(files)}
         if reads is not None:
-            value = reads[1]
-            entry["reads"] = {"key": reads[0],
-                              "value": None if value is None else {i: sorted(t) for i, t in sorted(value.items())}}
+            entry["reads"] = {"key": reads[0], "value": encoded(reads[1])}
         entry["sum"] = _sum(entry)
         self.used[unit] = entry
         if self.entries.get(unit) != entry:  # compared in full: a damaged entry is rewritten

@@ -28,9 +28,7 @@ class Context:
         # (id of a parsed table schema, its policy tags) -> (the schema, its schema file text).
         self.schema_texts: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Any, str]] = {}
         # Each data source's pipelines (keys, sorted): its stack grants their agents.
-        self.pipelines_of: dict[str, list[str]] = {}
-        for key in sorted(descriptors.pipelines):
-            self.pipelines_of.setdefault(descriptors.pipelines[key].data["datasource"], []).append(key)
+        self.pipelines_of = descriptors.pipelines_of
         self.prefix: str = env["prefix"]
         self.region: str = env["region"]
         self.location: str = env["location"]

@@ -34,6 +34,14 @@ class Descriptors:
         relative = self.environment.data.get("pipelines_dir", default("environment", "pipelines_dir"))
         return (self.env_dir / relative).resolve()
 
+    @cached_property
+    def pipelines_of(self) -> dict[str, list[str]]:
+        """Each data source's pipelines (keys, sorted); a data source without one is absent."""
+        by_source: dict[str, list[str]] = {}
+        for key in sorted(self.pipelines):
+            by_source.setdefault(self.pipelines[key].data["datasource"], []).append(key)
+        return by_source
+
     def documents(self) -> Iterator[Document]:
         """Every descriptor, environment first."""
         yield self.environment
