@@ -122,8 +122,12 @@ def atomic_write(path: Path | str, data: bytes | str, mode: int = 0o644) -> None
         except FileNotFoundError:  # its directory is missing
             os.makedirs(directory or ".", exist_ok=True)
             handle = os.open(temporary, flags, mode)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+        try:  # os.write, not a file object: no buffer, no isatty or seek per file
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
