@@ -75,7 +75,7 @@ def render_files(model: Model) -> dict[str, str]:
 @functools.cache
 def _stack_environment() -> jinja2.Environment:
     """The environment of df-gen's stack templates (made once: templates compile once)."""
-    jinja = environment(data_dir("templates") / "stack")
+    jinja = environment(data_dir("templates") / "stack", reload=False)
     jinja.filters["hcl"] = hcl.value
     jinja.filters["hcl_attributes"] = lambda mapping, indent: hcl.attributes(mapping, indent)
     return jinja

@@ -34,12 +34,14 @@ class _GuardedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate  # type: ignore[return-value]
 
 
-def environment(*search_path: Path, sandboxed: bool = False) -> jinja2.Environment:
+def environment(*search_path: Path, sandboxed: bool = False, reload: bool = True) -> jinja2.Environment:
     """A strict environment loading templates from ``search_path``.
 
     ``sandboxed`` is for templates df-gen does not ship (pipeline code): Jinja's sandbox
     refuses access to Python internals (``__globals__``, ``__class__``, ...), so a template
-    can print values but not run code.
+    can print values but not run code. ``reload=False`` for templates that cannot change
+    while df-gen runs (its own): Jinja otherwise checks a template file's time on every use
+    (a cold render of 1,100 stacks uses them 9,500 times).
     """
     cls = SandboxedEnvironment if sandboxed else jinja2.Environment
     env = cls(
@@ -49,6 +51,7 @@ def environment(*search_path: Path, sandboxed: bool = False) -> jinja2.Environme
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=reload,
     )
     env.filters["tojson"] = lambda value: json.dumps(value, sort_keys=True)
     return env
