@@ -44,10 +44,6 @@ KINDS = {
     "quality_scan": "runs the table's Dataplex data-quality scan and reads its result",
     "archive_files": "moves the loaded files from the landing to the archive bucket",
 }
-# Kinds df-gen adds itself (never declared in tasks.yaml).
-GENERATED_KINDS = {
-    "backfill": "copies a kept older table version into the current one, once (a query job)",
-}
 EACH = ("landing_tables", "curated_tables", "quality_scans")
 IDENTITIES = naming.TASKS
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")

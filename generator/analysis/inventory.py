@@ -253,11 +253,6 @@ def _analyse(analyser: Analyser, text: str, where: str, what: str) -> sql.Analys
         )]) from None
 
 
-def code_dir_of(descriptors: Descriptors, pipeline: str) -> Path:
-    """The pipeline's code directory."""
-    return descriptors.pipelines_dir / descriptors.pipelines[pipeline].data["code"]
-
-
 def _source_name(descriptors: Any, data: Mapping[str, Any]) -> str:
     """The key that names the pipeline's data source on Google Cloud (see naming.google_key)."""
     source = descriptors.datasources.get(data["datasource"])
