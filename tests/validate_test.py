@@ -14,7 +14,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from synthsupport import use_workers, write_synthetic
 
+from generator.cli import cli
 from generator.errors import DfGenError
 from generator.validate import validate
 
@@ -103,3 +106,57 @@ def test_demo_environment_is_valid():
     descriptors = validate(Path(__file__).parent.parent / "environments" / "demo")
     assert len(descriptors.datasources) == 2
     assert len(descriptors.pipelines) == 2
+
+
+# --- the per-file work in forked worker processes (generator.workers) ------------------------
+
+def _validate_with(monkeypatch, env_dir: Path, processes: int):
+    """validate() with a cold cache, in ``processes`` processes: its descriptors or its error
+    lines, and the documents cache it wrote."""
+    use_workers(monkeypatch, processes)
+    shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+    try:
+        found = validate(env_dir)
+    except DfGenError as exc:
+        result: object = exc.lines()
+    else:
+        result = [(doc.path, doc.display, doc.data, doc.positions, doc.key_positions) for doc in found.documents()]
+        result.append(dict(found.digests))
+    return result, (env_dir / ".df-gen" / "cache" / "documents.json").read_text()
+
+
+def test_worker_processes_validate_as_one_process(tmp_path, monkeypatch):
+    env_dir = write_synthetic(tmp_path / "env")
+    serial = _validate_with(monkeypatch, env_dir, 1)
+    assert _validate_with(monkeypatch, env_dir, 2) == serial
+    assert _validate_with(monkeypatch, env_dir, 3) == serial
+    assert len(serial[0]) == 1 + 4 + 30 + 1
+
+
+def test_errors_found_in_worker_processes_are_the_serial_lines(tmp_path, monkeypatch):
+    env_dir = write_synthetic(tmp_path / "env")
+    pipelines = env_dir / "pipelines"
+    # Items alternate between the processes: the parent checks even positions, the child odd ones.
+    (pipelines / "p3.yaml").write_text("apiVersion: dfgen/v1\nkind: Pipeline\n  bad: [indent\n")
+    (pipelines / "p12.yaml").write_text((pipelines / "p12.yaml").read_text() + "surprise: 1\n")
+    (pipelines / "p21.yaml").write_text((pipelines / "p21.yaml").read_text().replace("not_null: [event_id]",
+                                                                                    "not_null: [nope]"))
+    monkeypatch.chdir(env_dir)
+    serial, _ = _validate_with(monkeypatch, Path("."), 1)
+    assert [line.split(": error: ")[0] for line in serial] == [
+        "pipelines/p12.yaml:32:1", "pipelines/p21.yaml:30:16", "pipelines/p3.yaml:3:6"]
+    assert _validate_with(monkeypatch, Path("."), 2)[0] == serial
+    result = CliRunner().invoke(cli, ["validate", "."])
+    assert result.exit_code == 1
+    assert result.output == "".join(f"{line}\n" for line in serial)
+
+
+def test_invalid_cases_give_the_same_lines_in_worker_processes(tmp_path, monkeypatch):
+    use_workers(monkeypatch, 2)
+    for index, case in enumerate(_cases("invalid")):
+        env_dir = _environment(tmp_path / str(index), case)
+        monkeypatch.chdir(env_dir)
+        with pytest.raises(DfGenError) as raised:
+            validate(Path("."))
+        expected = (case.parent / f"{case.stem}.expected").read_text()
+        assert "\n".join(raised.value.lines()) + "\n" == expected, case

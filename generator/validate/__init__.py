@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import cache as run_cache
+from generator import workers
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, parse, read
@@ -39,16 +40,19 @@ def validate(env_dir: Path) -> Descriptors:
     docs: dict[str, dict[str, Document]] = {kind: {} for kind in KINDS}
     clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
     cached = run_cache.Documents(env_dir)  # unchanged files are not parsed nor schema-checked again
+    owned = []
     for kind, key, path in files:
         problem = outside_problem(env_dir, path, "the environment directory")
         if problem:  # never read (nor echo) a file the environment does not own
             diagnostics.append(Diagnostic(display_path(path), 0, 0, problem))
+        else:
+            owned.append((kind, key, path))
+    checked_all = _checked_all(cached, [(kind, path) for kind, _, path in owned])
+    for (kind, key, _), checked in zip(owned, checked_all, strict=True):
+        if isinstance(checked, DfGenError):
+            diagnostics.extend(checked.diagnostics)
             continue
-        try:
-            doc, errors = _checked(cached, kind, path)
-        except DfGenError as exc:
-            diagnostics.extend(exc.diagnostics)
-            continue
+        doc, errors = checked
         if errors is None:
             # Its keys and values are not echoed: the file may hold anything.
             diagnostics.append(doc.error((), f"not a df-gen descriptor (expected 'apiVersion: dfgen/v1' and "
@@ -70,25 +74,61 @@ def validate(env_dir: Path) -> Descriptors:
     return descriptors
 
 
-def _checked(cached: run_cache.Documents, kind: str, path: Path) -> tuple[Document, list[Diagnostic] | None]:
-    """One descriptor and its JSON Schema errors (None: not a df-gen descriptor), from the
-    per-file cache when the file's bytes are as recorded."""
-    raw = read(path)
-    cached.digests[path] = cached.key(kind, raw)
+_Checked = tuple[Document, list[Diagnostic] | None]
+
+
+def _checked_all(cached: run_cache.Documents, wanted: list[tuple[str, Path]]) -> list[_Checked | DfGenError]:
+    """Each descriptor and its JSON Schema errors (None: not a df-gen descriptor), or why it
+    cannot be read: from the per-file cache when the file's bytes are as recorded, else
+    parsed and checked, in worker processes when there are many (:mod:`generator.workers`);
+    the cache is written here, in the parent."""
+    out: list[_Checked | DfGenError | None] = []
+    misses: list[tuple[int, str, Path, bytes]] = []
+    for kind, path in wanted:
+        try:
+            raw = read(path)
+        except DfGenError as exc:
+            out.append(exc)
+            continue
+        cached.digests[path] = cached.key(kind, raw)
+        out.append(_from_cache(cached, kind, path, raw))
+        if out[-1] is None:
+            misses.append((len(out) - 1, kind, path, raw))
+    for kind in sorted({kind for _, kind, _, _ in misses}):
+        validator(kind)  # compiled once, before any fork
+    parsed = workers.ordered_map(_parsed, [(kind, path, raw) for _, kind, path, raw in misses])
+    for (index, kind, _, raw), (checked, cacheable) in zip(misses, parsed, strict=True):
+        out[index] = checked
+        if cacheable and not isinstance(checked, DfGenError):
+            doc, found = checked
+            cached.put(kind, raw, doc.data, doc.positions, doc.key_positions,
+                       [(error.line, error.col, error.message, error.hint) for error in found or ()])
+    return [checked for checked in out if checked is not None]
+
+
+def _from_cache(cached: run_cache.Documents, kind: str, path: Path, raw: bytes) -> _Checked | None:
     hit = cached.get(kind, raw)
-    if hit is not None:
-        data, positions, key_positions, errors = hit
-        doc = Document(path, display_path(path), data, dict(positions), dict(key_positions))
-        if _looks_like_descriptor(doc.data):
-            return doc, [Diagnostic(doc.display, *error) for error in errors]
-    doc = parse(path, raw)
+    if hit is None:
+        return None
+    data, positions, key_positions, errors = hit
+    doc = Document(path, display_path(path), data, dict(positions), dict(key_positions))
     if not _looks_like_descriptor(doc.data):
-        return doc, None
+        return None
+    return doc, [Diagnostic(doc.display, *error) for error in errors]
+
+
+def _parsed(item: tuple[str, Path, bytes]) -> tuple[_Checked | DfGenError, bool]:
+    """One file parsed and schema-checked, and whether the result may be cached (its errors
+    are all in the file itself)."""
+    kind, path, raw = item
+    try:
+        doc = parse(path, raw)
+    except DfGenError as exc:
+        return exc, False
+    if not _looks_like_descriptor(doc.data):
+        return (doc, None), False
     found = list(schema_errors(kind, doc))
-    if all(error.path == doc.display for error in found):
-        cached.put(kind, raw, doc.data, doc.positions, doc.key_positions,
-                   [(error.line, error.col, error.message, error.hint) for error in found])
-    return doc, found
+    return (doc, found), all(error.path == doc.display for error in found)
 
 
 def _looks_like_descriptor(data: Any) -> bool:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from generator import bqtable, migrations, versions
+from generator import bqtable, migrations, versions, workers
 from generator import cache as run_cache
 from generator.defaults import time_partitioning
 from generator.errors import DfGenError, Diagnostic
@@ -26,12 +26,35 @@ from generator.validate.descriptors import Descriptors
 from generator.validate.messages import dotted
 
 
-def pipeline_rules_once(d: Descriptors, key: str, clean: dict[str, set[str]], cached: run_cache.Documents,
-                        trees: dict[Path, str]) -> list[Diagnostic]:
-    """:func:`pipeline_rules`, from the per-file cache when none of their inputs changed: the
-    pipeline's bytes, its data source's datasets, the taxonomy's tags, its code directory
-    (``tree_digest``, once per directory), where the directories are and the working
-    directory (messages show paths relative to it)."""
+def pipeline_rules_once(d: Descriptors, keys: list[str], clean: dict[str, set[str]],
+                        cached: run_cache.Documents) -> list[list[Diagnostic]]:
+    """:func:`pipeline_rules` of each pipeline of ``keys``, from the per-file cache when none
+    of their inputs changed: the pipeline's bytes, its data source's datasets, the taxonomy's
+    tags, its code directory (``tree_digest``, once per directory), where the directories
+    are and the working directory (messages show paths relative to it). The others are
+    checked in worker processes when there are many (:mod:`generator.workers`); the cache
+    is written here, in the parent."""
+    trees: dict[Path, str] = {}
+    out: list[list[Diagnostic]] = []
+    misses: list[tuple[int, list[str]]] = []
+    for key in keys:
+        parts = _rule_inputs(d, key, clean, cached, trees)
+        found = cached.results(parts) if parts[1] else None
+        out.append([Diagnostic(*diagnostic) for diagnostic in found or ()])
+        if found is None:
+            misses.append((len(out) - 1, parts))
+    checked = workers.ordered_map(lambda key: list(pipeline_rules(d, key, clean)), [keys[i] for i, _ in misses])
+    for (index, parts), diagnostics in zip(misses, checked, strict=True):
+        out[index] = diagnostics
+        if parts[1]:
+            cached.record(parts, [(x.path, x.line, x.col, x.message, x.hint) for x in diagnostics])
+    return out
+
+
+def _rule_inputs(d: Descriptors, key: str, clean: dict[str, set[str]], cached: run_cache.Documents,
+                 trees: dict[Path, str]) -> list[str]:
+    """What a pipeline's rules depend on, as the strings the cache keys on (the second is
+    empty when the descriptor's bytes are unknown: then nothing is cached)."""
     doc = d.pipelines[key]
     source = doc.data["datasource"]
     code_dir = d.pipelines_dir / doc.data["code"]
@@ -44,16 +67,8 @@ def pipeline_rules_once(d: Descriptors, key: str, clean: dict[str, set[str]], ca
     else:
         datasets = ",".join(sorted(d.datasources[source].data["datasets"]))
     tags = ",".join(sorted(d.environment.data.get("policy_tags", {}).get("tags", {})))
-    parts = ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, str(d.pipelines_dir),
-             os.path.realpath(d.pipelines_dir), str(code_dir), trees[code_dir], os.getcwd()]
-    if not parts[1]:
-        return list(pipeline_rules(d, key, clean))
-    found = cached.results(parts)
-    if found is not None:
-        return [Diagnostic(*diagnostic) for diagnostic in found]
-    diagnostics = list(pipeline_rules(d, key, clean))
-    cached.record(parts, [(x.path, x.line, x.col, x.message, x.hint) for x in diagnostics])
-    return diagnostics
+    return ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, str(d.pipelines_dir),
+            os.path.realpath(d.pipelines_dir), str(code_dir), trees[code_dir], os.getcwd()]
 
 
 def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:

@@ -37,12 +37,12 @@ def semantic(d: Descriptors, clean: dict[str, set[str]],
     yield from _environment_rules(env)
     for key in sorted(clean["datasource"]):
         yield from _datasource_rules(d.datasources[key], key, prefix)
-    trees: dict[Path, str] = {}
-    for key in sorted(clean["pipeline"]):
-        if cached is None:
+    if cached is None:
+        for key in sorted(clean["pipeline"]):
             yield from pipeline_rules(d, key, clean)
-        else:
-            yield from pipeline_rules_once(d, key, clean, cached, trees)
+    else:
+        for found in pipeline_rules_once(d, sorted(clean["pipeline"]), clean, cached):
+            yield from found
     yield from collisions(d, clean)
     yield from _label_rules(d, clean)
     yield from _landing_retention(d, clean)

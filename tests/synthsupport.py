@@ -1,0 +1,39 @@
+"""A small synthetic environment (``benchmarks/synthetic.py``'s writer) and the switch that
+makes df-gen's per-file work run in forked worker processes however small it is."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import workers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic_module() -> Any:
+    """``benchmarks/synthetic.py`` as a module (the benchmarks are no package)."""
+    if "synthetic" in sys.modules:
+        return sys.modules["synthetic"]
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["synthetic"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_synthetic(out: Path, datasources: int = 4, pipelines: int = 30, codes: int = 3) -> Path:
+    """A valid synthetic environment in ``out``; returns ``out``."""
+    synthetic_module().write(out, datasources=datasources, pipelines=pipelines, codes=codes)
+    return out
+
+
+def use_workers(monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
+    """``processes`` processes for every map of two items or more (1: everything serial)."""
+    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
+    monkeypatch.setenv("DF_GEN_WORKERS", str(processes))

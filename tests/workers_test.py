@@ -1,0 +1,204 @@
+"""The forked order-preserving map: same results and errors as a loop, no child left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from generator import workers
+from generator.errors import DfGenError, Diagnostic
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes for any map of two items or more, whatever the machine's CPUs."""
+    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
+    monkeypatch.setenv("DF_GEN_WORKERS", "2")
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
+
+
+def test_results_keep_the_items_order_and_come_from_children(forked: None) -> None:
+    found = workers.ordered_map(_pid_and_square, list(range(101)))
+    assert [square for _, square in found] == [n * n for n in range(101)]
+    pids = {pid for pid, _ in found}
+    assert os.getpid() in pids and len(pids) == 2
+
+
+def test_three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
+    monkeypatch.setenv("DF_GEN_WORKERS", "3")
+    found = workers.ordered_map(_pid_and_square, list(range(10)))
+    assert [square for _, square in found] == [n * n for n in range(10)]
+    assert len({pid for pid, _ in found}) == 3
+
+
+def test_one_worker_runs_serially(forked: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DF_GEN_WORKERS", "1")
+    found = workers.ordered_map(_pid_and_square, list(range(100)))
+    assert {pid for pid, _ in found} == {os.getpid()}
+
+
+def test_small_work_runs_serially(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DF_GEN_WORKERS", "2")
+    found = workers.ordered_map(_pid_and_square, list(range(workers.MIN_ITEMS - 1)))
+    assert {pid for pid, _ in found} == {os.getpid()}
+
+
+def test_bad_worker_count_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DF_GEN_WORKERS", "two")
+    with pytest.raises(DfGenError) as raised:
+        workers.ordered_map(_pid_and_square, [1])
+    assert raised.value.lines() == ["error: DF_GEN_WORKERS='two': expected a whole number of processes, 1 or more"]
+
+
+def test_default_count_is_the_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DF_GEN_WORKERS", raising=False)
+    assert workers.count() == len(os.sched_getaffinity(0))
+
+
+def _fail_on(bad: set[int]):  # type: ignore[no-untyped-def]
+    def function(n: int) -> int:
+        if n in bad:
+            raise DfGenError(diagnostics=[Diagnostic(f"pipelines/p{n}.yaml", 3, 5, f"item {n} is bad", "fix it")])
+        return n
+    return function
+
+
+def test_the_first_failing_items_dfgenerror_is_raised_with_its_diagnostics(forked: None) -> None:
+    # 7 is handled by the child (odd items), 10 by the parent: the first in the items' order wins.
+    for bad, first in (({7, 10}, 7), ({10, 7 + 6}, 10), ({9}, 9)):
+        with pytest.raises(DfGenError) as raised:
+            workers.ordered_map(_fail_on(bad), list(range(20)))
+        assert raised.value.lines() == [f"pipelines/p{first}.yaml:3:5: error: item {first} is bad (hint: fix it)"]
+
+
+def _bug(n: int) -> int:
+    if n == 5:
+        raise KeyError(f"no such thing {n}")
+    return n
+
+
+def test_a_bug_in_a_child_is_raised_in_the_parent_with_the_childs_traceback(forked: None) -> None:
+    with pytest.raises(KeyError) as raised:
+        workers.ordered_map(_bug, list(range(10)))
+    assert raised.value.args == ("no such thing 5",)
+    notes = "\n".join(raised.value.__notes__)
+    assert "in a df-gen worker process" in notes and "_bug" in notes
+
+
+class _Unpicklable(Exception):
+    def __init__(self, lock: object) -> None:
+        super().__init__("cannot travel")
+        self.lock = lock
+
+
+def _raise_unpicklable(n: int) -> int:
+    import threading
+
+    if n == 1:
+        raise _Unpicklable(threading.Lock())
+    return n
+
+
+def test_an_exception_that_does_not_pickle_arrives_as_its_text(forked: None) -> None:
+    with pytest.raises(RuntimeError, match="_Unpicklable in a df-gen worker process .not picklable.") as raised:
+        workers.ordered_map(_raise_unpicklable, list(range(4)))
+    assert "cannot travel" in str(raised.value)
+
+
+def _proxy(n: int) -> MappingProxyType[str, int]:
+    return MappingProxyType({"n": n})
+
+
+def test_read_only_mappings_travel(forked: None) -> None:
+    found = workers.ordered_map(_proxy, list(range(4)))
+    assert [dict(m) for m in found] == [{"n": n} for n in range(4)]
+    assert all(isinstance(m, MappingProxyType) for m in found)
+
+
+def _exit_in_child(n: int) -> int:
+    if n == 3:
+        os._exit(7)
+    return n
+
+
+def test_a_child_that_dies_is_an_error(forked: None) -> None:
+    with pytest.raises(RuntimeError, match=r"worker process \(pid \d+\) ended with exit status 7"):
+        workers.ordered_map(_exit_in_child, list(range(6)))
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+SLOW_MAP = textwrap.dedent("""
+    import os, sys, time
+    from generator import workers
+    workers.MIN_ITEMS = 2
+    os.environ["DF_GEN_WORKERS"] = "2"
+    def slow(n):
+        if os.getpid() == PARENT:
+            print("started", flush=True)
+        time.sleep(0.2)
+        return n
+    PARENT = os.getpid()
+    workers.ordered_map(slow, list(range(200)))
+""")
+
+
+def _start_slow_map() -> tuple[subprocess.Popen[str], set[int]]:
+    process = subprocess.Popen([sys.executable, "-c", SLOW_MAP], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline() == "started\n"
+    children = _children(process.pid)
+    assert len(children) == 1
+    return process, children
+
+
+def _gone(pids: set[int]) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2:3]
+                   for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts processes in /proc")
+def test_ctrl_c_leaves_no_child() -> None:
+    process, children = _start_slow_map()
+    os.kill(process.pid, signal.SIGINT)  # the parent's finally kills and reaps its children
+    process.wait(timeout=10)
+    assert _gone(children)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts processes in /proc")
+def test_a_killed_parent_leaves_no_child() -> None:
+    process, children = _start_slow_map()
+    process.kill()  # no finally: the child notices at its next item
+    process.wait(timeout=10)
+    assert _gone(children)
