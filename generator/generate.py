@@ -39,7 +39,7 @@ from typing import Any
 
 import jinja2
 
-from generator import cache, hcl, lifecycle_blocks
+from generator import cache, hcl, lifecycle_blocks, workers
 from generator.cache.record import Entry, generated, holding
 from generator.cache.stacks import Reads, Stacks, encoded
 from generator.jinja import environment
@@ -236,21 +236,25 @@ class _Incremental:
     def run(self) -> Generated:
         from generator.model.datasource import datasource_stack, renamed
         from generator.model.environment import environment_stack
-        from generator.model.pipeline import pipeline_stack
 
         base = self.base()
         result = Generated({})
         units: dict[str, dict[str, str]] = {}  # unit -> its files' hashes
         built: dict[str, tuple[Stack, ...]] = {}
         reads: dict[str, Reads] = {}
+        rendered: dict[str, dict[str, str]] = {}  # unit -> its files' texts, when rendered already
         pipeline_keys = self.pipeline_keys(base)
+        stale = []
         for key, unit_key in pipeline_keys.items():
             files = self.cached(f"pipeline:{key}", unit_key)
             if files is None:
                 self.trust_views(f"pipeline:{key}")
-                built[f"pipeline:{key}"] = (pipeline_stack(self.ctx, key, self.d.pipelines[key].data),)
+                stale.append(key)
             else:
                 units[f"pipeline:{key}"] = files
+        for key, (stack, texts) in zip(stale, self.pipelines(stale), strict=True):
+            built[f"pipeline:{key}"] = (stack,)
+            rendered[f"pipeline:{key}"] = texts
         reads_key = self.reads_key() if pipeline_keys else ""
         missing: list[str] = []
         for key in pipeline_keys:
@@ -285,7 +289,7 @@ class _Incremental:
         order = list(unit_keys)  # the model's order: environment, data sources, pipelines
         for unit in order:
             if unit in built:
-                texts = _render(built[unit], self.root)
+                texts = rendered[unit] if unit in rendered else _render(built[unit], self.root)
                 result.texts.update(texts)
                 files = {r: cache.digest(t.encode()) for r, t in texts.items()}
             else:
@@ -303,6 +307,24 @@ class _Incremental:
         self.cache.save()
         result.entries = self.entries  # exactly the verified files': cached() keeps those of its hits
         return result
+
+    def pipelines(self, keys: list[str]) -> list[tuple[Stack, dict[str, str]]]:
+        """Each pipeline's stack and its files' texts: built and rendered in worker processes
+        when there are many (:mod:`generator.workers`; the model's context, the stack
+        templates and the views ``trust_views`` marked are ready before they fork)."""
+        if not keys:
+            return []
+        from generator.model.pipeline import pipeline_stack
+
+        ctx, root, jinja = self.ctx, self.root, _stack_environment()
+        for name in STACK_FILES:
+            jinja.get_template(f"{name}.j2")
+
+        def one(key: str) -> tuple[Stack, dict[str, str]]:
+            stack = pipeline_stack(ctx, key, self.d.pipelines[key].data)
+            return stack, _render((stack,), root)
+
+        return workers.ordered_map(one, keys)
 
     def trust_views(self, unit: str) -> None:
         """Tell the view check which view texts the unit's last render checked already, so

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from demosupport import copy_sources
+from synthsupport import use_workers, write_synthetic
 
 import generator.analysis.cache
 import generator.model.datasource
@@ -273,3 +274,70 @@ def test_every_stack_of_the_demo_is_cached_and_a_stack_reading_an_uncovered_inpu
     edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4")
     assert render(env_dir)[0] == 0
     assert "datasource:ecommerce" in built and "pipeline:ecommerce-hourly" not in built
+
+
+# --- pipeline stacks built and rendered in forked worker processes (generator.workers) -----
+
+def _cold_render_with(monkeypatch: pytest.MonkeyPatch, env_dir: Path, processes: int) -> dict[str, bytes]:
+    """``stacks/`` and the caches after a cold render in ``processes`` processes (but the
+    inputs record, which holds times)."""
+    use_workers(monkeypatch, processes)
+    shutil.rmtree(env_dir / "stacks", ignore_errors=True)
+    shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+    code, output = render(env_dir)
+    assert code == 0, output
+    caches = env_dir / ".df-gen" / "cache"
+    return {**snapshot(env_dir), **{f"cache/{p.name}": p.read_bytes() for p in sorted(caches.iterdir())
+                                     if p.name != "inputs.json"}}
+
+
+def test_worker_processes_render_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_dir = write_synthetic(tmp_path / "env")
+    serial = _cold_render_with(monkeypatch, env_dir, 1)
+    assert sum(name.endswith("/dag.py") for name in serial) == 30
+    assert _cold_render_with(monkeypatch, env_dir, 2) == serial
+    # Three pipelines changed: the three built again by two processes, as one process would.
+    for index in (3, 4, 5):
+        path = env_dir / "pipelines" / f"p{index}.yaml"
+        path.write_text(path.read_text().replace("Synthetic pipeline", "Changed pipeline"))
+    assert render(env_dir)[0] == 0
+    assert snapshot(env_dir) == {k: v for k, v in _cold_render_with(monkeypatch, env_dir, 1).items()
+                                 if not k.startswith("cache/")}
+
+
+def test_an_error_in_a_pipeline_rendered_by_a_worker_is_the_serial_line(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    env_dir = write_synthetic(tmp_path / "env")
+    # Code c1's view no longer parses: its first pipeline in key order, p1, is the second
+    # item, a child's (the parent takes the even ones).
+    view = env_dir / "code" / "c1" / "sql" / "views" / "daily.sql.j2"
+    view.write_text(view.read_text().replace("GROUP BY", "GROUP BY BY"))
+    outputs = []
+    for processes in (1, 2):
+        use_workers(monkeypatch, processes)
+        shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+        code, output = render(env_dir)
+        assert code == 1
+        outputs.append(output)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 1 and "pipeline 'p1'" in outputs[0], outputs[0]
+
+
+def test_a_bug_in_a_worker_is_raised_in_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.generate import generate
+    from generator.validate import validate
+
+    env_dir = write_synthetic(tmp_path / "env")
+    descriptors = validate(env_dir)
+    real = generator.model.pipeline.pipeline_stack
+
+    def buggy(ctx: Any, key: str, data: dict[str, Any]) -> Any:
+        if key == "p1":
+            raise ZeroDivisionError("a bug")
+        return real(ctx, key, data)
+
+    monkeypatch.setattr(generator.model.pipeline, "pipeline_stack", buggy)
+    use_workers(monkeypatch, 2)
+    with pytest.raises(ZeroDivisionError, match="a bug") as raised:
+        generate(descriptors)
+    assert "in a df-gen worker process" in "\n".join(raised.value.__notes__)

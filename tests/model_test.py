@@ -272,3 +272,23 @@ def test_a_pipeline_added_or_removed_changes_only_the_data_source_grants(tmp_pat
         assert removed.stack(name) == before.stack(name), name
     assert removed.stack("datasource-store").arguments != added.stack("datasource-store").arguments
     assert added.stack("pipeline-store-daily") == before.stack("pipeline-store-daily")
+
+
+# --- pipeline stacks built in forked worker processes (generator.workers) ---------------
+
+def test_build_in_worker_processes_gives_the_serial_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthsupport import use_workers, write_synthetic
+
+    from generator.model import build
+    from generator.validate import validate
+
+    env_dir = write_synthetic(tmp_path / "env")
+    models = []
+    for processes in (1, 2):
+        use_workers(monkeypatch, processes)
+        shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+        models.append(build(validate(env_dir)))
+    serial, forked = models
+    assert len(serial.stacks) == 1 + 4 + 30
+    assert forked == serial  # every stack's arguments, files, inputs, lifecycle, grants
+    assert [type(stack.arguments) for stack in forked.stacks] == [type(stack.arguments) for stack in serial.stacks]

@@ -13,6 +13,7 @@ rendered by :mod:`generator.pipeline_code` with the values the pipeline module c
 
 from __future__ import annotations
 
+from generator import workers
 from generator.analysis.inventory import task_tag_reads
 from generator.model.context import Context
 from generator.model.datasource import datasource_stack, renamed
@@ -30,7 +31,10 @@ def build(descriptors: Descriptors) -> Model:
     ctx = Context(descriptors)
     # Pipelines first: the environment grants each task account the policy tags its
     # pipelines' rendered SQL reads.
-    pipelines = [pipeline_stack(ctx, key, descriptors.pipelines[key].data) for key in sorted(descriptors.pipelines)]
+    # One stack per pipeline, none reading another's descriptor: in worker processes when
+    # there are many (what they add to ctx's caches stays there; task_tag_reads needs none of it).
+    pipelines = workers.ordered_map(lambda key: pipeline_stack(ctx, key, descriptors.pipelines[key].data),
+                                    sorted(descriptors.pipelines))
     task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
     stacks = [environment_stack(ctx, task_reads)]
     for key in sorted(descriptors.datasources):
