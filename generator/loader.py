@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -82,8 +83,10 @@ class Document:
     path: Path
     display: str
     data: Any
-    positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
-    key_positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
+    positions: Mapping[JsonPath, tuple[int, int]] = field(repr=False)
+    key_positions: Mapping[JsonPath, tuple[int, int]] = field(repr=False)
+    """Both read only through :meth:`where`: a document from validate's cache decodes them
+    when an error first needs one (generator.cache.documents)."""
 
     def where(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the value at ``path`` (or of its key), else of its parent."""

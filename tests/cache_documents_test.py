@@ -109,26 +109,74 @@ def test_schema_errors_come_back_from_the_cache_with_the_path_as_shown_now(
     assert again == uncached(env_dir)
 
 
-@pytest.mark.parametrize("damage", ["deleted", "not json", "wrong shape", "damaged entries", "unreadable"])
-def test_a_deleted_or_damaged_cache_changes_nothing_but_time(env_dir: Path, damage: str) -> None:
+@pytest.mark.parametrize("damage", ["deleted", "not a log", "another format", "damaged entries", "a partial line",
+                                    "unreadable"])
+def test_a_deleted_or_damaged_cache_changes_nothing_but_time(env_dir: Path, damage: str,
+                                                             work: dict[str, list[str]]) -> None:
     first = snapshot(env_dir)
     path = env_dir / cache.DOCUMENTS
-    good = json.loads(path.read_text())
+    header, *lines = path.read_text().splitlines(keepends=True)
     if damage == "deleted":
         path.unlink()
-    elif damage == "not json":
+    elif damage == "not a log":
         path.write_text("{not json")
-    elif damage == "wrong shape":
-        path.write_text("[]")
-    elif damage == "damaged entries":
-        path.write_text(json.dumps({**good, "entries": {key: {"data": {}, "positions": [[1]], "keys": "x",
-                                                              "errors": [[1]]} for key in good["entries"]}}))
+    elif damage == "another format":
+        path.write_text(header.replace('"format":1', '"format":0') + "".join(lines))
+    elif damage == "damaged entries":  # each entry's bytes changed, its checksum not
+        path.write_text(header + "".join(line.replace('"data":{', '"data":{"x":1,', 1) for line in lines))
+    elif damage == "a partial line":  # a write cut short, mid-line
+        body = "".join(lines)
+        path.write_text(header + body[:len(body) // 2])
     else:
         path.unlink()
         path.mkdir()
+    work["parse"].clear()
     assert snapshot(env_dir) == first
     if damage != "unreadable":
-        assert json.loads(path.read_text()) == good  # rebuilt
+        assert work["parse"]  # the damaged entries were parsed again...
+        work["parse"].clear()
+        assert snapshot(env_dir) == first
+        assert work["parse"] == []  # ...and recorded again
+
+
+def test_recorded_positions_that_do_not_decode_are_parsed_again(env_dir: Path) -> None:
+    """An entry whose checksum holds but whose positions do not decode (a df-gen bug, say)
+    still places every error: the file's bytes are parsed again for them."""
+    snapshot(env_dir)
+    path = env_dir / cache.DOCUMENTS
+    header, *lines = path.read_text().splitlines()
+    damaged = []
+    for line in lines:
+        key, _, rest = line.partition(" ")
+        entry = json.loads(rest.partition(" ")[2])
+        if "where" in entry:
+            entry["where"] = "[[not positions"
+        text = json.dumps(entry, separators=(",", ":"))
+        damaged.append(f"{key} {cache.log._checksum(text)} {text}")
+    path.write_text("\n".join([header, *damaged]) + "\n")
+    source = env_dir / "datasources" / "store.yaml"
+    lines = source.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  curated:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    source.write_text("".join(lines[:start] + lines[end:]))
+    reported = snapshot(env_dir)
+    assert any("store-daily.yaml" in line and "has no curated dataset" in line for line in reported), reported
+    assert reported == uncached(env_dir)
+
+
+def test_one_changed_descriptor_appends_its_entries_only(env_dir: Path) -> None:
+    snapshot(env_dir)
+    path = env_dir / cache.DOCUMENTS
+    before = path.read_bytes()
+    snapshot(env_dir)
+    assert path.read_bytes() == before  # nothing changed: nothing written
+    pipeline = env_dir / "pipelines" / "store-daily.yaml"
+    pipeline.write_text(pipeline.read_text().replace("description:", "description: Changed.", 1))
+    snapshot(env_dir)
+    after = path.read_bytes()
+    assert after.startswith(before)
+    # The descriptor's parse and its rules' result: one line each.
+    assert after[len(before):].count(b"\n") == 2
 
 
 def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[str]],

@@ -86,7 +86,7 @@ def test_validate_never_crashes(target, choice, action, value, garble):
             assert first[1]
             for line in first[1]:
                 assert LINE.match(line), line
-        # Again, now from the per-file cache (.df-gen/cache/documents.json): whatever the file
+        # Again, now from the per-file cache (.df-gen/cache/documents.log): whatever the file
         # holds, what it parsed to survives the cache, positions and errors included.
         assert _outcome(env) == first
 

@@ -25,8 +25,9 @@ The record is written atomically; one that cannot be read, or of another format 
 is a miss and is rewritten. Deleting ``.df-gen/cache`` changes nothing but time.
 
 The package: :mod:`.inputs` (the files a result depends on, their digests),
-:mod:`.record` (the record and the questions the commands ask), :mod:`.documents` (the
-per-file cache of parses and schema errors), :mod:`.stacks` (per stack, the hash of each
+:mod:`.record` (the record and the questions the commands ask), :mod:`.log` (an
+append-only log of entries: one changed input writes one line), :mod:`.documents` (the
+per-file cache of parses and schema errors, on a log), :mod:`.stacks` (per stack, the hash of each
 file it rendered, by the hash of its inputs: generator.generate).
 """
 

@@ -1,111 +1,118 @@
-"""Per file: what each descriptor parsed to and its schema errors (``.df-gen/cache/documents.json``)."""
+"""Per file: what each descriptor parsed to and its schema errors (``.df-gen/cache/documents.log``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from generator.cache.inputs import tool_digest
-from generator.cache.record import FORMAT
-from generator.fsutil import atomic_write
+from generator.cache.log import Log
 
-DOCUMENTS = Path(".df-gen") / "cache" / "documents.json"
+DOCUMENTS = Path(".df-gen") / "cache" / "documents.log"
+
+Positions = Mapping[tuple[Any, ...], tuple[int, int]]
 
 
 class Documents:
     """Each descriptor file's parse (data and positions) and JSON Schema errors, kept in
-    ``ENV_DIR/.df-gen/cache/documents.json`` by the hash of its kind and bytes, so that a
-    run parses and schema-checks only the files that changed. The rules across files run
-    on every document, cached or not (``validate``).
+    ``ENV_DIR/.df-gen/cache/documents.log`` (:class:`generator.cache.log.Log`, one line per
+    entry) by the hash of its kind and bytes, so that a run parses and schema-checks only
+    the files that changed, and writes only their entries. The rules across files run on
+    every document, cached or not (``validate``).
 
-    The file records :func:`tool_digest`: another df-gen (or Python) drops every entry. A
-    missing, unreadable or damaged file or entry is a miss: that file is parsed again and the
-    cache rewritten. Writing is best effort and atomic."""
+    The log records :func:`tool_digest`: another df-gen (or Python) drops every entry. A
+    missing, unreadable or damaged log or entry is a miss: that file is parsed again."""
 
     def __init__(self, env_dir: Path) -> None:
-        self.path = Path(env_dir) / DOCUMENTS
-        self.entries: dict[str, Any] = {}
-        self.used: dict[str, Any] = {}
-        self.dirty = False
+        self.log = Log(Path(env_dir) / DOCUMENTS, tool_digest())
         self.hits = self.misses = 0
         self.digests: dict[Path, str] = {}
         """Each descriptor read this run -> the key of its bytes (rules key on it)."""
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-            if document["format"] == FORMAT and document["tool"] == tool_digest() and \
-                    isinstance(document["entries"], dict):
-                self.entries = document["entries"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # nothing cached: every file is parsed
 
     @staticmethod
     def key(kind: str, raw: bytes) -> str:
         return hashlib.sha256(kind.encode() + b"\0" + raw).hexdigest()
 
+    @staticmethod
+    def _rules_key(parts: Iterable[str]) -> str:
+        return "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
     def results(self, parts: Iterable[str]) -> list[tuple[str, int, int, str, str]] | None:
         """The diagnostics recorded for the inputs ``parts`` (a rule's every input, as
         strings), or None."""
-        key = "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
-        entry = self.entries.get(key)
-        if not isinstance(entry, dict):
-            return None
+        entry = self.log.get(self._rules_key(parts))
         try:
-            found = [(str(p), int(line), int(col), str(m), str(h)) for p, line, col, m, h in entry["diagnostics"]]
+            return [(str(p), int(line), int(col), str(m), str(h)) for p, line, col, m, h in entry["diagnostics"]]
         except (KeyError, TypeError, ValueError):
             return None
-        self.used[key] = entry
-        return found
 
     def record(self, parts: Iterable[str], diagnostics: Iterable[tuple[str, int, int, str, str]]) -> None:
         """Record the diagnostics a rule gave for the inputs ``parts``."""
-        key = "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
-        self.used[key] = {"diagnostics": [list(d) for d in diagnostics]}
-        self.dirty = True
+        self.log.put(self._rules_key(parts), {"diagnostics": [list(d) for d in diagnostics]})
 
-    def get(self, kind: str, raw: bytes) -> tuple[Any, list[tuple[tuple[Any, ...], tuple[int, int]]],
-                                                  list[tuple[tuple[Any, ...], tuple[int, int]]],
-                                                  list[tuple[int, int, str, str]]] | None:
-        """``(data, positions, key positions, schema errors)`` of a file's bytes, or None."""
-        key = self.key(kind, raw)
-        entry = self.entries.get(key)
+    def get(self, kind: str, raw: bytes, parsed: Callable[[], tuple[Positions, Positions]]
+            ) -> tuple[Any, Positions, Positions, list[tuple[int, int, str, str]]] | None:
+        """``(data, positions, key positions, schema errors)`` of a file's bytes, or None.
+        The positions are decoded when first asked for (only an error needs them);
+        ``parsed``: the positions of the bytes parsed again, should the recorded ones not
+        decode."""
+        entry = self.log.get(self.key(kind, raw))
         try:
-            if entry is None:
-                raise KeyError(key)
-            found = (entry["data"],
-                     [(tuple(p[:-2]), (int(p[-2]), int(p[-1]))) for p in entry["positions"]],
-                     [(tuple(p[:-2]), (int(p[-2]), int(p[-1]))) for p in entry["keys"]],
+            where = _Where(str(entry["where"]), parsed)
+            found = (entry["data"], _Positions(where, 0), _Positions(where, 1),
                      [(int(line), int(col), str(message), str(hint)) for line, col, message, hint in entry["errors"]])
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError):
             self.misses += 1
             return None
         self.hits += 1
-        self.used[key] = entry
         return found
 
-    def put(self, kind: str, raw: bytes, data: Any, positions: Mapping[tuple[Any, ...], tuple[int, int]],
-            key_positions: Mapping[tuple[Any, ...], tuple[int, int]],
+    def put(self, kind: str, raw: bytes, data: Any, positions: Positions, key_positions: Positions,
             errors: Iterable[tuple[int, int, str, str]]) -> None:
         """Record what one file's bytes parsed to and their schema errors."""
-        self.used[self.key(kind, raw)] = {
-            "data": data,
-            "positions": [[*path, *where] for path, where in positions.items()],
-            "keys": [[*path, *where] for path, where in key_positions.items()],
-            "errors": [list(error) for error in errors],
-        }
-        self.dirty = True
+        where = json.dumps([[[*path, *at] for path, at in positions.items()],
+                            [[*path, *at] for path, at in key_positions.items()]], separators=(",", ":"))
+        self.log.put(self.key(kind, raw), {"data": data, "errors": [list(error) for error in errors], "where": where})
 
     def save(self) -> None:
-        """Write the entries this run used (and older ones, until they outnumber them)."""
-        if not self.dirty:
-            return
-        unused = {k: v for k, v in self.entries.items() if k not in self.used}
-        kept = {**unused, **self.used} if len(unused) <= len(self.used) else dict(self.used)
-        try:
-            atomic_write(self.path, json.dumps({"format": FORMAT, "tool": tool_digest(), "entries": kept},
-                                               separators=(",", ":")).encode())
-        except OSError:
-            return  # only time is lost
-        self.entries, self.dirty = kept, False
+        """Write the entries this run changed (:meth:`generator.cache.log.Log.save`)."""
+        self.log.save()
+
+
+class _Where:
+    """A document's recorded positions, decoded once, when first asked for."""
+
+    def __init__(self, text: str, parsed: Callable[[], tuple[Positions, Positions]]) -> None:
+        self.text = text
+        self.parsed = parsed
+        self.tables: tuple[Positions, Positions] | None = None
+
+    def table(self, index: int) -> Positions:
+        if self.tables is None:
+            try:
+                values, keys = json.loads(self.text)
+                self.tables = ({tuple(p[:-2]): (int(p[-2]), int(p[-1])) for p in values},
+                               {tuple(p[:-2]): (int(p[-2]), int(p[-1])) for p in keys})
+            except (ValueError, TypeError, IndexError):
+                self.tables = self.parsed()  # damaged, yet its checksum held: parse the bytes again
+        return self.tables[index]
+
+
+class _Positions(Mapping[tuple[Any, ...], tuple[int, int]]):
+    """One of a document's two position tables (values, keys), decoded on first use."""
+
+    def __init__(self, where: _Where, index: int) -> None:
+        self.where = where
+        self.index = index
+
+    def __getitem__(self, path: tuple[Any, ...]) -> tuple[int, int]:
+        return self.where.table(self.index)[path]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.where.table(self.index))
+
+    def __len__(self) -> int:
+        return len(self.where.table(self.index))

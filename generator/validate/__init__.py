@@ -12,6 +12,7 @@ The stages, one module each: ``schema`` (JSON Schema validation, in the words of
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,15 @@ def _checked_all(cached: run_cache.Documents, wanted: list[tuple[str, Path]]) ->
 
 
 def _from_cache(cached: run_cache.Documents, kind: str, path: Path, raw: bytes) -> _Checked | None:
-    hit = cached.get(kind, raw)
+    def parsed() -> tuple[Mapping[Any, tuple[int, int]], Mapping[Any, tuple[int, int]]]:
+        again = parse(path, raw)
+        return again.positions, again.key_positions
+
+    hit = cached.get(kind, raw, parsed)
     if hit is None:
         return None
     data, positions, key_positions, errors = hit
-    doc = Document(path, display_path(path), data, dict(positions), dict(key_positions))
+    doc = Document(path, display_path(path), data, positions, key_positions)
     if not _looks_like_descriptor(doc.data):
         return None
     return doc, [Diagnostic(doc.display, *error) for error in errors]
