@@ -11,24 +11,35 @@ an apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from generator import naming
 from generator.errors import Diagnostic
 from generator.loader import Document
 
+ClaimRecord = tuple[str, str, str, tuple[Any, ...], bool, str]
+"""A claim of a pipeline's, as validate caches it: noun, name, owner, the path of its entry
+in the descriptor, whether the error points at the entry's key, scope."""
 
-def collisions(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    """Every generated name claimed by two entries of the (schema-valid) descriptors ``d``."""
+
+def collisions(d: Any, clean: dict[str, set[str]],
+               claims: Mapping[str, Sequence[ClaimRecord]] | None = None) -> Iterator[Diagnostic]:
+    """Every generated name claimed by two entries of the (schema-valid) descriptors ``d``.
+    ``claims``: pipelines' claims already known (:func:`pipeline_claims`, from validate's
+    cache); the others are computed."""
     names = naming.Registry()
     projects = _environment(names, d.environment)
     for key in sorted(clean["datasource"]):
         _datasource(names, d.datasources[key], key, d.environment.data["prefix"], projects)
     for key in sorted(clean["pipeline"]):
         source = d.pipelines[key].data["datasource"]
-        if source in clean["datasource"]:
-            _pipeline(names, d.pipelines[key], key, d, projects)
+        if source not in clean["datasource"]:
+            continue
+        known = claims.get(key) if claims is not None else None
+        doc = d.pipelines[key]
+        for noun, name, owner, path, on_key, scope in known if known is not None else pipeline_claims(d, key):
+            names.claim(noun, name, owner, (doc, path, on_key), scope=scope)
     reported: set[tuple[str, tuple[Any, ...], str, tuple[Any, ...]]] = set()
     for later, first in names.collisions:
         doc, path, key = later.place
@@ -48,13 +59,38 @@ def collisions(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
         )
 
 
+def pipeline_claims(d: Any, key: str) -> list[ClaimRecord]:
+    """The names pipeline ``key`` claims (its data source schema-valid): what they depend on
+    is the pipeline, its data source and the environment."""
+    recorder = _Recorder()
+    _pipeline(recorder, d.pipelines[key], key, d, _projects(d.environment.data))
+    return recorder.claims
+
+
+class _Recorder:
+    """Stands in for a :class:`naming.Registry`: keeps the claims instead of checking them."""
+
+    def __init__(self) -> None:
+        self.claims: list[ClaimRecord] = []
+
+    def claim(self, noun: str, name: str, owner: str, place: Any, scope: str = "") -> str:
+        _, path, on_key = place
+        self.claims.append((noun, name, owner, tuple(path), bool(on_key), scope))
+        return name
+
+
+def _projects(data: dict[str, Any]) -> dict[str, str]:
+    """Each layer's project ID."""
+    return {layer: naming.project_id(data["prefix"], layer, data["projects"][layer].get("existing"))
+            for layer in naming.LAYERS}
+
+
 def _environment(names: naming.Registry, env: Document) -> dict[str, str]:
     data = env.data
     prefix = data["prefix"]
-    projects: dict[str, str] = {}
+    projects = _projects(data)
     for layer in naming.LAYERS:
         existing = data["projects"][layer].get("existing")
-        projects[layer] = naming.project_id(prefix, layer, existing)
         if existing:
             names.claim(
                 "project ID", existing, f"the existing {layer} project", (env, ("projects", layer, "existing"), False)
@@ -190,7 +226,7 @@ def _datasource(names: naming.Registry, doc: Document, key: str, prefix: str, pr
             names.claim("subscription name", name, owner, place, scope=f"project {pubsub}")
 
 
-def _pipeline(names: naming.Registry, doc: Document, key: str, d: Any, projects: dict[str, str]) -> None:
+def _pipeline(names: naming.Registry | _Recorder, doc: Document, key: str, d: Any, projects: dict[str, str]) -> None:
     data = doc.data
     source = naming.google_key(data["datasource"], d.datasources[data["datasource"]].data)
     prefix = d.environment.data["prefix"]

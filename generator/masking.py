@@ -4,7 +4,7 @@ A policy tag with ``masking`` in environment.yaml gets a data masking policy
 (modules/environment/catalog.tf). Google lists, per predefined rule, the column types it
 masks (https://cloud.google.com/bigquery/docs/column-data-masking-intro#masking_options):
 a hash needs text or bytes, the character and e-mail masks text, the year mask a date or
-time. ``rule_problems`` refuses a tag whose rule does not fit a column a pipeline tags with
+time. ``pipeline_rule_problems`` refuses a tag whose rule does not fit a column a pipeline tags with
 it, so a masked reader never meets a column the rule cannot mask.
 """
 
@@ -52,8 +52,10 @@ def type_problem(rule: str, kind: str) -> str | None:
     return f"BigQuery applies {rule} to {' and '.join(sorted(allowed))} columns only, and this one is {kind}"
 
 
-def rule_problems(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    """Every tagged column whose tag's masking rule does not fit the column's type."""
+def pipeline_rule_problems(d: Any, key: str) -> Iterator[Diagnostic]:
+    """Every tagged column of (schema-valid) pipeline ``key`` whose tag's masking rule does
+    not fit the column's type. It depends on the pipeline, the environment's tags and the
+    pipeline's code only (validate caches it per pipeline, generator.validate.summary)."""
     rules = {
         tag: spec["masking"]
         for tag, spec in d.environment.data.get("policy_tags", {}).get("tags", {}).items()
@@ -61,24 +63,23 @@ def rule_problems(d: Any, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
     }
     if not rules:
         return
-    for key in sorted(clean["pipeline"]):
-        doc = d.pipelines[key]
-        code_dir = d.pipelines_dir / doc.data["code"]
-        for layer, tables in sorted(doc.data.get("tables", {}).items()):
-            for name, table in sorted(tables.items()):
-                tagged = {c: t for c, t in table.get("policy_tags", {}).items() if t in rules}
-                types = _column_types(code_dir / table["schema"]) if tagged else {}
-                for column, tag in sorted(tagged.items()):
-                    kind = types.get(column)
-                    problem = type_problem(rules[tag], kind) if kind else None
-                    if problem:
-                        yield doc.error(
-                            ("tables", layer, name, "policy_tags", column),
-                            f"tables.{layer}.{name}.policy_tags.{column}: tag '{tag}' is masked with "
-                            f"{rules[tag]}: {problem} ({DOC})",
-                            hint=f"tag the column with another tag, or mask '{tag}' with a rule for "
-                            f"{kind} columns (DEFAULT_MASKING_VALUE and ALWAYS_NULL fit every type)",
-                        )
+    doc = d.pipelines[key]
+    code_dir = d.pipelines_dir / doc.data["code"]
+    for layer, tables in sorted(doc.data.get("tables", {}).items()):
+        for name, table in sorted(tables.items()):
+            tagged = {c: t for c, t in table.get("policy_tags", {}).items() if t in rules}
+            types = _column_types(code_dir / table["schema"]) if tagged else {}
+            for column, tag in sorted(tagged.items()):
+                kind = types.get(column)
+                problem = type_problem(rules[tag], kind) if kind else None
+                if problem:
+                    yield doc.error(
+                        ("tables", layer, name, "policy_tags", column),
+                        f"tables.{layer}.{name}.policy_tags.{column}: tag '{tag}' is masked with "
+                        f"{rules[tag]}: {problem} ({DOC})",
+                        hint=f"tag the column with another tag, or mask '{tag}' with a rule for "
+                        f"{kind} columns (DEFAULT_MASKING_VALUE and ALWAYS_NULL fit every type)",
+                    )
 
 
 def _column_types(schema_file: Any) -> dict[str, str]:

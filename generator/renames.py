@@ -64,8 +64,14 @@ def prior_files(env_dir: Path) -> set[str]:
 def problems(d: Descriptors, clean: Mapping[str, set[str]]) -> Iterator[Diagnostic]:
     """Every ``renamed_from`` that names nothing, names a key that still exists, or names
     the same old key as another entry."""
-    prior = prior_files(d.env_dir)
-    prior_stacks = {path.split("/", 1)[0] for path in prior}
+    manifest: list[set[str]] = []
+
+    def prior() -> set[str]:
+        """The manifest's paths, read when a ``renamed_from`` first asks (most renders have none)."""
+        if not manifest:
+            manifest.append(prior_files(d.env_dir))
+        return manifest[0]
+
     claimed: dict[str, str] = {}
     for key in sorted(clean["datasource"]):
         doc = d.datasources[key]
@@ -82,7 +88,7 @@ def problems(d: Descriptors, clean: Mapping[str, set[str]]) -> Iterator[Diagnost
         elif old in claimed:
             yield doc.error(where, f"renamed_from: data source '{claimed[old]}' is renamed from '{old}' too; "
                                    "one old key can become one new key only")
-        elif naming.stack_name("datasource", old) not in prior_stacks:
+        elif naming.stack_name("datasource", old) not in {path.split("/", 1)[0] for path in prior()}:
             yield doc.error(where, f"renamed_from: no data source '{old}' in the prior rendering "
                                    f"(no stacks/{naming.stack_name('datasource', old)}/ in its manifest)",
                             hint="renamed_from names a key that df-gen rendered before; drop it for a new data source")
@@ -107,7 +113,7 @@ def problems(d: Descriptors, clean: Mapping[str, set[str]]) -> Iterator[Diagnost
                     yield doc.error(where, f"tables.{layer}.{name}.renamed_from: tables.{layer}.{taken[old]} is "
                                            f"renamed from '{old}' too; one old key can become one new key only")
                 elif not any(re.fullmatch(rf"{re.escape(stack)}/schemas/{layer}\.{old}(_v[0-9]+)?\.json", p)
-                             for p in prior):
+                             for p in prior()):
                     yield doc.error(where, f"tables.{layer}.{name}.renamed_from: no {layer} table '{old}' in the "
                                            f"prior rendering of {stack} (no schemas/{layer}.{old}.json in "
                                            "stacks/'s manifest)",

@@ -175,8 +175,8 @@ def test_one_changed_descriptor_appends_its_entries_only(env_dir: Path) -> None:
     snapshot(env_dir)
     after = path.read_bytes()
     assert after.startswith(before)
-    # The descriptor's parse and its rules' result: one line each.
-    assert after[len(before):].count(b"\n") == 2
+    # The descriptor's parse, its own rules' result and its part of the rules across files.
+    assert after[len(before):].count(b"\n") == 3
 
 
 def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[str]],
@@ -242,3 +242,53 @@ def test_a_pipelines_rules_run_again_only_when_one_of_their_inputs_changed(
     # Messages name files relative to the working directory: another one runs the rules again.
     monkeypatch.chdir(env_dir)
     assert snapshot(env_dir) == uncached(env_dir)
+
+
+def test_a_collision_the_changed_file_makes_is_reported_and_one_undone_elsewhere_goes(
+        env_dir: Path, work: dict[str, list[str]]) -> None:
+    """Each pipeline's claimed names come from the cache (generator.validate.summary); they
+    are merged on every run, so the rules across files see every pipeline."""
+    first = snapshot(env_dir)
+    daily = env_dir / "pipelines" / "store-daily.yaml"
+    weekly = env_dir / "pipelines" / "store-weekly.yaml"
+    weekly.write_text(daily.read_text() + "# weekly\n")  # the same tables, in the same data source's datasets
+    work["parse"].clear()
+    reported = snapshot(env_dir)
+    assert work["parse"] == ["store-weekly.yaml"]  # store-daily's claims come from the cache
+    assert any(line.startswith(str(weekly.relative_to(Path.cwd())) if weekly.is_relative_to(Path.cwd()) else "")
+               and "is already generated for" in line and "store-daily.yaml" in line for line in reported), reported
+    assert reported == uncached(env_dir)
+    snapshot(env_dir)  # the cache again
+    # Undone in the other file: store-daily moves to the other data source's datasets.
+    daily.write_text(daily.read_text().replace("datasource: store", "datasource: ecommerce", 1))
+    work["parse"].clear()
+    moved = snapshot(env_dir)
+    assert work["parse"] == ["store-daily.yaml"]
+    assert not any("store-weekly.yaml" in line and "is already generated for" in line
+                   and "store-daily.yaml" in line and "dataset demo_store" in line for line in moved), moved
+    assert moved == uncached(env_dir)
+    weekly.unlink()
+    daily.write_text(daily.read_text().replace("datasource: ecommerce", "datasource: store", 1))
+    assert snapshot(env_dir) == first
+
+
+@pytest.mark.parametrize("change", ["labels of the data source", "masking of the environment"])
+def test_a_pipelines_part_of_the_rules_across_files_follows_its_data_source_and_environment(
+        env_dir: Path, change: str) -> None:
+    pipeline = env_dir / "pipelines" / "store-daily.yaml"
+    if change == "labels of the data source":  # 40 of the pipeline's and 40 of its data source's: too many
+        pipeline.write_text(pipeline.read_text() + "labels:\n" + "".join(f"  p-{i}: x\n" for i in range(40)))
+    snapshot(env_dir)
+    if change == "labels of the data source":
+        source = env_dir / "datasources" / "store.yaml"
+        labels = "".join(f"  s-{index}: x\n" for index in range(40))
+        source.write_text(source.read_text().replace("labels:\n", f"labels:\n{labels}", 1))
+        expected = "labels after merging"
+    else:
+        environment = env_dir / "environment.yaml"
+        environment.write_text(environment.read_text().replace("masking: DEFAULT_MASKING_VALUE",
+                                                               "masking: DATE_YEAR_MASK", 1))
+        expected = "is masked with DATE_YEAR_MASK"
+    reported = snapshot(env_dir)
+    assert any("pipelines/" in line and expected in line for line in reported), reported
+    assert reported == uncached(env_dir)

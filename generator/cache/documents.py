@@ -40,6 +40,14 @@ class Documents:
     def _rules_key(parts: Iterable[str]) -> str:
         return "rules:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
+    def lookup(self, parts: Iterable[str]) -> Any:
+        """The entry recorded for the inputs ``parts`` (a rule's every input, as strings), or None."""
+        return self.log.get(self._rules_key(parts))
+
+    def store(self, parts: Iterable[str], value: Any) -> None:
+        """Record ``value`` (JSON-able) for the inputs ``parts``."""
+        self.log.put(self._rules_key(parts), value)
+
     def results(self, parts: Iterable[str]) -> list[tuple[str, int, int, str, str]] | None:
         """The diagnostics recorded for the inputs ``parts`` (a rule's every input, as
         strings), or None."""

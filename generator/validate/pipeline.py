@@ -27,14 +27,14 @@ from generator.validate.messages import dotted
 
 
 def pipeline_rules_once(d: Descriptors, keys: list[str], clean: dict[str, set[str]],
-                        cached: run_cache.Documents) -> list[list[Diagnostic]]:
+                        cached: run_cache.Documents, trees: dict[Path, str]) -> list[list[Diagnostic]]:
     """:func:`pipeline_rules` of each pipeline of ``keys``, from the per-file cache when none
     of their inputs changed: the pipeline's bytes, its data source's datasets, the taxonomy's
     tags, its code directory (``tree_digest``, once per directory), where the directories
     are and the working directory (messages show paths relative to it). The others are
     checked in worker processes when there are many (:mod:`generator.workers`); the cache
-    is written here, in the parent."""
-    trees: dict[Path, str] = {}
+    is written here, in the parent. ``trees``: the digests of code directories computed
+    this run (:func:`places` keeps the run's directories there too)."""
     out: list[list[Diagnostic]] = []
     misses: list[tuple[int, list[str]]] = []
     for key in keys:
@@ -67,8 +67,17 @@ def _rule_inputs(d: Descriptors, key: str, clean: dict[str, set[str]], cached: r
     else:
         datasets = ",".join(sorted(d.datasources[source].data["datasets"]))
     tags = ",".join(sorted(d.environment.data.get("policy_tags", {}).get("tags", {})))
-    return ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, str(d.pipelines_dir),
-            os.path.realpath(d.pipelines_dir), str(code_dir), trees[code_dir], os.getcwd()]
+    return ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, *places(d, trees),
+            str(code_dir), trees[code_dir]]
+
+
+def places(d: Descriptors, trees: dict[Path, str]) -> tuple[str, str, str]:
+    """Where the pipelines directory is (as named, and really) and the working directory:
+    messages show paths relative to it. Computed once per run (``trees`` holds it)."""
+    if Path() not in trees:  # the working directory's own entry: never a code directory
+        trees[Path()] = "\0".join([str(d.pipelines_dir), os.path.realpath(d.pipelines_dir), os.getcwd()])
+    named, real, cwd = trees[Path()].split("\0")
+    return named, real, cwd
 
 
 def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:

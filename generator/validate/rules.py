@@ -7,19 +7,17 @@ pipeline's own rules (code, tables, views, SQL) are in :mod:`generator.validate.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from generator import cache as run_cache
 from generator import naming, renames
-from generator.collisions import collisions
+from generator.collisions import ClaimRecord, collisions
 from generator.errors import Diagnostic
-from generator.loader import Document, display_path
-from generator.masking import rule_problems
+from generator.loader import Document
 from generator.validate.descriptors import Descriptors
-from generator.validate.messages import dotted
 from generator.validate.pipeline import pipeline_rules, pipeline_rules_once
+from generator.validate.summary import summary, summary_once, too_many_labels
 
 
 def semantic(d: Descriptors, clean: dict[str, set[str]],
@@ -37,76 +35,29 @@ def semantic(d: Descriptors, clean: dict[str, set[str]],
     yield from _environment_rules(env)
     for key in sorted(clean["datasource"]):
         yield from _datasource_rules(d.datasources[key], key, prefix)
+    trees: dict[Path, str] = {}
+    keys = sorted(clean["pipeline"])
     if cached is None:
-        for key in sorted(clean["pipeline"]):
-            yield from pipeline_rules(d, key, clean)
+        own = [list(pipeline_rules(d, key, clean)) for key in keys]
+        parts = [summary(d, key, clean) for key in keys]
     else:
-        for found in pipeline_rules_once(d, sorted(clean["pipeline"]), clean, cached):
-            yield from found
-    yield from collisions(d, clean)
+        own = pipeline_rules_once(d, keys, clean, cached, trees)
+        parts = [summary_once(d, key, clean, cached, trees) for key in keys]
+    claims: dict[str, list[ClaimRecord]] = {}
+    for key, found, part in zip(keys, own, parts, strict=True):
+        yield from found
+        yield from part.diagnostics
+        claims[key] = part.claims
+    yield from collisions(d, clean, claims)
     yield from _label_rules(d, clean)
-    yield from _landing_retention(d, clean)
-    yield from rule_problems(d, clean)
-
-
-def _landing_retention(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    """No retention policy on a landing bucket whose files a pipeline's DAG moves away.
-
-    Cloud Storage refuses to delete (so to move) an object younger than its bucket's
-    retention period: https://cloud.google.com/storage/docs/bucket-lock#retention-policy.
-    A DAG moves landing files when its template uses the archive bucket.
-    """
-    for key in sorted(clean["pipeline"]):
-        source = d.pipelines[key].data["datasource"]
-        if source not in clean["datasource"]:
-            continue
-        doc = d.datasources[source]
-        if not doc.data.get("buckets", {}).get("landing", {}).get("retention_days"):
-            continue
-        template = d.pipelines_dir / d.pipelines[key].data["code"] / "dag.py.j2"
-        if _uses_archive_bucket(template):
-            yield doc.error(("buckets", "landing", "retention_days"),
-                            f"buckets.landing.retention_days: pipeline '{key}' moves landing files to the archive "
-                            f"bucket ({display_path(template)} uses buckets.archive), which Cloud Storage refuses "
-                            "while a retention policy holds them",
-                            hint="keep landing files with a lifecycle rule, and put retention on the archive bucket")
-
-
-@cache
-def _uses_archive_bucket(template: Path) -> bool:
-    """True when the DAG template reads ``buckets.archive`` (or ``buckets["archive"]``)."""
-    import jinja2
-    from jinja2 import nodes
-
-    try:
-        tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
-        return False  # a missing or broken template is reported when it renders
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr: Any
-        if isinstance(node, nodes.Getattr):
-            target, attr = node.node, node.attr
-        else:
-            assert isinstance(node, nodes.Getitem)
-            target, attr = node.node, getattr(node.arg, "value", None)
-        if isinstance(target, nodes.Name) and target.name == "buckets" and attr == "archive":
-            return True
-    return False
 
 
 def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:
-    """At most 64 labels on every resource, counted after the merges the model and modules do."""
+    """At most 64 labels on every resource of the environment and the data sources, counted
+    after the merges the model and modules do (a pipeline's: :func:`summary.pipeline_labels`)."""
     env = d.environment
     env_labels = set(env.data.get("labels", {}))
-
-    def too_many(doc: Document, path: tuple[Any, ...], kind: str, *parts: tuple[str, set[str]]) -> Iterator[Diagnostic]:
-        merged = set(naming.MODULE_LABELS[kind]).union(*(keys for _, keys in parts))
-        if len(merged) > naming.MAX_LABELS:
-            counts = ", ".join(f"{len(keys)} from {what}" for what, keys in parts if keys)
-            yield doc.error(path, f"{dotted(path)}: {len(merged)} labels after merging ({counts}, "
-                                  f"{len(naming.MODULE_LABELS[kind])} added by the {kind} module); "
-                                  f"Google Cloud allows at most {naming.MAX_LABELS} per resource", key=True)
-
+    too_many = too_many_labels
     yield from too_many(env, ("labels",), "environment", ("the environment", env_labels))
     for layer in naming.LAYERS:
         yield from too_many(env, ("projects", layer, "labels"), "environment", ("the environment", env_labels),
@@ -125,12 +76,6 @@ def _label_rules(d: Descriptors, clean: dict[str, set[str]]) -> Iterator[Diagnos
                 continue
             yield from too_many(doc, ("buckets", role, "labels"), "datasource", ("the environment", env_labels),
                                 ("the data source", source_labels), ("the bucket", set(bucket.get("labels", {}))))
-    for key in sorted(clean["pipeline"]):
-        doc = d.pipelines[key]
-        source = doc.data["datasource"]
-        source_labels = set(d.datasources[source].data.get("labels", {})) if source in clean["datasource"] else set()
-        yield from too_many(doc, ("labels",), "pipeline", ("the environment", env_labels),
-                            ("the data source", source_labels), ("the pipeline", set(doc.data.get("labels", {}))))
 
 
 def _name_rule(doc: Document, path: tuple[Any, ...], kind: str, name: str, what: str) -> Iterator[Diagnostic]:
