@@ -297,7 +297,8 @@ class _Incremental:
                 result.verified.update(files)
             result.digests.update(files)
             if unit in built and not self.covers(unit, built[unit]):
-                continue  # not recorded: built again next time
+                self.cache.forget(unit)  # not recorded: built again next time
+                continue
             kind, _, key = unit.partition(":")
             self.cache.put(unit, unit_keys[unit], files,
                            (_hash(unit_keys[unit], reads_key), reads[key]) if kind == "pipeline" else None)

@@ -23,7 +23,8 @@ import generator.analysis.cache
 import generator.model.datasource
 import generator.model.environment
 import generator.model.pipeline
-from generator.cache.stacks import STACKS
+from generator.cache.log import Log
+from generator.cache.stacks import STACKS, recorded
 from generator.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,31 +167,55 @@ def test_deleting_the_cache_changes_nothing_but_time(env_dir: Path, built: list[
     assert (env_dir / STACKS).is_file()
 
 
-@pytest.mark.parametrize("damage", ["not json", "an entry not a mapping", "a wrong file hash", "a file dropped"])
+@pytest.mark.parametrize("damage", ["not a log", "an entry not a mapping", "a wrong file hash", "a file dropped",
+                                    "a damaged line"])
 def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str) -> None:
     path = env_dir / STACKS
-    document = json.loads(path.read_text())
     unit = "pipeline:store-daily"
-    files = document["units"][unit]["files"]
-    if damage == "not json":
+    entries = recorded(env_dir)
+    files = entries[unit]["files"]
+    if damage == "not a log":
         path.write_text("{not json")
-    else:
+    elif damage == "a damaged line":  # a changed byte: its checksum no longer holds
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(line.replace("sha256:", "sha256:0", 1) if line.startswith(unit + " ") else line
+                                for line in lines))
+    elif damage in ("an entry not a mapping", "a wrong file hash"):
         if damage == "an entry not a mapping":
-            document["units"][unit] = ["garbage"]
-        elif damage == "a wrong file hash":
-            files["pipeline-store-daily/main.tf"] = "sha256:" + "0" * 64
+            entries[unit] = ["garbage"]
         else:
-            files.pop("pipeline-store-daily/main.tf")
-        path.write_text(json.dumps(document))
+            files["pipeline-store-daily/main.tf"] = "sha256:" + "0" * 64
+        log = Log(path, json.loads(path.read_text().partition("\n")[0])["stamp"])
+        log.put(unit, entries[unit])  # a well-formed line with a wrong entry
+        log.save()
+    else:  # a file left out of the line, its checksum unchanged
+        files.pop("pipeline-store-daily/main.tf")
+        lines = path.read_text().splitlines(keepends=True)
+        last = max(index for index, line in enumerate(lines) if line.startswith(unit + " "))
+        checksum = lines[last].split(" ", 2)[1]
+        lines[last] = f"{unit} {checksum} {json.dumps(entries[unit], separators=(',', ':'))}\n"
+        path.write_text("".join(lines))
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
     code, output = render(env_dir)
     assert code == 0, output
     assert unit in built
     assert snapshot(env_dir) == cold(env_dir)
-    rebuilt = json.loads(path.read_text())["units"][unit]["files"]
+    rebuilt = recorded(env_dir)[unit]["files"]
     manifest = json.loads((env_dir / "stacks" / ".df-gen-manifest.json").read_text())["files"]
     assert rebuilt == {relative: manifest[relative] for relative in rebuilt}
     assert "pipeline-store-daily/main.tf" in rebuilt
+
+
+def test_one_changed_pipeline_appends_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
+    path = env_dir / STACKS
+    before = path.read_bytes()
+    edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
+    assert render(env_dir)[0] == 0
+    after = path.read_bytes()
+    assert after.startswith(before)
+    units = [line.split(" ", 1)[0] for line in after[len(before):].decode().splitlines()]
+    # its own stack, its data source's (which hashes its pipelines) and the environment's
+    assert sorted(units) == ["datasource:ecommerce", "environment", "pipeline:ecommerce-hourly"]
 
 
 def test_a_hand_edit_or_a_deleted_file_in_an_unchanged_stack_is_still_seen(env_dir: Path) -> None:
@@ -252,7 +277,7 @@ def test_an_unchanged_view_of_a_stack_built_again_is_not_parsed_again(env_dir: P
 
 def test_every_stack_of_the_demo_is_cached_and_a_stack_reading_an_uncovered_input_is_not(
         env_dir: Path, built: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    units = json.loads((env_dir / STACKS).read_text())["units"]
+    units = recorded(env_dir)
     assert sorted(units) == ["datasource:ecommerce", "datasource:store", "environment", "pipeline:ecommerce-hourly",
                              "pipeline:store-daily"]
     # A data source stack that names a file its key does not hash (say a model change made
@@ -268,7 +293,7 @@ def test_every_stack_of_the_demo_is_cached_and_a_stack_reading_an_uncovered_inpu
     for _ in range(2):
         edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 3")
         assert render(env_dir)[0] == 0
-        assert "datasource:ecommerce" not in json.loads((env_dir / STACKS).read_text())["units"]
+        assert "datasource:ecommerce" not in recorded(env_dir)
         edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 3", "retries: 2")
     built.clear()
     edit(env_dir / "pipelines" / "store-daily.yaml", "retries: 2", "retries: 4")

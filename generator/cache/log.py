@@ -87,6 +87,10 @@ class Log:
         self.used[key] = body
         return value
 
+    def keys(self) -> list[str]:
+        """Every key the log or this run holds an entry for (damaged ones included)."""
+        return list({**self._lines, **self._pending})
+
     def put(self, key: str, value: Any) -> None:
         """Set the entry of ``key`` (``value``: JSON-able); written by :meth:`save`."""
         text = json.dumps(value, separators=(",", ":"))
