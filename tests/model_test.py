@@ -279,15 +279,22 @@ def test_a_pipeline_added_or_removed_changes_only_the_data_source_grants(tmp_pat
 def test_build_in_worker_processes_gives_the_serial_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from synthsupport import use_workers, write_synthetic
 
+    from generator.analysis.report import as_json, report_for
     from generator.model import build
     from generator.validate import validate
 
     env_dir = write_synthetic(tmp_path / "env")
-    models = []
+    models, reports, analyses = [], [], []
     for processes in (1, 2):
         use_workers(monkeypatch, processes)
         shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
-        models.append(build(validate(env_dir)))
+        descriptors = validate(env_dir)
+        models.append(build(descriptors))
+        # The tasks the workers analysed are the access check's, and their analyses cached.
+        reports.append(as_json(report_for(descriptors, models[-1])))
+        analyses.append((env_dir / ".df-gen" / "cache" / "sql.json").read_bytes())
+    assert reports[0] == reports[1] and analyses[0] == analyses[1]
+    assert len(reports[0]["tasks"]) >= 30
     serial, forked = models
     assert len(serial.stacks) == 1 + 4 + 30
     assert forked == serial  # every stack's arguments, files, inputs, lifecycle, grants

@@ -144,6 +144,13 @@ class Analyser:
             return None
         return view_problem(text)
 
+    def adopt(self, entries: Mapping[str, Any], analysed: bool) -> None:
+        """Keep, as used by this run, the cache entries another process (a worker) used or
+        made (``analysed``: some were new, so the file is written back)."""
+        for key, entry in entries.items():
+            self.used.setdefault(key, entry)
+        self.dirty = self.dirty or analysed
+
     def save(self) -> None:
         """Write the cache back when this run analysed something new.
 

@@ -183,6 +183,36 @@ def pipeline_tasks_of(descriptors: Descriptors, key: str, files: Mapping[str, st
     return found
 
 
+# What a worker process found of one pipeline's tasks (:func:`tasks_for_parent`): the tasks
+# (None: none declared or unreadable), whether they were found (no DfGenError), the analyser
+# cache entries the work used and whether it analysed anything new.
+WorkerTasks = tuple["list[PipelineTask] | None", bool, dict[str, Any], bool]
+
+
+def tasks_for_parent(descriptors: Descriptors, key: str, files: Mapping[str, str]) -> WorkerTasks:
+    """:func:`pipeline_tasks_of` in a worker process (generator.workers), for its parent to
+    :func:`adopt_tasks`: what a model build found there would otherwise be lost with it."""
+    analyser = analyser_for(descriptors)
+    used, misses = set(analyser.used), analyser.misses
+    try:
+        found, ok = pipeline_tasks_of(descriptors, key, files, analyser), True
+    except DfGenError:
+        found, ok = None, False  # raised again where the parent asks (task_tag_reads, the access check)
+    return found, ok, {k: v for k, v in analyser.used.items() if k not in used}, analyser.misses > misses
+
+
+def adopt_tasks(descriptors: Descriptors, key: str, files: Mapping[str, str], worker: WorkerTasks) -> None:
+    """Keep what :func:`tasks_for_parent` found for ``files`` (the parent's copy of them), as
+    if this process had found it: the tasks for :func:`pipeline_tasks_of`, the cache entries
+    for the analyser's file."""
+    found, ok, entries, analysed = worker
+    shared = _shared(descriptors)
+    analyser = analyser_for(descriptors)
+    analyser.adopt(entries, analysed)
+    if ok and found is not None and (key, id(files)) not in shared.tasks:
+        shared.tasks[(key, id(files))] = (files, found)
+
+
 def _pipeline_tasks(descriptors: Descriptors, key: str, files: Mapping[str, str],
                     analyser: Analyser) -> list[PipelineTask] | None:
     data = descriptors.pipelines[key].data

@@ -14,11 +14,11 @@ rendered by :mod:`generator.pipeline_code` with the values the pipeline module c
 from __future__ import annotations
 
 from generator import workers
-from generator.analysis.inventory import task_tag_reads
+from generator.analysis.inventory import WorkerTasks, adopt_tasks, task_tag_reads, tasks_for_parent
+from generator.model import pipeline as pipeline_module
 from generator.model.context import Context
 from generator.model.datasource import datasource_stack, renamed
 from generator.model.environment import environment_stack
-from generator.model.pipeline import pipeline_stack
 from generator.model.stack import REMOTE, Backend, Model, Stack, module_outputs
 from generator.validate import Descriptors
 
@@ -31,12 +31,20 @@ def build(descriptors: Descriptors) -> Model:
     ctx = Context(descriptors)
     # Pipelines first: the environment grants each task account the policy tags its
     # pipelines' rendered SQL reads.
-    # One stack per pipeline, none reading another's descriptor: in worker processes when
-    # there are many (what they add to ctx's caches stays there; task_tag_reads needs none of it).
-    pipelines = workers.ordered_map(lambda key: pipeline_stack(ctx, key, descriptors.pipelines[key].data),
-                                    sorted(descriptors.pipelines))
+    # One stack per pipeline, none reading another's descriptor, and its tasks analysed: in
+    # worker processes when there are many; their tasks and analyses are kept here.
+    pipelines = []
+    for stack, tasks in workers.ordered_map(lambda key: pipeline_with_tasks(ctx, key), sorted(descriptors.pipelines)):
+        adopt_tasks(descriptors, stack.key, stack.files, tasks)
+        pipelines.append(stack)
     task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
     stacks = [environment_stack(ctx, task_reads)]
     for key in sorted(descriptors.datasources):
         stacks.extend(renamed(ctx, datasource_stack(ctx, key, descriptors.datasources[key].data)))
     return Model(descriptors.env_dir, env["prefix"], (*stacks, *pipelines))
+
+
+def pipeline_with_tasks(ctx: Context, key: str) -> tuple[Stack, WorkerTasks]:
+    """A pipeline's stack and its tasks analysed, as a worker process sends them back."""
+    stack = pipeline_module.pipeline_stack(ctx, key, ctx.descriptors.pipelines[key].data)  # tests wrap it
+    return stack, tasks_for_parent(ctx.descriptors, key, stack.files)
