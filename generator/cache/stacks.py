@@ -46,6 +46,8 @@ class Stacks:
 
     def __init__(self, env_dir: Path) -> None:
         self.log = Log(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")
+        self._read: dict[str, Any] = {}
+        """Each unit's entry as read this run: :meth:`put` of the same entry writes nothing."""
         recorded = self.log.get(_ANALYSIS)
         self.analysis = recorded if isinstance(recorded, str) else ""
         """The SQL analyser's version (analysis.cache.code_version) of the view checks the
@@ -54,7 +56,7 @@ class Stacks:
     def files(self, unit: str, key: str | None) -> dict[str, str] | None:
         """The files (relative to ``stacks/`` -> hash) ``unit`` rendered to for ``key`` (None:
         for whatever key it was last rendered with), or None."""
-        entry = self.log.get(unit)
+        entry = self._entry(unit)
         try:
             if not isinstance(entry, dict) or key is not None and entry["key"] != key:
                 return None
@@ -67,7 +69,7 @@ class Stacks:
 
     def reads(self, unit: str, key: str) -> tuple[bool, Reads]:
         """``(True, reads)`` recorded for pipeline ``unit`` under ``key``, else ``(False, None)``."""
-        entry = self.log.get(unit)
+        entry = self._entry(unit)
         try:
             if not isinstance(entry, dict):
                 return False, None
@@ -86,11 +88,17 @@ class Stacks:
         entry: dict[str, Any] = {"key": key, "files": dict(files)}
         if reads is not None:
             entry["reads"] = {"key": reads[0], "value": encoded(reads[1])}
-        self.log.put(unit, entry)
+        if self._read.get(unit) != entry:  # an unchanged entry is neither encoded nor written
+            self.log.put(unit, entry)
+
+    def _entry(self, unit: str) -> Any:
+        if unit not in self._read:
+            self._read[unit] = self.log.get(unit)
+        return self._read[unit]
 
     def forget(self, unit: str) -> None:
         """Record that ``unit`` has no entry (a stack its key does not cover: built every time)."""
-        if self.log.get(unit) is not None:
+        if self._entry(unit) is not None:
             self.log.put(unit, None)
 
     def save(self) -> None:
