@@ -7,6 +7,7 @@ stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its 
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import json
@@ -373,4 +374,7 @@ defaults the collector scanned them again and again: 0.65 s of a 4 s cold valida
 def main() -> None:
     """Console-script entry point."""
     gc.set_threshold(*GC_THRESHOLDS)
+    # The interpreter's exit collects once more, over every object still alive (a render of
+    # 1,000 pipelines: millions, 0.05-0.1 s); frozen, they are freed without that scan.
+    atexit.register(gc.freeze)
     cli(prog_name="df-gen")

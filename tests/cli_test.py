@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +94,17 @@ def test_main_sets_the_collector_thresholds_for_a_cli_process(monkeypatch):
         assert gc.get_threshold() == cli_module.GC_THRESHOLDS != before
     finally:
         gc.set_threshold(*before)
+        atexit.unregister(gc.freeze)  # this test process's exit collects as usual
+
+
+def test_a_cli_process_freezes_its_objects_on_the_way_out(tmp_path: Path) -> None:
+    """Nothing is collected at exit (gc.freeze, registered by main): the exit's collection
+    would scan every object the command built."""
+    script = ("import atexit, gc, sys\n"
+              "sys.argv = ['df-gen', '--version']\n"
+              "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+              "from generator.cli import main\n"
+              "main()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert done.returncode == 0 and done.stdout.endswith("frozen True\n"), done.stdout + done.stderr
