@@ -19,13 +19,14 @@ Semantics are those of ``[function(item) for item in items]``:
   a child handled: a caller keeps its writes in the parent.
 
 One process does everything when the work is small (fewer than ``MIN_ITEMS`` items: a fork
-costs more than it saves), when one CPU is usable (``os.sched_getaffinity``), outside the
-main thread (forking beside running threads is unsafe) or when ``DF_GEN_WORKERS=1``
+costs more than it saves), when one CPU is usable (``os.sched_getaffinity``), while any
+other thread runs (a child would inherit the locks it holds, and nothing to release them:
+the runner's threads, a live progress view) or when ``DF_GEN_WORKERS=1``
 (``DF_GEN_WORKERS=N``: N processes at most, even beyond the CPUs).
 
 No child outlives its work: a child ends on Ctrl-C (default SIGINT handling), stops at the
 next item when its parent has gone, and the parent kills and reaps every child it started
-on any way out (an exception, Ctrl-C, SIGTERM).
+on any way out (an exception, Ctrl-C, SIGTERM as the CLI handles it).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[function(item) for item in items]``, over forked processes when the work is large."""
     processes = min(count(), len(items))
     if (len(items) < MIN_ITEMS or processes < 2 or not hasattr(os, "fork")
-            or threading.current_thread() is not threading.main_thread()):
+            or threading.active_count() > 1):
         return [function(item) for item in items]
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     reaped: set[int] = set()
@@ -83,8 +84,11 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
             read_end, write_end = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                os.close(read_end)
-                _child(function, items, share, processes, parent, write_end)
+                try:
+                    os.close(read_end)
+                    _child(function, items, share, processes, parent, write_end)
+                finally:
+                    os._exit(1)  # whatever happens, the child never runs its parent's code on
             os.close(write_end)
             children.append((pid, read_end))
         mine = _share(function, items, 0, processes, None)

@@ -202,3 +202,17 @@ def test_a_killed_parent_leaves_no_child() -> None:
     process.kill()  # no finally: the child notices at its next item
     process.wait(timeout=10)
     assert _gone(children)
+
+
+def test_a_running_thread_makes_the_map_serial(forked: None) -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        found = workers.ordered_map(_pid_and_square, list(range(100)))
+    finally:
+        stop.set()
+        thread.join()
+    assert {pid for pid, _ in found} == {os.getpid()}
