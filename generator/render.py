@@ -190,8 +190,11 @@ def _edited(path: Path) -> Diagnostic:
 def _remember(env_dir: Path, since: int, descriptors: Descriptors, digests: dict[str, str],
               checked: Mapping[str, cache.Entry]) -> None:
     """Record that ``stacks/`` answers these inputs, so that the next no-op render and
-    ``--check`` are decided from the record (generator/cache/)."""
-    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked)
+    ``--check`` are decided from the record (generator/cache/). Called only when render
+    listed every rendered stack's directory and found no file it did not write: the record
+    does not list them again."""
+    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked,
+                        listed=True)
 
 
 def summary(descriptors: Descriptors) -> dict[str, int]:

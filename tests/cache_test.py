@@ -187,6 +187,26 @@ def test_hand_edits_and_strange_files_in_stacks_are_still_reported(env_dir: Path
     assert code == 1 and "edited by hand" in output
 
 
+def test_a_file_dropped_into_a_stack_while_render_ran_is_reported_next_time(
+        env_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render records the stacks' files from its own listing (no second walk): a file that
+    arrives after that listing is still found by the next render, which lists them."""
+    stray = env_dir / "stacks" / "environment" / "late.tf"
+    real = cache.record_render
+
+    def late(*args: Any, **kwargs: Any) -> None:
+        stray.write_text("# arrived during the render\n")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(generator.render.cache, "record_render", late)
+    assert run("render", str(env_dir))[0] == 0
+    monkeypatch.setattr(generator.render.cache, "record_render", real)
+    age(env_dir)
+    assert cache.rendered(env_dir) is None
+    code, output = run("render", str(env_dir))
+    assert code == 0 and "late.tf: warning: not written by df-gen" in output
+
+
 def test_a_file_changed_while_the_command_ran_is_never_trusted(env_dir: Path) -> None:
     since = cache.now()
     path = env_dir / "pipelines" / "store-daily.yaml"

@@ -244,23 +244,34 @@ def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Map
 
 
 def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
-                  files: Mapping[str, str], checked: Mapping[str, Entry] | None = None) -> None:
+                  files: Mapping[str, str], checked: Mapping[str, Entry] | None = None,
+                  listed: bool = False) -> None:
     """Record a render that left ``stacks/`` up to date: ``files`` maps each generated file
     (relative to ``stacks/``) to the hash of what it holds. ``checked``: the entries of the
-    files this run found as recorded and did not write (:func:`holding`), not read again."""
+    files this run found as recorded and did not write (:func:`holding`), not read again.
+    ``listed``: the caller listed the stacks' directories and found only ``files`` there;
+    else they are listed here. (A file dropped into a stack since is seen by the next
+    :func:`rendered`, which lists them: its count differs from the record's.)"""
     previous = _read(env_dir) or {}
     inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
     stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
     stacks = sorted({relative.split("/", 1)[0] for relative in files})
     known = {os.path.join(stacks_dir, relative): value for relative, value in files.items()}
-    paths = [os.path.join(stacks_dir, ".df-gen-manifest.json"), *stack_files(Path(stacks_dir), stacks)]
-    if inputs is None or set(paths[1:]) != set(known):
-        return  # a file render did not write sits in a stack: render must keep reporting it
-    generated = _entries([path for path in paths if path not in (checked or {})], known=known)
+    manifest = os.path.join(stacks_dir, ".df-gen-manifest.json")
+    if listed:
+        paths = [manifest, *known]
+    else:
+        paths = [manifest, *stack_files(Path(stacks_dir), stacks)]
+        if set(paths[1:]) != set(known):
+            return  # a file render did not write sits in a stack: render must keep reporting it
+    if inputs is None:
+        return
+    checked = checked or {}
+    generated = _entries([path for path in paths if path not in checked], known=known)
     if generated is None:
         return
     if checked:
-        generated = {path: generated.get(path) or list(checked[path]) for path in paths}
+        generated = {path: generated.get(path) or checked[path] for path in paths}
     _write(env_dir, {
         "format": FORMAT, "python": sys.version, "env": os.path.realpath(env_dir),
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
