@@ -142,10 +142,19 @@ def test_errors_found_in_worker_processes_are_the_serial_lines(tmp_path, monkeyp
     (pipelines / "p12.yaml").write_text((pipelines / "p12.yaml").read_text() + "surprise: 1\n")
     (pipelines / "p21.yaml").write_text((pipelines / "p21.yaml").read_text().replace("not_null: [event_id]",
                                                                                     "not_null: [nope]"))
+    # Rules across files: p4's view takes p8's name (both in ds0's exposure dataset); p13 has
+    # too many labels with its data source's.
+    (pipelines / "p4.yaml").write_text((pipelines / "p4.yaml").read_text().replace("daily4:", "daily8:"))
+    labels = "".join(f"  l{n}: v\n" for n in range(60))
+    (pipelines / "p13.yaml").write_text((pipelines / "p13.yaml").read_text() + f"labels:\n{labels}")
+    labels = "".join(f"  m{n}: v\n" for n in range(10))
+    source = env_dir / "datasources" / "ds1.yaml"
+    source.write_text(source.read_text().replace("labels:\n", f"labels:\n{labels}"))
     monkeypatch.chdir(env_dir)
     serial, _ = _validate_with(monkeypatch, Path("."), 1)
     assert [line.split(": error: ")[0] for line in serial] == [
-        "pipelines/p12.yaml:32:1", "pipelines/p21.yaml:30:16", "pipelines/p3.yaml:3:6"]
+        "pipelines/p12.yaml:32:1", "pipelines/p13.yaml:32:1", "pipelines/p21.yaml:30:16", "pipelines/p3.yaml:3:6",
+        "pipelines/p8.yaml:24:3"]
     assert _validate_with(monkeypatch, Path("."), 2)[0] == serial
     result = CliRunner().invoke(cli, ["validate", "."])
     assert result.exit_code == 1
