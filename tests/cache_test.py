@@ -257,3 +257,20 @@ def test_the_answer_from_the_record_imports_no_parser(env_dir: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
     assert done.stdout.splitlines()[-2].endswith("up to date")
+
+
+def test_a_render_whose_descriptors_are_all_cached_imports_no_schema_checker(env_dir: Path) -> None:
+    """jsonschema is imported when a descriptor must be schema-checked; after a change to
+    pipeline code only, every descriptor comes from validate's per-file cache."""
+    assert run("render", str(env_dir))[0] == 0
+    dag = next((env_dir.parent.parent / "pipelines").rglob("dag.py.j2"))
+    dag.write_text(dag.read_text() + "# changed\n")
+    script = (
+        "import sys\nfrom generator.cli import cli\n"
+        "cli.main(['render', sys.argv[1]], standalone_mode=False)\n"
+        "print(sorted(m for m in ('jsonschema', 'referencing') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(env_dir)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
+    assert "updated" in done.stdout and " 0 updated," not in done.stdout, done.stdout  # the DAGs were rendered

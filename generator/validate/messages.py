@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError, best_match
+if TYPE_CHECKING:  # jsonschema is imported when a file is schema-checked (a warm render may check none)
+    from jsonschema.exceptions import ValidationError
 
 from generator.errors import Diagnostic
 from generator.loader import Document
@@ -93,6 +94,8 @@ def _explain_choice(error: ValidationError, doc: Document) -> Iterator[Diagnosti
         allowed = " or ".join(f"'{o}'" for o in options)
         yield doc.error(path, f"{dotted(path)}: expected exactly one of {allowed}")
         return
+    from jsonschema.exceptions import best_match
+
     best = best_match(error.context or [])
     yield from explain(best, doc)
 

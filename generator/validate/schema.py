@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
-
-import jsonschema
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import Diagnostic
 from generator.loader import Document
 from generator.resources import SCHEMAS_DIR
 from generator.validate.messages import explain, kind_name
+
+if TYPE_CHECKING:  # imported when a file is schema-checked: a warm render whose descriptors are cached checks none
+    import jsonschema
 
 DEFS = "defs.schema.json#/$defs/"
 
@@ -26,6 +26,9 @@ def validator(kind: str) -> jsonschema.Draft202012Validator:
     resolves a ``$ref`` through its registry each time it meets one, which was a third of
     the time validating a thousand pipelines took (issue 13). The registry stays for any
     reference left (a cycle)."""
+    import jsonschema
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted(SCHEMAS_DIR.glob("*.schema.json")):
         resources.append((path.name, Resource.from_contents(json.loads(path.read_text()))))
