@@ -31,6 +31,7 @@ on any way out (an exception, Ctrl-C, SIGTERM as the CLI handles it).
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import gc
 import io
@@ -78,11 +79,20 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     reaped: set[int] = set()
     try:
         parent = os.getpid()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to duplicate
+            sys.stdout.flush()
+            sys.stderr.flush()
         for share in range(1, processes):
-            read_end, write_end = os.pipe()
-            pid = os.fork()
+            try:
+                read_end, write_end = os.pipe()
+            except OSError:
+                return _serially(function, items, children, reaped)
+            try:
+                pid = os.fork()
+            except OSError:  # no process to be had (a limit, memory): the same work in this one
+                os.close(read_end)
+                os.close(write_end)
+                return _serially(function, items, children, reaped)
             if pid == 0:  # pragma: no cover - runs in the child, which never returns
                 try:
                     os.close(read_end)
@@ -99,6 +109,15 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
         for pid, read_end in children:
             _end(pid, read_end, reaped)
     return _merge(items, processes, outcomes)
+
+
+def _serially(function: Callable[[T], R], items: Sequence[T], children: list[tuple[int, int]],
+              reaped: set[int]) -> list[R]:
+    """The whole map in this process, the children started so far ended first."""
+    for pid, read_end in children:
+        _end(pid, read_end, reaped)
+    children.clear()
+    return [function(item) for item in items]
 
 
 # What one share came to: its results, and the first failure (item index, exception), if any.

@@ -216,3 +216,23 @@ def test_a_running_thread_makes_the_map_serial(forked: None) -> None:
         stop.set()
         thread.join()
     assert {pid for pid, _ in found} == {os.getpid()}
+
+
+def test_no_process_to_be_had_runs_the_map_in_this_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
+    monkeypatch.setenv("DF_GEN_WORKERS", "3")
+    forks = []
+    real_fork = os.fork
+
+    def fork_once() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forks.append(real_fork())
+        return forks[-1]
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    found = workers.ordered_map(_pid_and_square, list(range(10)))
+    assert found == [(os.getpid(), n * n) for n in range(10)]
+    # The child forked first was ended and reaped.
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)
