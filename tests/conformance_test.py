@@ -130,17 +130,27 @@ def run_case(case: Path, work: Path) -> list[str]:
 
 
 def _futures(request: pytest.FixtureRequest, tmp_root: Path) -> dict[str, Future[list[str]]]:
-    """Start every selected case once per session; the tests wait for their own."""
+    """Start every selected case once per session; the tests wait for their own.
+
+    A pytest-xdist worker collects every test but runs only those the controller hands it.
+    With ``--dist loadgroup`` the cases (one ``xdist_group``) all go to one worker, which
+    starts them all as a single process does; with another distribution a worker cannot
+    know which cases are its own, so each test starts only its case (none is run twice)."""
     if "futures" not in _pool:
+        grouped = not hasattr(request.config, "workerinput") or request.config.getoption("dist") == "loadgroup"
         selected = [
             item.callspec.params["case"]
             for item in request.session.items
             if hasattr(item, "callspec") and item.originalname == "test_conformance_case"
-        ]
+        ] if grouped else []
         executor = ThreadPoolExecutor(max_workers=WORKERS)
         _pool["executor"] = executor
         _pool["futures"] = {case.name: executor.submit(run_case, case, tmp_root / case.name) for case in selected}
-    return _pool["futures"]  # type: ignore[no-any-return]
+    futures: dict[str, Future[list[str]]] = _pool["futures"]
+    case = request.node.callspec.params["case"]
+    if case.name not in futures:
+        futures[case.name] = _pool["executor"].submit(run_case, case, tmp_root / case.name)
+    return futures
 
 
 def test_every_case_is_well_formed() -> None:
@@ -151,6 +161,7 @@ def test_every_case_is_well_formed() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("conformance")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_conformance_case(case: Path, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     require_sandbox()

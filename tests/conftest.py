@@ -5,7 +5,9 @@ results do not depend on whichever terraform or tofu happens to be on the machin
 Tests of engine resolution clear this themselves.
 """
 
+import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +36,31 @@ def repo(demo: Path) -> Path:
 def applied_demo_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo applied to the sandbox once per session (every stack, ``--parallelism 4``):
     the base directory of the copy. Tests never get it, only private copies of it
-    (:func:`applied_demo`), so no test sees another's changes."""
+    (:func:`applied_demo`), so no test sees another's changes.
+
+    Under pytest-xdist each worker is a session of its own; the first worker that needs the
+    demo applies it in the run's shared temporary directory (the workers' ``basetemp``
+    parent) while holding a lock there, and the others wait for it and use that one: one
+    demo apply per run, not one per worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return _apply_demo(tmp_path_factory.mktemp("applied-demo"))
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "applied-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        base, done = shared / "applied-demo", shared / "applied-demo.done"
+        if not done.exists():
+            if base.exists():  # a worker failed while applying: start over
+                shutil.rmtree(base)
+            base.mkdir()
+            _apply_demo(base)
+            done.touch()
+    return base
+
+
+def _apply_demo(base: Path) -> Path:
     from generator import runner
 
-    base = tmp_path_factory.mktemp("applied-demo")
     env_dir = copy_demo(base)
     report = runner.apply(opts(env_dir, sandbox=True, auto_approve=True, parallelism=4))
     assert statuses(report) == {name: "applied" for name in ALL}, report.summary_lines()

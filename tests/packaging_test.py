@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -12,12 +14,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# One wheel for the module's tests: on one pytest-xdist worker under --dist loadgroup.
+pytestmark = pytest.mark.xdist_group("wheel")
+
+
+# What the build reads (setup.cfg: the packages, their data, README.md as the description).
+SOURCES = ("pyproject.toml", "setup.cfg", "README.md", "generator", "templates", "modules")
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """The wheel of a copy of the repository's sources: setuptools builds in the source tree
+    (build/, df_gen.egg-info), so building in the repository itself would write there, and two
+    pytest-xdist workers building at once would share those directories."""
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", ".terraform*", "*.egg-info"))
+        else:
+            shutil.copyfile(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
         check=True, capture_output=True, text=True,
     )
     return next(out.glob("df_gen-*.whl"))
@@ -61,12 +80,14 @@ def test_installed_wheel_scaffolds_and_validates_outside_the_repository(wheel, t
     )
     python = venv / "bin" / "python"
     run = [str(python), "-c", "from generator.cli import main; main()"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a checkout on it would be imported first
     where = subprocess.run([str(python), "-c", "import generator; print(generator.__file__)"],
-                           capture_output=True, text=True, check=True, cwd=tmp_path)
+                           capture_output=True, text=True, check=True, cwd=tmp_path, env=env)
     assert where.stdout.startswith(str(site))
-    new = subprocess.run([*run, "new", "environments/dev"], cwd=tmp_path, capture_output=True, text=True)
+    new = subprocess.run([*run, "new", "environments/dev"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert new.returncode == 0, new.stderr
-    valid = subprocess.run([*run, "validate", "environments/dev"], cwd=tmp_path, capture_output=True, text=True)
+    valid = subprocess.run([*run, "validate", "environments/dev"], cwd=tmp_path, capture_output=True, text=True,
+                           env=env)
     assert valid.stdout == "environments/dev: valid (1 environment, 1 data source, 1 pipeline)\n", valid.stderr
     modeline = (tmp_path / "environments/dev/environment.yaml").read_text().splitlines()[0]
     assert modeline.endswith("generator/schemas/environment.schema.json")
