@@ -79,6 +79,11 @@ class Airflow:
         (self.dags / name).write_text(text, encoding="utf-8")
 
 
+# The tests on the one airflow standalone a module starts: on one pytest-xdist worker under
+# --dist loadgroup, so that a run starts it once (its start took 24 s of a one-process run).
+STANDALONE = pytest.mark.xdist_group("airflow3-standalone")
+
+
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     python = os.environ.get("DF_GEN_AIRFLOW3_PYTHON")
@@ -159,6 +164,7 @@ def dags_run(airflow: Airflow, demo: Path, key: str, timeout: int, *extra: str) 
 
 
 @pytest.mark.slow
+@STANDALONE
 def test_waits_for_the_uploaded_version_then_runs_to_success(airflow: Airflow, demo: Path) -> None:
     airflow.upload("store-daily.py", SUCCEEDS.format(dag_id="store-daily", version="v1", sleep=0))
     new = SUCCEEDS.format(dag_id="store-daily", version="v2", sleep=8)
@@ -189,6 +195,7 @@ def test_waits_for_the_uploaded_version_then_runs_to_success(airflow: Airflow, d
 
 
 @pytest.mark.slow
+@STANDALONE
 def test_a_failed_run_exits_1_with_its_task_states(airflow: Airflow, demo: Path) -> None:
     text = FAILS.format(dag_id="ecommerce-hourly")
     render_dag(demo, "ecommerce-hourly", text)
@@ -201,6 +208,7 @@ def test_a_failed_run_exits_1_with_its_task_states(airflow: Airflow, demo: Path)
 
 
 @pytest.mark.slow
+@STANDALONE
 def test_a_version_never_parsed_times_out_with_124(airflow: Airflow, demo: Path) -> None:
     render_dag(demo, "store-daily", SUCCEEDS.format(dag_id="store-daily", version="never uploaded", sleep=0))
     process = dags_run(airflow, demo, "store-daily", 8)
@@ -258,6 +266,7 @@ with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), catchup=Fal
 
 
 @pytest.mark.slow
+@STANDALONE
 def test_an_upload_that_does_not_import_ends_the_wait_with_its_error_then_a_fixed_one_runs(
         airflow: Airflow, demo: Path) -> None:
     broken = BROKEN.format(dag_id="ecommerce-hourly")
