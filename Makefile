@@ -5,6 +5,11 @@ BIN     := $(VENV)/bin
 # One venv per Airflow major that Cloud Composer 3 runs (see tests/airflow*-requirements.txt).
 AIRFLOW_VENVS := .venv-airflow2 .venv-airflow3
 
+# The whole suite on two pytest-xdist workers; loadgroup keeps each xdist_group on one worker
+# (the conformance cases, which run side by side in one worker's threads; the packaging tests'
+# one wheel). Override to run something else, e.g. make test PYTEST_ARGS="-m 'not slow' -n 2".
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 .PHONY: demo test
 
 $(BIN)/python:
