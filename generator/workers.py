@@ -69,11 +69,15 @@ def count() -> int:
         return os.cpu_count() or 1
 
 
+def other_threads() -> bool:
+    """Whether a thread besides this one runs: forking then is unsafe (see the module's doc)."""
+    return threading.active_count() > 1
+
+
 def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[function(item) for item in items]``, over forked processes when the work is large."""
     processes = min(count(), len(items))
-    if (len(items) < MIN_ITEMS or processes < 2 or not hasattr(os, "fork")
-            or threading.active_count() > 1):
+    if len(items) < MIN_ITEMS or processes < 2 or not hasattr(os, "fork") or other_threads():
         return [function(item) for item in items]
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     reaped: set[int] = set()

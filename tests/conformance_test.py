@@ -24,6 +24,7 @@ its provider processes), a few at a time; each test reports its own case.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -143,14 +144,30 @@ def _futures(request: pytest.FixtureRequest, tmp_root: Path) -> dict[str, Future
             for item in request.session.items
             if hasattr(item, "callspec") and item.originalname == "test_conformance_case"
         ] if grouped else []
-        executor = ThreadPoolExecutor(max_workers=WORKERS)
-        _pool["executor"] = executor
-        _pool["futures"] = {case.name: executor.submit(run_case, case, tmp_root / case.name) for case in selected}
+        _pool["futures"] = {case.name: _executor().submit(run_case, case, tmp_root / case.name) for case in selected}
     futures: dict[str, Future[list[str]]] = _pool["futures"]
     case = request.node.callspec.params["case"]
     if case.name not in futures:
-        futures[case.name] = _pool["executor"].submit(run_case, case, tmp_root / case.name)
+        futures[case.name] = _executor().submit(run_case, case, tmp_root / case.name)
     return futures
+
+
+def _executor() -> ThreadPoolExecutor:
+    if _pool.get("executor") is None:
+        _pool["executor"] = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="conformance")
+    executor: ThreadPoolExecutor = _pool["executor"]
+    return executor
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pool_ends_with_the_module() -> Iterator[None]:
+    """No idle thread of the cases' pool outlives this module in the test process: a
+    pytest-xdist worker runs other modules next, and df-gen's forked map stays serial beside
+    any other thread (generator.workers). The cases' results stay with their futures."""
+    yield
+    executor = _pool.pop("executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def test_every_case_is_well_formed() -> None:

@@ -37,3 +37,12 @@ def use_workers(monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
     """``processes`` processes for every map of two items or more (1: everything serial)."""
     monkeypatch.setattr(workers, "MIN_ITEMS", 2)
     monkeypatch.setenv("DF_GEN_WORKERS", str(processes))
+    ignore_idle_threads(monkeypatch)
+
+
+def ignore_idle_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even beside the idle threads earlier tests of this process left (a pytest-xdist
+    worker runs many modules: a thread pool, a server's poller). df-gen itself stays serial
+    beside any thread (workers.other_threads); the functions these tests map take no lock
+    such a thread could hold, so the tests exercise the forked path whatever ran before."""
+    monkeypatch.setattr(workers, "other_threads", lambda: False)

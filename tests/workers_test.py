@@ -12,18 +12,20 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+from synthsupport import use_workers
 
 from generator import workers
 from generator.errors import DfGenError, Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTEST_PROCESS = os.getpid()
+REAL_OTHER_THREADS = workers.other_threads
 
 
 @pytest.fixture
 def forked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processes for any map of two items or more, whatever the machine's CPUs."""
-    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
-    monkeypatch.setenv("DF_GEN_WORKERS", "2")
+    use_workers(monkeypatch, 2)
 
 
 def _pid_and_square(n: int) -> tuple[int, int]:
@@ -38,8 +40,7 @@ def test_results_keep_the_items_order_and_come_from_children(forked: None) -> No
 
 
 def test_three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
-    monkeypatch.setenv("DF_GEN_WORKERS", "3")
+    use_workers(monkeypatch, 3)
     found = workers.ordered_map(_pid_and_square, list(range(10)))
     assert [square for _, square in found] == [n * n for n in range(10)]
     assert len({pid for pid, _ in found}) == 3
@@ -131,6 +132,8 @@ def test_read_only_mappings_travel(forked: None) -> None:
 
 def _exit_in_child(n: int) -> int:
     if n == 3:
+        if os.getpid() == PYTEST_PROCESS:  # never end the test process itself (a serial map)
+            raise AssertionError("item 3 ran in the test process: the map did not fork")
         os._exit(7)
     return n
 
@@ -204,8 +207,10 @@ def test_a_killed_parent_leaves_no_child() -> None:
     assert _gone(children)
 
 
-def test_a_running_thread_makes_the_map_serial(forked: None) -> None:
+def test_a_running_thread_makes_the_map_serial(forked: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
+
+    monkeypatch.setattr(workers, "other_threads", REAL_OTHER_THREADS)  # forked ignores idle threads
 
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
@@ -219,8 +224,7 @@ def test_a_running_thread_makes_the_map_serial(forked: None) -> None:
 
 
 def test_no_process_to_be_had_runs_the_map_in_this_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(workers, "MIN_ITEMS", 2)
-    monkeypatch.setenv("DF_GEN_WORKERS", "3")
+    use_workers(monkeypatch, 3)
     forks = []
     real_fork = os.fork
 
