@@ -51,15 +51,11 @@ class Documents:
     def results(self, parts: Iterable[str]) -> list[tuple[str, int, int, str, str]] | None:
         """The diagnostics recorded for the inputs ``parts`` (a rule's every input, as
         strings), or None."""
-        entry = self.log.get(self._rules_key(parts))
-        try:
-            return [(str(p), int(line), int(col), str(m), str(h)) for p, line, col, m, h in entry["diagnostics"]]
-        except (KeyError, TypeError, ValueError):
-            return None
+        return recorded_diagnostics(self.lookup(parts))
 
     def record(self, parts: Iterable[str], diagnostics: Iterable[tuple[str, int, int, str, str]]) -> None:
         """Record the diagnostics a rule gave for the inputs ``parts``."""
-        self.log.put(self._rules_key(parts), {"diagnostics": [list(d) for d in diagnostics]})
+        self.store(parts, {"diagnostics": [list(d) for d in diagnostics]})
 
     def get(self, kind: str, raw: bytes, parsed: Callable[[], tuple[Positions, Positions]]
             ) -> tuple[Any, Positions, Positions, list[tuple[int, int, str, str]]] | None:
@@ -88,6 +84,15 @@ class Documents:
     def save(self) -> None:
         """Write the entries this run changed (:meth:`generator.cache.log.Log.save`)."""
         self.log.save()
+
+
+def recorded_diagnostics(entry: Any) -> list[tuple[str, int, int, str, str]] | None:
+    """The ``diagnostics`` of a recorded entry (:meth:`Documents.record`'s shape), or None
+    when the entry is missing or damaged."""
+    try:
+        return [(str(p), int(line), int(col), str(m), str(h)) for p, line, col, m, h in entry["diagnostics"]]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class _Where:

@@ -45,7 +45,7 @@ class Stacks:
     """The per-unit entries of one environment's render."""
 
     def __init__(self, env_dir: Path) -> None:
-        self.log = Log(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")
+        self.log = _log(env_dir)
         self._read: dict[str, Any] = {}
         """Each unit's entry as read this run: :meth:`put` of the same entry writes nothing."""
         recorded = self.log.get(_ANALYSIS)
@@ -109,5 +109,10 @@ class Stacks:
 
 def recorded(env_dir: Path) -> dict[str, Any]:
     """Every unit's entry as the log holds it (for tests and for reading by hand)."""
-    log = Log(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")
+    log = _log(env_dir)
     return {unit: entry for unit in log.keys() if unit != _ANALYSIS and (entry := log.get(unit)) is not None}
+
+
+def _log(env_dir: Path) -> Log:
+    """The environment's stack log; its stamp: the entries' format and df-gen's files (with Python)."""
+    return Log(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")

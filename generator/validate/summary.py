@@ -19,6 +19,7 @@ from typing import Any
 
 from generator import cache as run_cache
 from generator import naming
+from generator.cache.documents import recorded_diagnostics
 from generator.collisions import ClaimRecord, pipeline_claims
 from generator.errors import Diagnostic
 from generator.loader import Document, display_path
@@ -62,11 +63,12 @@ def summary_once(d: Descriptors, key: str, clean: dict[str, set[str]], cached: r
     parts = ["pipeline-summary", mine, doc.display, environment, source, theirs, *places(d, trees), str(code_dir),
              trees[code_dir]]
     entry = cached.lookup(parts)
+    diagnostics = recorded_diagnostics(entry)
     try:
-        return Summary([Diagnostic(str(p), int(line), int(col), str(m), str(h))
-                        for p, line, col, m, h in entry["diagnostics"]],
-                       [(str(noun), str(name), str(owner), tuple(path), bool(on_key), str(scope))
-                        for noun, name, owner, path, on_key, scope in entry["claims"]])
+        if diagnostics is not None:
+            return Summary([Diagnostic(*diagnostic) for diagnostic in diagnostics],
+                           [(str(noun), str(name), str(owner), tuple(path), bool(on_key), str(scope))
+                            for noun, name, owner, path, on_key, scope in entry["claims"]])
     except (KeyError, TypeError, ValueError):
         pass  # not recorded, or damaged: computed again
     found = summary(d, key, clean)
