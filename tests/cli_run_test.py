@@ -6,6 +6,9 @@ a fake engine (tests/fakeengine.py)).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -17,6 +20,8 @@ from generator.cli import DfGenGroup
 from generator.cli_run import apply_command, destroy_command, output_command, plan_command
 from generator.loader import display_path
 from generator.status import PLAN_STATUSES
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -98,3 +103,47 @@ def test_cli_apply_in_a_terminal_shows_the_plans_and_asks_once(demo: Path, fake,
     result = CliRunner().invoke(cli, ["destroy", str(demo)], input="y\n")
     assert result.exit_code == 0, result.output
     assert "Destroy every resource of 5 stack(s) (gcp)" in result.stdout
+
+
+ASK_IN_A_CHILD = """
+import os, signal, sys, threading, time
+from generator.cli_run import _ask
+
+def interrupt():
+    time.sleep(0.3)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=interrupt).start()  # started first: SIGINT stays open in this thread
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # so the kernel can only hand it there
+try:
+    print(_ask(sys.argv[1]))
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_an_interrupt_that_misses_the_read_still_ends_the_question(tmp_path: Path) -> None:
+    """Ctrl-C at the confirmation exits 130 even when the read(2) never sees the signal.
+
+    ``input()`` holds such an interrupt until Enter (CPython gh-112585: one that lands just
+    before its read blocks). Here the signal goes to another thread, which the main thread's
+    read cannot notice either; nothing is ever typed on the open pipe.
+    """
+    read_end, write_end = os.pipe()
+    try:
+        result = subprocess.run([sys.executable, "-c", ASK_IN_A_CHILD, "Really destroy?"], stdin=read_end,
+                                capture_output=True, text=True, timeout=30, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.returncode == 130, result.stderr
+    assert result.stdout == "Really destroy? [y/N]: "
+
+
+@pytest.mark.parametrize(("typed", "answer"), [(b"y\n", True), (b" YES \n", True), (b"n\n", False), (b"", False)])
+def test_the_question_reads_one_line_from_the_standard_input_file(typed: bytes, answer: bool) -> None:
+    result = subprocess.run([sys.executable, "-c", "import sys; from generator.cli_run import _ask; "
+                             "print(_ask(sys.argv[1]))", "Apply?"], input=typed, capture_output=True,
+                            timeout=30, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == f"Apply? [y/N]: {answer}\n"

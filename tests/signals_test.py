@@ -125,7 +125,15 @@ def test_ctrl_c_at_the_confirmation_prompt_exits_130(setup):
             break
     assert b"Really destroy? [y/N]" in seen, seen
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 130
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # say where each thread of the child waits, then end it
+        tasks = Path(f"/proc/{proc.pid}/task")
+        waits = {t.name: (t / "wchan").read_text() for t in tasks.iterdir()} if tasks.is_dir() else {}
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"df-gen ignored the interrupt for 30 s; its threads wait in {waits}; it printed {seen!r}")
+    assert code == 130
     while True:  # the rest of the output, until the child's side is closed
         try:
             chunk = os.read(master, 4096)
