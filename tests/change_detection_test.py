@@ -6,7 +6,6 @@ Also: a stacks/ that cannot be written gives one line naming the file.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -94,24 +93,6 @@ def test_every_file_of_a_stack_counts_in_its_fingerprint(env_dir):
     (stacks_dir / "datasource-sales" / ".terraform.lock.hcl").write_text("# lock\n")
     (stacks_dir / "datasource-sales" / "df_gen_sandbox_override.tf").write_text("# override\n")
     assert fingerprint(stack, stacks_dir, {}) == before
-
-
-@pytest.fixture
-def immutable(env_dir):
-    """Make a path immutable with chattr (skipped where the file system or user cannot)."""
-    frozen: list[Path] = []
-
-    def freeze(path: Path) -> None:
-        if shutil.which("chattr") is None:
-            pytest.skip("chattr is not available")
-        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
-        if result.returncode != 0:
-            pytest.skip(f"chattr +i is not permitted here: {result.stderr.decode().strip()}")
-        frozen.append(path)
-
-    yield freeze
-    for path in frozen:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def test_unwritable_stack_directory_is_one_line(env_dir, immutable):

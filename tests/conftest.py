@@ -8,6 +8,7 @@ Tests of engine resolution clear this themselves.
 import fcntl
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,21 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeEngine]]
     monkeypatch.setattr(runner_session, "resolve_engine", resolve)
     monkeypatch.setenv(runner_terraform.ENV_RETRY_BACKOFF, "0")
     yield install
+
+
+@pytest.fixture
+def immutable():
+    """Make a path immutable with chattr (skipped where the file system or user cannot)."""
+    frozen: list[Path] = []
+
+    def freeze(path: Path) -> None:
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not available")
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"chattr +i is not permitted here: {result.stderr.decode().strip()}")
+        frozen.append(path)
+
+    yield freeze
+    for path in frozen:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

@@ -26,6 +26,7 @@ import generator.model.pipeline
 from generator.cache.log import Log
 from generator.cache.stacks import STACKS, recorded
 from generator.cli import cli
+from generator.render import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "environments" / "demo"
@@ -328,6 +329,27 @@ def test_worker_processes_render_as_one_process(tmp_path: Path, monkeypatch: pyt
     assert render(env_dir)[0] == 0
     assert snapshot(env_dir) == {k: v for k, v in _cold_render_with(monkeypatch, env_dir, 1).items()
                                  if not k.startswith("cache/")}
+
+
+def test_a_file_a_worker_cannot_write_is_the_serial_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         immutable: Callable[[Path], None]) -> None:
+    """render writes the stacks' files in worker processes too: a write that fails there is
+    the line one process gives, and the manifest is not written."""
+    env_dir = write_synthetic(tmp_path / "env")
+    for key in ("p1", "p10"):  # neighbours in the stacks' order: one of them is a child's
+        (env_dir / "stacks" / f"pipeline-{key}").mkdir(parents=True)
+        immutable(env_dir / "stacks" / f"pipeline-{key}")
+    outputs = []
+    for processes in (1, 2):
+        use_workers(monkeypatch, processes)
+        shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
+        code, output = render(env_dir)
+        assert code == 1
+        assert not (env_dir / "stacks" / MANIFEST).exists()
+        outputs.append(output)
+    assert outputs[0] == outputs[1]
+    assert outputs[0] == (f"{env_dir}/stacks/pipeline-p1/versions.tf: error: cannot write this file: Operation not "
+                          "permitted (hint: check the permissions of stacks/ (and chattr/immutable flags))\n")
 
 
 def test_an_error_in_a_pipeline_rendered_by_a_worker_is_the_serial_line(tmp_path: Path,

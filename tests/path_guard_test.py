@@ -226,3 +226,15 @@ def test_within_follows_links_below_the_root(tmp_path):
     assert within(root, root / "a" / ".." / "a" / "f.json")
     assert within(tmp_path / "link-to-root", root / "a" / "f.json")
     assert within(root, tmp_path / "link-to-root" / "a")
+
+
+@pytest.mark.parametrize("blocked", ["datasource-sales", "pipeline-sales-daily/schemas"])
+def test_a_file_where_a_stack_directory_goes_is_one_line_and_kept(env_dir, blocked):
+    render(env_dir)
+    directory = env_dir / "stacks" / blocked
+    shutil.rmtree(directory)
+    directory.write_text("not df-gen's\n")
+    result = CliRunner().invoke(cli, ["render", "."])
+    assert result.exit_code == 1
+    assert result.output == f"error: stacks/{blocked}: a file is in the way of the generated directory; move it aside\n"
+    assert directory.read_text() == "not df-gen's\n"
