@@ -22,6 +22,7 @@ from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, parse, read
 from generator.validate.descriptors import KEY_PATTERN, KINDS, MAX_KEY, Descriptors
+from generator.validate.fastcheck import checker
 from generator.validate.messages import kind_name
 from generator.validate.pipeline import view_sql_rule
 from generator.validate.rules import semantic
@@ -96,7 +97,7 @@ def _checked_all(cached: run_cache.Documents, wanted: list[tuple[str, Path]]) ->
         if out[-1] is None:
             misses.append((len(out) - 1, kind, path, raw))
     for kind in sorted({kind for _, kind, _, _ in misses}):
-        validator(kind)  # compiled once, before any fork
+        checker(kind)  # compiled once, before any fork (jsonschema only for a file it refuses)
     parsed = workers.ordered_map(_parsed, [(kind, path, raw) for _, kind, path, raw in misses])
     for (index, kind, _, raw), (checked, cacheable) in zip(misses, parsed, strict=True):
         out[index] = checked

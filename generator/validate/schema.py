@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from generator.errors import Diagnostic
 from generator.loader import Document
 from generator.resources import SCHEMAS_DIR
+from generator.validate.fastcheck import is_valid
 from generator.validate.messages import explain, kind_name
 
 if TYPE_CHECKING:  # imported when a file is schema-checked: a warm render whose descriptors are cached checks none
@@ -62,9 +63,13 @@ def inline(node: Any, defs: dict[str, Any], within: tuple[str, ...]) -> Any:
 
 
 def schema_errors(kind: str, doc: Document) -> Iterator[Diagnostic]:
-    """Every JSON Schema error of one document, pointed at the offending key or value."""
+    """Every JSON Schema error of one document, pointed at the offending key or value. A
+    document :mod:`generator.validate.fastcheck` finds valid has none: jsonschema checks
+    (and explains) the others."""
     if not isinstance(doc.data, dict):
         yield doc.error((), f"expected a mapping with 'apiVersion: dfgen/v1' and 'kind: {kind_name(kind)}'")
+        return
+    if is_valid(kind, doc.data):  # most files: no error to explain, no jsonschema to import
         return
     for error in validator(kind).iter_errors(doc.data):
         yield from explain(error, doc)
