@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,7 +150,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     report.deleted.extend(removals)
     known = set(digests) | set(manifest)
     for stack in sorted(rendered_stacks | set(report.orphaned)):
-        report.unknown.extend(path for path in stack_dir_files(stacks_dir, stack) if path not in known)
+        report.unknown.extend(_in_path_order(path for path in _listed(stacks_dir, stack) if path not in known))
     if conflicts and not check:
         raise DfGenError(diagnostics=conflicts)
     if check:
@@ -315,6 +315,16 @@ def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
     a sandbox command. Links to files count; links to directories are not followed. Walked
     with ``os.scandir`` (render asks for every stack: Path objects cost more than the walk).
     """
+    return _in_path_order(_listed(stacks_dir, stack))
+
+
+def _in_path_order(relatives: Iterable[str]) -> list[str]:
+    return sorted(relatives, key=lambda relative: relative.split("/"))  # as paths sort
+
+
+def _listed(stacks_dir: Path, stack: str) -> list[str]:
+    """:func:`stack_dir_files` in the order the walk met them (render only looks for the files
+    it did not write: sorting 11,000 paths it wrote to find none cost as much as the walk)."""
     directory = os.path.join(stacks_dir, stack)
     found: list[str] = []
     pending = [(directory, f"{stack}/")]
@@ -331,7 +341,7 @@ def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
                 pending.append((entry.path, f"{prefix}{entry.name}/"))
             elif entry.name != OVERRIDE_NAME and entry.is_file():
                 found.append(f"{prefix}{entry.name}")
-    return sorted(found, key=lambda relative: relative.split("/"))  # as paths sort
+    return found
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:

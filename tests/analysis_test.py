@@ -432,3 +432,13 @@ def test_demodoc_check_fails_on_a_stale_snippet(tmp_path: Path, monkeypatch: pyt
     assert demodoc.main() == 1
     monkeypatch.setattr(sys, "argv", ["demodoc.py"])
     assert demodoc.main() == 0 and readme.read_text() == (ROOT / "README.md").read_text()
+
+
+def test_the_analysis_cache_follows_the_installed_sqlglot() -> None:
+    """The cached analyses are keyed by sqlglot's version, read from its package without
+    importing it."""
+    from importlib import metadata
+
+    from generator.analysis.cache import _sqlglot_version
+
+    assert f"version = '{metadata.version('sqlglot')}'" in _sqlglot_version()

@@ -274,3 +274,27 @@ def test_a_render_whose_descriptors_are_all_cached_imports_no_schema_checker(env
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert done.stdout.splitlines()[-1] == "[]", done.stdout
     assert "updated" in done.stdout and " 0 updated," not in done.stdout, done.stdout  # the DAGs were rendered
+
+
+def test_a_changed_descriptor_that_is_valid_imports_no_schema_checker(env_dir: Path) -> None:
+    """The schema pre-check (generator/validate/fastcheck.py) answers for a valid file: no
+    jsonschema, and no importlib.metadata (df-gen reads jinja2's and sqlglot's versions
+    itself). An invalid file is explained by jsonschema, in the same words as before."""
+    assert run("render", str(env_dir))[0] == 0
+    pipeline = env_dir / "pipelines" / "ecommerce-hourly.yaml"
+    text = pipeline.read_text()
+    pipeline.write_text(text.replace("description: ", "description: Changed. ", 1))
+    assert pipeline.read_text() != text
+    script = (
+        "import sys\nfrom generator.cli import cli\n"
+        "cli.main(['render', sys.argv[1]], standalone_mode=False)\n"
+        "print(sorted(m for m in ('jsonschema', 'referencing', 'importlib.metadata') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(env_dir)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
+    pipeline.write_text(text.replace("description: ", "unknown_key: 1\ndescription: ", 1))
+    code, output = run("render", str(env_dir))
+    assert code == 1
+    assert output == (f"{pipeline}:6:1: error: unknown_key: unknown key 'unknown_key' (hint: allowed: apiVersion, "
+                      "kind, description, datasource, code, dag, tables, views, dlp, data_quality, labels)\n")

@@ -18,10 +18,10 @@ cache that cannot be written (read-only checkout) is not an error.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,26 @@ def code_version() -> str:
     canonicalising code and sqlglot's version."""
     digest = hashlib.sha256(Path(sql.__file__).read_bytes())
     digest.update(Path(canonical_module.__file__).read_bytes())
-    try:
-        digest.update(metadata.version("sqlglot").encode())
-    except metadata.PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
-        pass
+    digest.update(_sqlglot_version().encode())
     return digest.hexdigest()[:16]
+
+
+def _sqlglot_version() -> str:
+    """sqlglot's version, read from its ``_version.py`` without importing sqlglot (imported
+    only when some SQL is analysed) nor importlib.metadata (0.02 s to import, and a scan of
+    every installed package to answer); the package metadata when that file is missing."""
+    spec = importlib.util.find_spec("sqlglot")
+    if spec is not None and spec.origin:
+        try:
+            return (Path(spec.origin).parent / "_version.py").read_text()
+        except OSError:
+            pass
+    from importlib import metadata
+
+    try:
+        return metadata.version("sqlglot")
+    except metadata.PackageNotFoundError:  # pragma: no cover - sqlglot is a dependency
+        return ""
 
 
 class Analyser:
