@@ -130,6 +130,7 @@ def _stored_tables(descriptors: Descriptors) -> dict[str, Table]:
     env = descriptors.environment.data
     projects = _projects(env)
     tables: dict[str, Table] = {}
+    columns: dict[Path, dict[str, str]] = {}  # schema file -> its columns (code directories are shared)
     for key, doc in sorted(descriptors.pipelines.items()):
         data = doc.data
         code_dir = descriptors.pipelines_dir / data["code"]
@@ -139,7 +140,10 @@ def _stored_tables(descriptors: Descriptors) -> dict[str, Table]:
                 # Every managed version, each with the table's policy tags.
                 for version in versions.of_table(layer, name, spec):
                     fqn = f"{projects[layer]}.{dataset}.{version.table_id}"
-                    tables[fqn] = Table(fqn, layer, data["datasource"], key, _columns(code_dir / version.schema),
+                    schema = code_dir / version.schema
+                    if schema not in columns:
+                        columns[schema] = _columns(schema)
+                    tables[fqn] = Table(fqn, layer, data["datasource"], key, dict(columns[schema]),
                                         dict(spec.get("policy_tags", {})))
     return tables
 
