@@ -265,15 +265,9 @@ def test_a_render_whose_descriptors_are_all_cached_imports_no_schema_checker(env
     assert run("render", str(env_dir))[0] == 0
     dag = next((env_dir.parent.parent / "pipelines").rglob("dag.py.j2"))
     dag.write_text(dag.read_text() + "# changed\n")
-    script = (
-        "import sys\nfrom generator.cli import cli\n"
-        "cli.main(['render', sys.argv[1]], standalone_mode=False)\n"
-        "print(sorted(m for m in ('jsonschema', 'referencing') if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script, str(env_dir)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    assert done.stdout.splitlines()[-1] == "[]", done.stdout
-    assert "updated" in done.stdout and " 0 updated," not in done.stdout, done.stdout  # the DAGs were rendered
+    output, imported = _render_importing(env_dir, "jsonschema", "referencing")
+    assert imported == []
+    assert "updated" in output and " 0 updated," not in output, output  # the DAGs were rendered
 
 
 def test_a_changed_descriptor_that_is_valid_imports_no_schema_checker(env_dir: Path) -> None:
@@ -285,16 +279,22 @@ def test_a_changed_descriptor_that_is_valid_imports_no_schema_checker(env_dir: P
     text = pipeline.read_text()
     pipeline.write_text(text.replace("description: ", "description: Changed. ", 1))
     assert pipeline.read_text() != text
-    script = (
-        "import sys\nfrom generator.cli import cli\n"
-        "cli.main(['render', sys.argv[1]], standalone_mode=False)\n"
-        "print(sorted(m for m in ('jsonschema', 'referencing', 'importlib.metadata') if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script, str(env_dir)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    assert done.stdout.splitlines()[-1] == "[]", done.stdout
+    assert _render_importing(env_dir, "jsonschema", "referencing", "importlib.metadata")[1] == []
     pipeline.write_text(text.replace("description: ", "unknown_key: 1\ndescription: ", 1))
     code, output = run("render", str(env_dir))
     assert code == 1
     assert output == (f"{pipeline}:6:1: error: unknown_key: unknown key 'unknown_key' (hint: allowed: apiVersion, "
                       "kind, description, datasource, code, dag, tables, views, dlp, data_quality, labels)\n")
+
+
+def _render_importing(env_dir: Path, *modules: str) -> tuple[str, list[str]]:
+    """What ``df-gen render ENV_DIR`` printed in a fresh process, and which of ``modules`` it imported."""
+    script = (
+        "import json, sys\nfrom generator.cli import cli\n"
+        "cli.main(['render', sys.argv[1]], standalone_mode=False)\n"
+        "print(json.dumps(sorted(m for m in sys.argv[2:] if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(env_dir), *modules], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    *output, imported = done.stdout.splitlines()
+    return "\n".join(output), json.loads(imported)

@@ -339,15 +339,8 @@ def test_a_file_a_worker_cannot_write_is_the_serial_line(tmp_path: Path, monkeyp
     for key in ("p1", "p10"):  # neighbours in the stacks' order: one of them is a child's
         (env_dir / "stacks" / f"pipeline-{key}").mkdir(parents=True)
         immutable(env_dir / "stacks" / f"pipeline-{key}")
-    outputs = []
-    for processes in (1, 2):
-        use_workers(monkeypatch, processes)
-        shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
-        code, output = render(env_dir)
-        assert code == 1
-        assert not (env_dir / "stacks" / MANIFEST).exists()
-        outputs.append(output)
-    assert outputs[0] == outputs[1]
+    outputs = _failing_renders(monkeypatch, env_dir)
+    assert not (env_dir / "stacks" / MANIFEST).exists()
     assert outputs[0] == (f"{env_dir}/stacks/pipeline-p1/versions.tf: error: cannot write this file: Operation not "
                           "permitted (hint: check the permissions of stacks/ (and chattr/immutable flags))\n")
 
@@ -359,6 +352,12 @@ def test_an_error_in_a_pipeline_rendered_by_a_worker_is_the_serial_line(tmp_path
     # item, a child's (the parent takes the even ones).
     view = env_dir / "code" / "c1" / "sql" / "views" / "daily.sql.j2"
     view.write_text(view.read_text().replace("GROUP BY", "GROUP BY BY"))
+    outputs = _failing_renders(monkeypatch, env_dir)
+    assert len(outputs[0].splitlines()) == 1 and "pipeline 'p1'" in outputs[0], outputs[0]
+
+
+def _failing_renders(monkeypatch: pytest.MonkeyPatch, env_dir: Path) -> list[str]:
+    """What a render that fails prints in one process and in two (the same, or it fails)."""
     outputs = []
     for processes in (1, 2):
         use_workers(monkeypatch, processes)
@@ -367,7 +366,7 @@ def test_an_error_in_a_pipeline_rendered_by_a_worker_is_the_serial_line(tmp_path
         assert code == 1
         outputs.append(output)
     assert outputs[0] == outputs[1]
-    assert len(outputs[0].splitlines()) == 1 and "pipeline 'p1'" in outputs[0], outputs[0]
+    return outputs
 
 
 def test_a_bug_in_a_worker_is_raised_in_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
