@@ -115,7 +115,26 @@ def current_version(spec: Mapping[str, Any]) -> int:
 
 
 def of_table(layer: str, name: str, spec: Mapping[str, Any]) -> list[TableVersion]:
-    """Every managed version of one table: the kept ones (oldest first), then the current one."""
+    """Every managed version of one table: the kept ones (oldest first), then the current one.
+
+    Worked out once per loaded descriptor's table (a new list each call, of the same frozen
+    versions, whose ``spec`` callers only read): building a pipeline asks about each table
+    about fourteen times (the model, its tasks, the access check, the stored tables)."""
+    known = _OF_TABLE.get(id(spec))
+    if known is not None and known[0] is spec and known[1] == (layer, name):
+        return list(known[2])
+    found = _of_table(layer, name, spec)
+    if len(_OF_TABLE) >= 65536:
+        _OF_TABLE.clear()  # a long-lived process (the tests) loads many descriptors
+    _OF_TABLE[id(spec)] = (spec, (layer, name), tuple(found))
+    return found
+
+
+# id(table spec) -> (the spec, kept so that its id stays its own; (layer, name); the versions).
+_OF_TABLE: dict[int, tuple[Mapping[str, Any], tuple[str, str], tuple[TableVersion, ...]]] = {}
+
+
+def _of_table(layer: str, name: str, spec: Mapping[str, Any]) -> list[TableVersion]:
     base = {k: v for k, v in spec.items() if k not in _CURRENT_ONLY}
     path = ("tables", layer, name)
     found = [

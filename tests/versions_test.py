@@ -414,3 +414,21 @@ def test_demo_after_apply_a_new_version_is_created_beside_the_old_table(applied_
     again = next(s for s in runner.plan(opts(demo, all_stacks=True, **only)).plan_document()["stacks"]
                  if s["name"] == STACK)
     assert again["status"] == "no-changes", again
+
+
+def test_a_tables_versions_are_worked_out_once_per_loaded_spec() -> None:
+    """of_table answers again from its memo for the same spec object: a new list of the same
+    versions; another spec object (a changed copy) gets its own answer."""
+    from generator import versions
+
+    spec = {"schema": "schemas/v2.json", "version": 2, "keep_versions": [{"version": 1, "schema": "schemas/v1.json"}]}
+    first = versions.of_table("curated", "orders", spec)
+    again = versions.of_table("curated", "orders", spec)
+    assert again == first and again is not first
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    assert [v.version for v in again] == [1, 2]
+    changed = {**spec, "version": 3, "schema": "schemas/v3.json"}
+    assert [v.version for v in versions.of_table("curated", "orders", changed)] == [1, 3]
+    assert [v.table_id for v in versions.of_table("landing", "orders", spec)] == \
+        [v.table_id for v in first]  # another layer: asked again, not taken from the memo
+    assert versions.of_table("landing", "orders", spec)[0].layer == "landing"
