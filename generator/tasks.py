@@ -32,6 +32,7 @@ from typing import Any
 from generator import naming, versions
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import Document, load
+from generator.memo import IdentityMemo
 
 FILE = "tasks.yaml"
 
@@ -94,20 +95,15 @@ def expand(code_dir: Path, pipeline: Mapping[str, Any], descriptor: Document | N
     if not declared(code_dir):
         return ()
     doc = _load(code_dir / FILE)
-    known = _EXPANDED.get(id(pipeline))
-    if known is not None and known[0] is pipeline and known[1] == code_dir and known[2] is doc:
-        return known[3]
-    result = _expand(doc, code_dir, pipeline, descriptor)
-    if len(_EXPANDED) >= 4096:
-        _EXPANDED.clear()  # a long-lived process (the tests) sees many runs
-    _EXPANDED[id(pipeline)] = (pipeline, code_dir, doc, result)
-    return result
+    known = _EXPANDED.get(pipeline, (code_dir, doc))
+    if known is not None:
+        return known
+    return _EXPANDED.put(pipeline, (code_dir, doc), _expand(doc, code_dir, pipeline, descriptor))
 
 
-# id(descriptor data) -> (the data, the code directory, its loaded tasks.yaml, the tasks). The
-# data is kept so that its id cannot be reused while the entry lives; the loaded document is
-# the same object while tasks.yaml is unchanged (``_load``).
-_EXPANDED: dict[int, tuple[Mapping[str, Any], Path, Document, tuple[Task, ...]]] = {}
+# Per descriptor data and (code directory, its loaded tasks.yaml): the tasks. The loaded
+# document is the same object while tasks.yaml is unchanged (``_load``).
+_EXPANDED: IdentityMemo[tuple[Task, ...]] = IdentityMemo(4096)
 
 
 def _expand(doc: Document, code_dir: Path, pipeline: Mapping[str, Any],

@@ -22,6 +22,7 @@ from typing import Any
 
 from generator import naming
 from generator.defaults import default
+from generator.memo import IdentityMemo
 
 # Keys of a table spec that belong to the current version only (ways forward, versioning).
 _CURRENT_ONLY = ("version", "keep_versions", "migrate", "accept_loss")
@@ -120,18 +121,14 @@ def of_table(layer: str, name: str, spec: Mapping[str, Any]) -> list[TableVersio
     Worked out once per loaded descriptor's table (a new list each call, of the same frozen
     versions, whose ``spec`` callers only read): building a pipeline asks about each table
     about fourteen times (the model, its tasks, the access check, the stored tables)."""
-    known = _OF_TABLE.get(id(spec))
-    if known is not None and known[0] is spec and known[1] == (layer, name):
-        return list(known[2])
-    found = _of_table(layer, name, spec)
-    if len(_OF_TABLE) >= 65536:
-        _OF_TABLE.clear()  # a long-lived process (the tests) loads many descriptors
-    _OF_TABLE[id(spec)] = (spec, (layer, name), tuple(found))
-    return found
+    known = _OF_TABLE.get(spec, (layer, name))
+    if known is None:
+        known = _OF_TABLE.put(spec, (layer, name), tuple(_of_table(layer, name, spec)))
+    return list(known)
 
 
-# id(table spec) -> (the spec, kept so that its id stays its own; (layer, name); the versions).
-_OF_TABLE: dict[int, tuple[Mapping[str, Any], tuple[str, str], tuple[TableVersion, ...]]] = {}
+# Per table spec and (layer, name): its versions.
+_OF_TABLE: IdentityMemo[tuple[TableVersion, ...]] = IdentityMemo(65536)
 
 
 def _of_table(layer: str, name: str, spec: Mapping[str, Any]) -> list[TableVersion]:

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from demosupport import copy_sources
 
-from generator import loader, tasks
+from generator import loader
 from generator.analysis import cache, canonical, inventory, sql
 from generator.analysis.report import as_json, report_for
+from generator.memo import IdentityMemo
 from generator.model import build
 from generator.render import render_files
 from generator.validate import validate
@@ -171,9 +172,10 @@ def test_outputs_are_the_same_without_sharing_and_memos(tree: str, request: Any,
     shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
     fast = _outputs(env_dir)
     shutil.rmtree(env_dir / ".df-gen", ignore_errors=True)
-    # Off: canonical forms, the per-run task expansion and JSON memos, the SQL cache file.
+    # Off: canonical forms, the identity memos (tasks, table versions, what a run shares) and
+    # JSON memos, the SQL cache file.
     monkeypatch.setattr(cache, "canonical", lambda text, known: None)
-    monkeypatch.setattr(tasks, "_EXPANDED", type("Never", (dict,), {"get": lambda self, key: None})())
+    monkeypatch.setattr(IdentityMemo, "get", lambda self, owner, key=None: None)  # tasks, table versions, sharing
     monkeypatch.setattr(loader, "_json_version",
                         lambda path, *_: json.loads(path.read_text(encoding="utf-8")))
     monkeypatch.setattr(cache, "CACHE_FILE", Path("never") / "sql.json")

@@ -21,6 +21,7 @@ from generator.analysis.cache import Analyser
 from generator.analysis.grants import Table
 from generator.errors import DfGenError, Diagnostic
 from generator.loader import display_path, json_file
+from generator.memo import IdentityMemo
 from generator.validate import Descriptors
 
 if TYPE_CHECKING:
@@ -105,19 +106,13 @@ class _Shared:
     """(pipeline, id of its rendered files) -> (the files, kept so the id stays theirs; the tasks)."""
 
 
-# id(descriptors) -> (the descriptors, kept so that the id stays theirs; what their run shares).
-_SHARED: dict[int, tuple[Descriptors, _Shared]] = {}
+# Per validated descriptors: what their run shares.
+_SHARED: IdentityMemo[_Shared] = IdentityMemo(16)
 
 
 def _shared(descriptors: Descriptors) -> _Shared:
-    known = _SHARED.get(id(descriptors))
-    if known is not None and known[0] is descriptors:
-        return known[1]
-    if len(_SHARED) >= 16:
-        _SHARED.clear()  # a long-lived process (the tests) validates many environments
-    shared = _Shared(_stored_tables(descriptors))
-    _SHARED[id(descriptors)] = (descriptors, shared)
-    return shared
+    known = _SHARED.get(descriptors)
+    return known if known is not None else _SHARED.put(descriptors, None, _Shared(_stored_tables(descriptors)))
 
 
 def stored_tables(descriptors: Descriptors) -> dict[str, Table]:
