@@ -38,8 +38,7 @@ from typing import Any
 
 import jinja2
 
-from generator import cache, hcl, lifecycle_blocks, workers
-from generator.analysis.inventory import WorkerTasks, adopt_tasks
+from generator import cache, hcl, lifecycle_blocks
 from generator.cache.record import Entry, generated, holding
 from generator.cache.stacks import Reads, Stacks, encoded
 from generator.jinja import environment
@@ -253,8 +252,7 @@ class _Incremental:
                 stale.append(key)
             else:
                 units[f"pipeline:{key}"] = files
-        for key, (stack, tasks, texts) in zip(stale, self.pipelines(stale), strict=True):
-            adopt_tasks(self.d, key, stack.files, tasks)
+        for key, (stack, texts) in zip(stale, self.pipelines(stale), strict=True):
             built[f"pipeline:{key}"] = (stack,)
             rendered[f"pipeline:{key}"] = texts
         reads_key = self.reads_key() if pipeline_keys else ""
@@ -311,24 +309,22 @@ class _Incremental:
         result.entries = self.entries  # exactly the verified files': cached() keeps those of its hits
         return result
 
-    def pipelines(self, keys: list[str]) -> list[tuple[Stack, WorkerTasks, dict[str, str]]]:
-        """Each pipeline's stack, its tasks analysed and its files' texts: built and rendered
-        in worker processes when there are many (:mod:`generator.workers`; the model's
-        context, the stack templates and the views ``trust_views`` marked are ready before
-        they fork)."""
+    def pipelines(self, keys: list[str]) -> list[tuple[Stack, dict[str, str]]]:
+        """Each pipeline's stack and its files' texts, built and rendered in worker processes
+        when there are many (:func:`generator.model.pipeline_stacks`; the model's context, the
+        stack templates and the views ``trust_views`` marked are ready before they fork)."""
         if not keys:
             return []
-        from generator.model import pipeline_with_tasks
+        from generator.model import pipeline_stacks
 
         ctx, root, jinja, relative = self.ctx, self.root, _stack_environment(), self.relative
         for name in STACK_FILES:
             jinja.get_template(f"{name}.j2")
-
-        def one(key: str) -> tuple[Stack, WorkerTasks, dict[str, str]]:
-            stack, tasks = pipeline_with_tasks(ctx, key)
-            return stack, tasks, _render((stack,), root, relative)
-
-        return workers.ordered_map(one, keys)
+        built = []
+        for stack, texts in pipeline_stacks(ctx, keys, lambda stack: _render((stack,), root, relative)):
+            assert texts is not None  # printed for every stack
+            built.append((stack, texts))
+        return built
 
     def trust_views(self, unit: str) -> None:
         """Tell the view check which view texts the unit's last render checked already, so

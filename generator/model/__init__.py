@@ -13,6 +13,9 @@ rendered by :mod:`generator.pipeline_code` with the values the pipeline module c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from generator import workers
 from generator.analysis.inventory import WorkerTasks, adopt_tasks, task_tag_reads, tasks_for_parent
 from generator.model import pipeline as pipeline_module
@@ -22,7 +25,9 @@ from generator.model.environment import environment_stack
 from generator.model.stack import REMOTE, Backend, Model, Stack, module_outputs
 from generator.validate import Descriptors
 
-__all__ = ["REMOTE", "Backend", "Model", "Stack", "build", "module_outputs"]
+R = TypeVar("R")
+
+__all__ = ["REMOTE", "Backend", "Model", "Stack", "build", "module_outputs", "pipeline_stacks"]
 
 
 def build(descriptors: Descriptors) -> Model:
@@ -31,12 +36,7 @@ def build(descriptors: Descriptors) -> Model:
     ctx = Context(descriptors)
     # Pipelines first: the environment grants each task account the policy tags its
     # pipelines' rendered SQL reads.
-    # One stack per pipeline, none reading another's descriptor, and its tasks analysed: in
-    # worker processes when there are many; their tasks and analyses are kept here.
-    pipelines = []
-    for stack, tasks in workers.ordered_map(lambda key: pipeline_with_tasks(ctx, key), sorted(descriptors.pipelines)):
-        adopt_tasks(descriptors, stack.key, stack.files, tasks)
-        pipelines.append(stack)
+    pipelines = [stack for stack, _ in pipeline_stacks(ctx, sorted(descriptors.pipelines))]
     task_reads = task_tag_reads(descriptors, {stack.key: stack.files for stack in pipelines}, ctx.analyser)
     stacks = [environment_stack(ctx, task_reads)]
     for key in sorted(descriptors.datasources):
@@ -44,7 +44,19 @@ def build(descriptors: Descriptors) -> Model:
     return Model(descriptors.env_dir, env["prefix"], (*stacks, *pipelines))
 
 
-def pipeline_with_tasks(ctx: Context, key: str) -> tuple[Stack, WorkerTasks]:
-    """A pipeline's stack and its tasks analysed, as a worker process sends them back."""
-    stack = pipeline_module.pipeline_stack(ctx, key, ctx.descriptors.pipelines[key].data)  # tests wrap it
-    return stack, tasks_for_parent(ctx.descriptors, key, stack.files)
+def pipeline_stacks(ctx: Context, keys: list[str], then: Callable[[Stack], R] | None = None
+                    ) -> list[tuple[Stack, R | None]]:
+    """Each pipeline's stack, with ``then(stack)`` (render uses it to print the stack's files)
+    done where the stack was built. One stack per pipeline, none reading another's
+    descriptor, and its tasks analysed: in worker processes when there are many
+    (:mod:`generator.workers`); the tasks and analyses they found are kept here."""
+
+    def one(key: str) -> tuple[Stack, WorkerTasks, R | None]:
+        stack = pipeline_module.pipeline_stack(ctx, key, ctx.descriptors.pipelines[key].data)  # tests wrap it
+        return stack, tasks_for_parent(ctx.descriptors, key, stack.files), then(stack) if then else None
+
+    built = []
+    for stack, tasks, extra in workers.ordered_map(one, keys):
+        adopt_tasks(ctx.descriptors, stack.key, stack.files, tasks)
+        built.append((stack, extra))
+    return built
