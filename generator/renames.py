@@ -29,6 +29,7 @@ anything, if the old stack was never applied.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -64,13 +65,14 @@ def prior_files(env_dir: Path) -> set[str]:
 def problems(d: Descriptors, clean: Mapping[str, set[str]]) -> Iterator[Diagnostic]:
     """Every ``renamed_from`` that names nothing, names a key that still exists, or names
     the same old key as another entry."""
-    manifest: list[set[str]] = []
-
+    @functools.cache
     def prior() -> set[str]:
         """The manifest's paths, read when a ``renamed_from`` first asks (most renders have none)."""
-        if not manifest:
-            manifest.append(prior_files(d.env_dir))
-        return manifest[0]
+        return prior_files(d.env_dir)
+
+    @functools.cache
+    def prior_stacks() -> set[str]:
+        return {path.split("/", 1)[0] for path in prior()}
 
     claimed: dict[str, str] = {}
     for key in sorted(clean["datasource"]):
@@ -88,7 +90,7 @@ def problems(d: Descriptors, clean: Mapping[str, set[str]]) -> Iterator[Diagnost
         elif old in claimed:
             yield doc.error(where, f"renamed_from: data source '{claimed[old]}' is renamed from '{old}' too; "
                                    "one old key can become one new key only")
-        elif naming.stack_name("datasource", old) not in {path.split("/", 1)[0] for path in prior()}:
+        elif naming.stack_name("datasource", old) not in prior_stacks():
             yield doc.error(where, f"renamed_from: no data source '{old}' in the prior rendering "
                                    f"(no stacks/{naming.stack_name('datasource', old)}/ in its manifest)",
                             hint="renamed_from names a key that df-gen rendered before; drop it for a new data source")
