@@ -78,6 +78,11 @@ def special_file_problem(path: Path) -> str | None:
         return None  # the caller reports a missing file in its own words
     except OSError as exc:
         return f"cannot read file: {exc.strerror or exc}"
+    return mode_problem(mode)
+
+
+def mode_problem(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is not a regular file to read (None when it is)."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import display_path, special_file_problem
+from generator.fsutil import display_path, mode_problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Descriptors are small; anything larger is a mistake, not a descriptor."""
@@ -110,8 +111,39 @@ def load(path: Path) -> Document:
 
 def read(path: Path) -> bytes:
     """The bytes of one descriptor file (refused: a directory, a FIFO, a file too large to
-    be a descriptor), or :class:`DfGenError`."""
-    return _read(path, display_path(path))
+    be a descriptor), or :class:`DfGenError`.
+
+    One ``stat``, one ``open`` and one ``read`` per file (validate reads every descriptor of
+    a thousand-pipeline environment on each change): the mode is checked before opening, so
+    a FIFO or device is never opened, and ``O_NONBLOCK`` keeps one swapped in since from
+    blocking the open."""
+    try:
+        info = os.stat(path)
+        problem = mode_problem(info.st_mode)
+        if problem:
+            message = "is a directory, expected a YAML file" if stat.S_ISDIR(info.st_mode) else problem
+            raise DfGenError(diagnostics=[Diagnostic(display_path(path), 0, 0, message)])
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            # Read the size the file has, plus a byte (a read of the limit allocates 2 MiB for
+            # each small descriptor); one that grew since the stat is read on up to the limit.
+            raw = os.read(handle, min(info.st_size, MAX_FILE_BYTES) + 1)
+            while info.st_size < len(raw) <= MAX_FILE_BYTES:
+                more = os.read(handle, MAX_FILE_BYTES + 1 - len(raw))
+                if not more:
+                    break
+                raw += more
+        finally:
+            os.close(handle)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DfGenError(diagnostics=[Diagnostic(display_path(path), 0, 0, f"cannot read file: {reason}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        raise DfGenError(
+            diagnostics=[Diagnostic(display_path(path), 1, 1, f"file is larger than {limit} MiB; not a descriptor")]
+        )
+    return raw
 
 
 def parse(path: Path, raw: bytes) -> Document:
@@ -131,29 +163,6 @@ def parse(path: Path, raw: bytes) -> Document:
     builder = _Builder(display)
     data = builder.build(node, (), 0) if node is not None else None
     return Document(path, display, data, builder.positions, builder.key_positions)
-
-
-def _read(path: Path, display: str) -> bytes:
-    try:
-        if path.is_dir():
-            raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, "is a directory, expected a YAML file")])
-        special = special_file_problem(path)
-        if special:  # a FIFO would block the read forever
-            raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, special)])
-        with path.open("rb") as handle:
-            # Read the size the file has, plus a byte (a read of the limit allocates 2 MiB for
-            # each small descriptor); a file that reports no size is read up to the limit.
-            size = os.fstat(handle.fileno()).st_size
-            raw = handle.read(min(size or MAX_FILE_BYTES, MAX_FILE_BYTES) + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise DfGenError(diagnostics=[Diagnostic(display, 0, 0, f"cannot read file: {reason}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        raise DfGenError(
-            diagnostics=[Diagnostic(display, 1, 1, f"file is larger than {limit} MiB; not a descriptor")]
-        )
-    return raw
 
 
 def _decode(raw: bytes, display: str) -> str:
