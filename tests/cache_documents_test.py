@@ -17,6 +17,8 @@ from demosupport import copy_sources
 import generator.validate
 import generator.validate.pipeline
 from generator import cache
+from generator.cache.inputs import tool_digest
+from generator.cache.store import Store, read_blob, write_blob
 from generator.errors import DfGenError
 from generator.validate import validate
 
@@ -109,24 +111,26 @@ def test_schema_errors_come_back_from_the_cache_with_the_path_as_shown_now(
     assert again == uncached(env_dir)
 
 
-@pytest.mark.parametrize("damage", ["deleted", "not a log", "another format", "damaged entries", "a partial line",
-                                    "unreadable"])
+@pytest.mark.parametrize("damage", ["deleted", "not a store", "another format", "a changed byte", "cut short",
+                                    "damaged entries", "unreadable"])
 def test_a_deleted_or_damaged_cache_changes_nothing_but_time(env_dir: Path, damage: str,
                                                              work: dict[str, list[str]]) -> None:
     first = snapshot(env_dir)
     path = env_dir / cache.DOCUMENTS
-    header, *lines = path.read_text().splitlines(keepends=True)
+    data = path.read_bytes()
+    header, _, payload = data.partition(b"\n")
     if damage == "deleted":
         path.unlink()
-    elif damage == "not a log":
+    elif damage == "not a store":
         path.write_text("{not json")
     elif damage == "another format":
-        path.write_text(header.replace('"format":1', '"format":0') + "".join(lines))
-    elif damage == "damaged entries":  # each entry's bytes changed, its checksum not
-        path.write_text(header + "".join(line.replace('"data":{', '"data":{"x":1,', 1) for line in lines))
-    elif damage == "a partial line":  # a write cut short, mid-line
-        body = "".join(lines)
-        path.write_text(header + body[:len(body) // 2])
+        path.write_bytes(header.replace(b'"format":2', b'"format":0') + b"\n" + payload)
+    elif damage == "a changed byte":  # its checksum no longer holds
+        path.write_bytes(data.replace(b"apiVersion", b"apiVersiom"))
+    elif damage == "cut short":  # a write cut short
+        path.write_bytes(data[:len(data) // 2])
+    elif damage == "damaged entries":  # well-formed store, each entry's bytes garbage
+        write_blob(path, tool_digest(), {key: b"\xff garbage" for key in read_blob(path, tool_digest())})
     else:
         path.unlink()
         path.mkdir()
@@ -143,17 +147,12 @@ def test_recorded_positions_that_do_not_decode_are_parsed_again(env_dir: Path) -
     """An entry whose checksum holds but whose positions do not decode (a df-gen bug, say)
     still places every error: the file's bytes are parsed again for them."""
     snapshot(env_dir)
-    path = env_dir / cache.DOCUMENTS
-    header, *lines = path.read_text().splitlines()
-    damaged = []
-    for line in lines:
-        key, _, rest = line.partition(" ")
-        entry = json.loads(rest.partition(" ")[2])
+    store = Store(env_dir / cache.DOCUMENTS, tool_digest())
+    for key in store.keys():
+        entry = store.get(key)
         if "where" in entry:
-            entry["where"] = "[[not positions"
-        text = json.dumps(entry, separators=(",", ":"))
-        damaged.append(f"{key} {cache.log._checksum(text)} {text}")
-    path.write_text("\n".join([header, *damaged]) + "\n")
+            store.put(key, {**entry, "where": b"[[not positions"})
+    store.save()
     source = env_dir / "datasources" / "store.yaml"
     lines = source.read_text().splitlines(keepends=True)
     start = next(i for i, line in enumerate(lines) if line.startswith("  curated:"))
@@ -164,19 +163,21 @@ def test_recorded_positions_that_do_not_decode_are_parsed_again(env_dir: Path) -
     assert reported == uncached(env_dir)
 
 
-def test_one_changed_descriptor_appends_its_entries_only(env_dir: Path) -> None:
+def test_one_changed_descriptor_writes_its_entries_only(env_dir: Path) -> None:
     snapshot(env_dir)
     path = env_dir / cache.DOCUMENTS
     before = path.read_bytes()
     snapshot(env_dir)
     assert path.read_bytes() == before  # nothing changed: nothing written
+    entries = read_blob(path, tool_digest())
     pipeline = env_dir / "pipelines" / "store-daily.yaml"
     pipeline.write_text(pipeline.read_text().replace("description:", "description: Changed.", 1))
     snapshot(env_dir)
-    after = path.read_bytes()
-    assert after.startswith(before)
+    after = read_blob(path, tool_digest())
+    kept = [key for key in entries if key in after]
+    assert [after[key] for key in kept] == [entries[key] for key in kept]  # no other entry rewritten
     # The descriptor's parse, its own rules' result and its part of the rules across files.
-    assert after[len(before):].count(b"\n") == 3
+    assert len(set(after) - set(entries)) == 3
 
 
 def test_another_df_gen_drops_every_entry(env_dir: Path, work: dict[str, list[str]],

@@ -19,6 +19,8 @@ from demosupport import copy_sources
 import generator.render
 import generator.validate
 from generator import cache
+from generator.cache.record import STAMP
+from generator.cache.store import read_blob, write_blob
 from generator.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,14 +55,20 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def record(env_dir: Path) -> dict[str, Any]:
-    return json.loads((env_dir / cache.RECORD).read_text())
+    found = read_blob(env_dir / cache.RECORD, STAMP)
+    assert isinstance(found, dict)
+    return found
+
+
+def write_record(env_dir: Path, data: Any) -> None:
+    write_blob(env_dir / cache.RECORD, STAMP, data)
 
 
 def age(env_dir: Path) -> None:
     """Make the record old enough that stat alone is trusted (no racy-file hashing)."""
     data = record(env_dir)
     data["written"] -= 10 * cache.RACY_NS
-    (env_dir / cache.RECORD).write_text(json.dumps(data))
+    write_record(env_dir, data)
 
 
 def test_second_validate_and_render_come_from_the_record_with_the_same_output(
@@ -222,18 +230,18 @@ def test_a_damaged_or_deleted_cache_changes_nothing_but_time(env_dir: Path, dama
     first = run("render", str(env_dir))
     stacks = {p: p.read_bytes() for p in (env_dir / "stacks").rglob("*") if p.is_file()}
     path = env_dir / cache.RECORD
-    text = path.read_text()
+    data = path.read_bytes()
     if damage == "garbage":
-        path.write_bytes(b"\x00\xff not json")
+        path.write_bytes(b"\x00\xff not a record")
     elif damage == "truncated":
-        path.write_text(text[: len(text) // 2])
+        path.write_bytes(data[: len(data) // 2])
     elif damage == "wrong types":
-        data = json.loads(text)
-        data["inputs"] = {key: "x" for key in data["inputs"]}
-        data["render"]["files"] = [1, 2]
-        path.write_text(json.dumps(data))
+        found = record(env_dir)
+        found["inputs"] = {key: "x" for key in found["inputs"]}
+        found["render"]["files"] = [1, 2]
+        write_record(env_dir, found)
     elif damage == "other format":
-        path.write_text(json.dumps({**json.loads(text), "format": cache.FORMAT + 1}))
+        write_record(env_dir, {**record(env_dir), "format": cache.FORMAT + 1})
     else:
         shutil.rmtree(path.parent)
     again = run("render", str(env_dir))

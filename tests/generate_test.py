@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from demosupport import copy_sources
-from synthsupport import use_workers, write_synthetic
+from synthsupport import cache_entries, use_workers, write_synthetic
 
 import generator.analysis.cache
 import generator.model.datasource
 import generator.model.environment
 import generator.model.pipeline
-from generator.cache.log import Log
+from generator.cache.record import RECORD
 from generator.cache.stacks import STACKS, recorded
+from generator.cache.store import Store, read_blob
 from generator.cli import cli
 from generator.render import MANIFEST
 
@@ -168,34 +169,24 @@ def test_deleting_the_cache_changes_nothing_but_time(env_dir: Path, built: list[
     assert (env_dir / STACKS).is_file()
 
 
-@pytest.mark.parametrize("damage", ["not a log", "an entry not a mapping", "a wrong file hash", "a file dropped",
-                                    "a damaged line"])
+@pytest.mark.parametrize("damage", ["not a store", "an entry not a mapping", "a wrong file hash", "a changed byte"])
 def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str) -> None:
     path = env_dir / STACKS
     unit = "pipeline:store-daily"
     entries = recorded(env_dir)
     files = entries[unit]["files"]
-    if damage == "not a log":
+    if damage == "not a store":
         path.write_text("{not json")
-    elif damage == "a damaged line":  # a changed byte: its checksum no longer holds
-        lines = path.read_text().splitlines(keepends=True)
-        path.write_text("".join(line.replace("sha256:", "sha256:0", 1) if line.startswith(unit + " ") else line
-                                for line in lines))
-    elif damage in ("an entry not a mapping", "a wrong file hash"):
+    elif damage == "a changed byte":  # the file's checksum no longer holds
+        path.write_bytes(path.read_bytes().replace(b"sha256:", b"sha256:0", 1))
+    else:  # a well-formed store with a wrong entry
         if damage == "an entry not a mapping":
             entries[unit] = ["garbage"]
         else:
             files["pipeline-store-daily/main.tf"] = "sha256:" + "0" * 64
-        log = Log(path, json.loads(path.read_text().partition("\n")[0])["stamp"])
-        log.put(unit, entries[unit])  # a well-formed line with a wrong entry
-        log.save()
-    else:  # a file left out of the line, its checksum unchanged
-        files.pop("pipeline-store-daily/main.tf")
-        lines = path.read_text().splitlines(keepends=True)
-        last = max(index for index, line in enumerate(lines) if line.startswith(unit + " "))
-        checksum = lines[last].split(" ", 2)[1]
-        lines[last] = f"{unit} {checksum} {json.dumps(entries[unit], separators=(',', ':'))}\n"
-        path.write_text("".join(lines))
+        store = Store(path, json.loads(path.read_bytes().partition(b"\n")[0])["stamp"])
+        store.put(unit, entries[unit])
+        store.save()
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
     code, output = render(env_dir)
     assert code == 0, output
@@ -207,14 +198,15 @@ def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str
     assert "pipeline-store-daily/main.tf" in rebuilt
 
 
-def test_one_changed_pipeline_appends_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
+def test_one_changed_pipeline_writes_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
     path = env_dir / STACKS
-    before = path.read_bytes()
+    stamp = json.loads(path.read_bytes().partition(b"\n")[0])["stamp"]
+    before = read_blob(path, stamp)
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
     assert render(env_dir)[0] == 0
-    after = path.read_bytes()
-    assert after.startswith(before)
-    units = [line.split(" ", 1)[0] for line in after[len(before):].decode().splitlines()]
+    after = read_blob(path, stamp)
+    assert set(after) == set(before)
+    units = [unit for unit in after if after[unit] != before[unit]]
     # its own stack, its data source's (which hashes its pipelines) and the environment's
     assert sorted(units) == ["datasource:ecommerce", "environment", "pipeline:ecommerce-hourly"]
 
@@ -313,8 +305,8 @@ def _cold_render_with(monkeypatch: pytest.MonkeyPatch, env_dir: Path, processes:
     code, output = render(env_dir)
     assert code == 0, output
     caches = env_dir / ".df-gen" / "cache"
-    return {**snapshot(env_dir), **{f"cache/{p.name}": p.read_bytes() for p in sorted(caches.iterdir())
-                                     if p.name != "inputs.json"}}
+    return {**snapshot(env_dir), **{f"cache/{p.name}": cache_entries(p) for p in sorted(caches.iterdir())
+                                     if p.name != RECORD.name}}
 
 
 def test_worker_processes_render_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

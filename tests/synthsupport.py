@@ -4,6 +4,8 @@ makes df-gen's per-file work run in forked worker processes however small it is.
 from __future__ import annotations
 
 import importlib.util
+import json
+import marshal
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from generator import workers
+from generator.cache.store import read_blob
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,3 +49,17 @@ def ignore_idle_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     beside any thread (workers.other_threads); the functions these tests map take no lock
     such a thread could hold, so the tests exercise the forked path whatever ran before."""
     monkeypatch.setattr(workers, "other_threads", lambda: False)
+
+
+def cache_entries(path: Path) -> Any:
+    """A cache file's entries, decoded, or its bytes when it is no store: marshal's bytes for
+    equal data differ with how the objects were shared in the process that wrote them (the
+    worker processes hand theirs back pickled), so caches are compared by content."""
+    if path.suffix != ".marshal":
+        return path.read_bytes()
+    header = json.loads(path.read_bytes().partition(b"\n")[0])
+    entries = {key: marshal.loads(raw) for key, raw in read_blob(path, header["stamp"]).items()}
+    for entry in entries.values():  # a descriptor's positions: marshalled on their own
+        if isinstance(entry, dict) and isinstance(entry.get("where"), bytes):
+            entry["where"] = marshal.loads(entry["where"])
+    return entries

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from synthsupport import use_workers, write_synthetic
+from synthsupport import cache_entries, use_workers, write_synthetic
 
 from generator import cache
 from generator.cli import cli
@@ -123,7 +123,7 @@ def _validate_with(monkeypatch, env_dir: Path, processes: int):
     else:
         result = [(doc.path, doc.display, doc.data, doc.positions, doc.key_positions) for doc in found.documents()]
         result.append(dict(found.digests))
-    return result, (env_dir / cache.DOCUMENTS).read_text()
+    return result, cache_entries(env_dir / cache.DOCUMENTS)
 
 
 def test_worker_processes_validate_as_one_process(tmp_path, monkeypatch):

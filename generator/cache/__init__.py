@@ -1,6 +1,6 @@
 """Skip work whose inputs did not change: the record of the last good validate and render.
 
-``ENV_DIR/.df-gen/cache/inputs.json`` (git-ignored with the rest of ``.df-gen/``) records,
+``ENV_DIR/.df-gen/cache/inputs.marshal`` (git-ignored with the rest of ``.df-gen/``) records,
 after a validate or render that succeeded, every file the result depended on, each with its
 ``stat`` (modification time, size, inode) and content hash:
 
@@ -25,10 +25,10 @@ The record is written atomically; one that cannot be read, or of another format 
 is a miss and is rewritten. Deleting ``.df-gen/cache`` changes nothing but time.
 
 The package: :mod:`.inputs` (the files a result depends on, their digests),
-:mod:`.record` (the record and the questions the commands ask), :mod:`.log` (an
-append-only log of entries: one changed input writes one line), :mod:`.documents` (the
-per-file cache of parses and schema errors, on a log), :mod:`.stacks` (per stack, the hash of each
-file it rendered, by the hash of its inputs: generator.generate).
+:mod:`.record` (the record and the questions the commands ask), :mod:`.store` (a file of
+entries, each decoded when asked for, in Python's ``marshal`` format), :mod:`.documents` (the
+per-file cache of parses and schema errors, in a store), :mod:`.stacks` (per stack, the hash of
+each file it rendered, by the hash of its inputs: generator.generate).
 """
 
 from __future__ import annotations

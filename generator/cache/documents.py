@@ -1,33 +1,34 @@
-"""Per file: what each descriptor parsed to and its schema errors (``.df-gen/cache/documents.log``)."""
+"""Per file: what each descriptor parsed to and its schema errors (``.df-gen/cache/documents.marshal``)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from generator.cache.inputs import tool_digest
-from generator.cache.log import Log
+from generator.cache.store import Store
 
-DOCUMENTS = Path(".df-gen") / "cache" / "documents.log"
+DOCUMENTS = Path(".df-gen") / "cache" / "documents.marshal"
 
 Positions = Mapping[tuple[Any, ...], tuple[int, int]]
 
 
 class Documents:
     """Each descriptor file's parse (data and positions) and JSON Schema errors, kept in
-    ``ENV_DIR/.df-gen/cache/documents.log`` (:class:`generator.cache.log.Log`, one line per
-    entry) by the hash of its kind and bytes, so that a run parses and schema-checks only
-    the files that changed, and writes only their entries. The rules across files run on
+    ``ENV_DIR/.df-gen/cache/documents.marshal`` (:class:`generator.cache.store.Store`) by
+    the hash of its kind and bytes, so that a run parses and schema-checks only the files
+    that changed. A file's positions are kept as bytes of their own, decoded only when one
+    of its errors needs a line and column. The rules across files run on
     every document, cached or not (``validate``).
 
-    The log records :func:`tool_digest`: another df-gen (or Python) drops every entry. A
-    missing, unreadable or damaged log or entry is a miss: that file is parsed again."""
+    The store records :func:`tool_digest`: another df-gen (or Python) drops every entry. A
+    missing, unreadable or damaged store or entry is a miss: that file is parsed again."""
 
     def __init__(self, env_dir: Path) -> None:
-        self.log = Log(Path(env_dir) / DOCUMENTS, tool_digest())
+        self.entries = Store(Path(env_dir) / DOCUMENTS, tool_digest())
         self.hits = self.misses = 0
         self.digests: dict[Path, str] = {}
         """Each descriptor read this run -> the key of its bytes (rules key on it)."""
@@ -42,11 +43,11 @@ class Documents:
 
     def lookup(self, parts: Iterable[str]) -> Any:
         """The entry recorded for the inputs ``parts`` (a rule's every input, as strings), or None."""
-        return self.log.get(self._rules_key(parts))
+        return self.entries.get(self._rules_key(parts))
 
     def store(self, parts: Iterable[str], value: Any) -> None:
         """Record ``value`` (JSON-able) for the inputs ``parts``."""
-        self.log.put(self._rules_key(parts), value)
+        self.entries.put(self._rules_key(parts), value)
 
     def results(self, parts: Iterable[str]) -> list[tuple[str, int, int, str, str]] | None:
         """The diagnostics recorded for the inputs ``parts`` (a rule's every input, as
@@ -63,9 +64,9 @@ class Documents:
         The positions are decoded when first asked for (only an error needs them);
         ``parsed``: the positions of the bytes parsed again, should the recorded ones not
         decode."""
-        entry = self.log.get(self.key(kind, raw))
+        entry = self.entries.get(self.key(kind, raw))
         try:
-            where = _Where(str(entry["where"]), parsed)
+            where = _Where(bytes(entry["where"]), parsed)
             found = (entry["data"], _Positions(where, 0), _Positions(where, 1),
                      [(int(line), int(col), str(message), str(hint)) for line, col, message, hint in entry["errors"]])
         except (KeyError, TypeError, ValueError):
@@ -77,13 +78,13 @@ class Documents:
     def put(self, kind: str, raw: bytes, data: Any, positions: Positions, key_positions: Positions,
             errors: Iterable[tuple[int, int, str, str]]) -> None:
         """Record what one file's bytes parsed to and their schema errors."""
-        where = json.dumps([[[*path, *at] for path, at in positions.items()],
-                            [[*path, *at] for path, at in key_positions.items()]], separators=(",", ":"))
-        self.log.put(self.key(kind, raw), {"data": data, "errors": [list(error) for error in errors], "where": where})
+        where = marshal.dumps((dict(positions), dict(key_positions)))
+        self.entries.put(self.key(kind, raw),
+                         {"data": data, "errors": [list(error) for error in errors], "where": where})
 
     def save(self) -> None:
-        """Write the entries this run changed (:meth:`generator.cache.log.Log.save`)."""
-        self.log.save()
+        """Write the entries this run changed (:meth:`generator.cache.store.Store.save`)."""
+        self.entries.save()
 
 
 def recorded_diagnostics(entry: Any) -> list[tuple[str, int, int, str, str]] | None:
@@ -98,18 +99,19 @@ def recorded_diagnostics(entry: Any) -> list[tuple[str, int, int, str, str]] | N
 class _Where:
     """A document's recorded positions, decoded once, when first asked for."""
 
-    def __init__(self, text: str, parsed: Callable[[], tuple[Positions, Positions]]) -> None:
-        self.text = text
+    def __init__(self, raw: bytes, parsed: Callable[[], tuple[Positions, Positions]]) -> None:
+        self.raw = raw
         self.parsed = parsed
         self.tables: tuple[Positions, Positions] | None = None
 
     def table(self, index: int) -> Positions:
         if self.tables is None:
             try:
-                values, keys = json.loads(self.text)
-                self.tables = ({tuple(p[:-2]): (int(p[-2]), int(p[-1])) for p in values},
-                               {tuple(p[:-2]): (int(p[-2]), int(p[-1])) for p in keys})
-            except (ValueError, TypeError, IndexError):
+                values, keys = marshal.loads(self.raw)
+                if not isinstance(values, dict) or not isinstance(keys, dict):
+                    raise TypeError("not position tables")
+                self.tables = (values, keys)
+            except (ValueError, TypeError, EOFError):
                 self.tables = self.parsed()  # damaged, yet its checksum held: parse the bytes again
         return self.tables[index]
 

@@ -1,4 +1,4 @@
-"""Per stack: what it rendered to, by the hash of its inputs (``.df-gen/cache/stacks.log``).
+"""Per stack: what it rendered to, by the hash of its inputs (``.df-gen/cache/stacks.marshal``).
 
 A *unit* is what one descriptor renders: the environment stack, a data source's stack (two
 when its key was renamed: the old one releases, generator.renames), a pipeline's stack.
@@ -9,10 +9,10 @@ them), keyed by what those reads depend on besides the pipeline.
 
 The texts are not kept: the files are in ``stacks/`` already. A unit whose key matches
 and whose files are on disk as recorded is neither modelled nor rendered again; any other
-is rebuilt. The entries are lines of an append-only log (:class:`generator.cache.log.Log`):
-a render that rebuilt three units appends three lines. The log records :func:`tool_digest`
-(the Python version with it): another df-gen drops every entry. A missing, unreadable or
-damaged log or entry is a miss; deleting it changes nothing but time.
+is rebuilt. The entries are kept in a store (:class:`generator.cache.store.Store`), each
+decoded only when asked for. The store records :func:`tool_digest` (the Python version with
+it): another df-gen drops every entry. A missing, unreadable or damaged store or entry is a
+miss; deleting it changes nothing but time.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache.inputs import tool_digest
-from generator.cache.log import Log
+from generator.cache.store import Store
 
-STACKS = Path(".df-gen") / "cache" / "stacks.log"
+STACKS = Path(".df-gen") / "cache" / "stacks.marshal"
 FORMAT = 2
 """Bumped when an entry's shape changes; another format is a miss."""
 
@@ -32,7 +32,7 @@ Reads = dict[str, set[str]] | None
 """Per task identity, the policy tags its SQL reads (None: the tasks cannot be read)."""
 
 _ANALYSIS = "analysis"
-"""The log's key of the SQL analyser's version (never a unit's: those hold a colon or are
+"""The store's key of the SQL analyser's version (never a unit's: those hold a colon or are
 ``environment``)."""
 
 
@@ -45,10 +45,10 @@ class Stacks:
     """The per-unit entries of one environment's render."""
 
     def __init__(self, env_dir: Path) -> None:
-        self.log = _log(env_dir)
+        self.store = _store(env_dir)
         self._read: dict[str, Any] = {}
         """Each unit's entry as read this run: :meth:`put` of the same entry writes nothing."""
-        recorded = self.log.get(_ANALYSIS)
+        recorded = self.store.get(_ANALYSIS)
         self.analysis = recorded if isinstance(recorded, str) else ""
         """The SQL analyser's version (analysis.cache.code_version) of the view checks the
         recorded units passed; set by the caller before :meth:`save`."""
@@ -89,30 +89,30 @@ class Stacks:
         if reads is not None:
             entry["reads"] = {"key": reads[0], "value": encoded(reads[1])}
         if self._read.get(unit) != entry:  # an unchanged entry is neither encoded nor written
-            self.log.put(unit, entry)
+            self.store.put(unit, entry)
 
     def _entry(self, unit: str) -> Any:
         if unit not in self._read:
-            self._read[unit] = self.log.get(unit)
+            self._read[unit] = self.store.get(unit)
         return self._read[unit]
 
     def forget(self, unit: str) -> None:
         """Record that ``unit`` has no entry (a stack its key does not cover: built every time)."""
         if self._entry(unit) is not None:
-            self.log.put(unit, None)
+            self.store.put(unit, None)
 
     def save(self) -> None:
         """Append the entries this run changed (and the analyser's version)."""
-        self.log.put(_ANALYSIS, self.analysis)
-        self.log.save()
+        self.store.put(_ANALYSIS, self.analysis)
+        self.store.save()
 
 
 def recorded(env_dir: Path) -> dict[str, Any]:
-    """Every unit's entry as the log holds it (for tests and for reading by hand)."""
-    log = _log(env_dir)
-    return {unit: entry for unit in log.keys() if unit != _ANALYSIS and (entry := log.get(unit)) is not None}
+    """Every unit's entry as the store holds it (for tests and for reading by hand)."""
+    store = _store(env_dir)
+    return {unit: entry for unit in store.keys() if unit != _ANALYSIS and (entry := store.get(unit)) is not None}
 
 
-def _log(env_dir: Path) -> Log:
-    """The environment's stack log; its stamp: the entries' format and df-gen's files (with Python)."""
-    return Log(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")
+def _store(env_dir: Path) -> Store:
+    """The environment's stack store; its stamp: the entries' format and df-gen's files (with Python)."""
+    return Store(Path(env_dir) / STACKS, f"{FORMAT} {tool_digest()}")

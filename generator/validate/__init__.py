@@ -158,11 +158,10 @@ def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, s
             if path.suffix not in (".yaml", ".yml"):
                 continue
             key = path.stem
-            where = display_path(path)
             if not re.match(KEY_PATTERN, key) or len(key) > MAX_KEY:
                 diagnostics.append(
                     Diagnostic(
-                        where, 1, 1,
+                        display_path(path), 1, 1,
                         f"file name '{key}' is not a valid {kind} key",
                         f"keys are lowercase letters, digits and dashes, start with a letter, "
                         f"at most {MAX_KEY} characters",
@@ -171,7 +170,7 @@ def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, s
                 continue
             if key in seen:
                 diagnostics.append(
-                    Diagnostic(where, 1, 1, f"{kind} '{key}' is also defined in {display_path(seen[key])}")
+                    Diagnostic(display_path(path), 1, 1, f"{kind} '{key}' is also defined in {display_path(seen[key])}")
                 )
                 continue
             seen[key] = path
