@@ -25,7 +25,6 @@ from generator.fsutil import atomic_write, outside_problem, relative_entry_probl
 from generator.generate import STACK_FILES, generate, render_files
 from generator.loader import display_path
 from generator.model import Model, build
-from generator.overrides import OVERRIDE_NAME
 from generator.validate import Descriptors, validate
 
 MANIFEST = ".df-gen-manifest.json"
@@ -149,14 +148,15 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
             report.orphaned.setdefault(stack, []).append(relative)
     report.deleted.extend(removals)
     known = set(digests) | set(manifest)
+    listings = cache.Listings(Path(env_dir))  # a stack none of whose directories changed holds what was recorded
     for stack in sorted(rendered_stacks | set(report.orphaned)):
-        report.unknown.extend(_in_path_order(path for path in _listed(stacks_dir, stack) if path not in known))
+        report.unknown.extend(_in_path_order(path for path in listings.files(stack) if path not in known))
     if conflicts and not check:
         raise DfGenError(diagnostics=conflicts)
     if check:
         report.conflicts = conflicts + refused
         if not report.changed and manifest == digests:
-            _remember(env_dir, since, descriptors, digests, generated.entries)
+            _remember(env_dir, since, descriptors, digests, generated.entries, listings.dirs)
         return report
     # A stack directory that did not exist holds no link: its new files need no guard.
     _guard_all(stacks_dir, [*(r for r in writes if present[r.split("/", 1)[0]]), *removals])
@@ -177,7 +177,9 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     if refused:  # everything else is written; what was asked and not done still fails the command
         raise DfGenError(diagnostics=refused)
     if not report.orphaned and not report.unknown:
-        _remember(env_dir, since, descriptors, digests, generated.entries)
+        touched = {relative.split("/", 1)[0] for relative in [*writes, *removals]}
+        _remember(env_dir, since, descriptors, digests, generated.entries,
+                  {stack: dirs for stack, dirs in listings.dirs.items() if stack not in touched})
     return report
 
 
@@ -188,13 +190,12 @@ def _edited(path: Path) -> Diagnostic:
 
 
 def _remember(env_dir: Path, since: int, descriptors: Descriptors, digests: dict[str, str],
-              checked: Mapping[str, cache.Entry]) -> None:
+              checked: Mapping[str, cache.Entry], dirs: Mapping[str, Mapping[str, list[int]]]) -> None:
     """Record that ``stacks/`` answers these inputs, so that the next no-op render and
     ``--check`` are decided from the record (generator/cache/). Called only when render
-    listed every rendered stack's directory and found no file it did not write: the record
-    does not list them again."""
-    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked,
-                        listed=True)
+    found no file it did not write in any rendered stack's directory; ``dirs``: the
+    directories of the stacks it did not write, as it found them."""
+    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked, dirs)
 
 
 def summary(descriptors: Descriptors) -> dict[str, int]:
@@ -308,40 +309,13 @@ def _write_error(path: Path, exc: OSError, verb: str) -> DfGenError:
 
 
 def stack_dir_files(stacks_dir: Path, stack: str) -> list[str]:
-    """Every file of a stack's directory (relative to ``stacks/``) that Terraform would read.
-
-    Left out: dot files and directories (Terraform's ``.terraform/`` and lock file,
-    df-gen's temporary files) and df-gen's own sandbox override, which exists only during
-    a sandbox command. Links to files count; links to directories are not followed. Walked
-    with ``os.scandir`` (render asks for every stack: Path objects cost more than the walk).
-    """
-    return _in_path_order(_listed(stacks_dir, stack))
+    """Every file of a stack's directory (relative to ``stacks/``) that Terraform would read,
+    in path order (:func:`generator.cache.inputs.stack_listing` says which)."""
+    return _in_path_order(cache.stack_listing(stacks_dir, stack)[0])
 
 
 def _in_path_order(relatives: Iterable[str]) -> list[str]:
     return sorted(relatives, key=lambda relative: relative.split("/"))  # as paths sort
-
-
-def _listed(stacks_dir: Path, stack: str) -> list[str]:
-    """:func:`stack_dir_files` in the order the walk met them (render only looks for the files
-    it did not write: sorting 11,000 paths it wrote to find none cost as much as the walk)."""
-    directory = os.path.join(stacks_dir, stack)
-    found: list[str] = []
-    pending = [(directory, f"{stack}/")]
-    while pending:
-        path, prefix = pending.pop()
-        try:
-            entries = list(os.scandir(path))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((entry.path, f"{prefix}{entry.name}/"))
-            elif entry.name != OVERRIDE_NAME and entry.is_file():
-                found.append(f"{prefix}{entry.name}")
-    return found
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:

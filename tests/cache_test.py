@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from demosupport import copy_sources
 
+import generator.cache.record
 import generator.render
 import generator.validate
 from generator import cache
@@ -193,6 +194,59 @@ def test_hand_edits_and_strange_files_in_stacks_are_still_reported(env_dir: Path
     main_tf.write_text(main_tf.read_text().replace("module", "modulx", 1))
     code, output = run("render", str(env_dir))
     assert code == 1 and "edited by hand" in output
+
+
+def test_a_stack_whose_directories_did_not_change_is_not_listed_again(
+        env_dir: Path, full_runs: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stack none of whose directories changed since the record holds the files recorded
+    then (adding, removing or renaming a file changes its directory's modification time):
+    render and the no-op check list only the other stacks, and a file dropped in is found."""
+    walked: list[str] = []
+    real = generator.cache.record.stack_listing
+
+    def listing(stacks_dir: Any, stack: str) -> Any:
+        walked.append(stack)
+        return real(stacks_dir, stack)
+
+    monkeypatch.setattr(generator.cache.record, "stack_listing", listing)
+    stacks = sorted(path.name for path in (env_dir / "stacks").iterdir() if path.is_dir())
+    assert run("render", str(env_dir))[0] == 0
+    assert sorted(walked) == stacks  # no directory recorded yet
+    age(env_dir)
+    walked.clear()
+    assert run("render", str(env_dir))[0] == 0 and full_runs["render"] == 1
+    assert walked == []  # the no-op, from the record alone
+    path = env_dir / "pipelines" / "store-daily.yaml"
+    path.write_text(path.read_text().replace('schedule: "0 3 * * *"', 'schedule: "0 4 * * *"'))
+    os.utime(path, ns=(0, path.stat().st_mtime_ns - 10 * cache.RACY_NS))  # not while the render ran
+    assert run("render", str(env_dir))[0] == 0 and full_runs["render"] == 2
+    assert walked == []  # nothing changed in stacks/ before this render wrote the DAG
+    written = env_dir / "stacks" / "pipeline-store-daily"
+    for directory in [written, *written.rglob("*")]:
+        if directory.is_dir():  # written long before the next record (age() moves it 10 s back)
+            os.utime(directory, ns=(0, directory.stat().st_mtime_ns - 30 * cache.RACY_NS))
+    age(env_dir)
+    assert run("render", str(env_dir))[0] == 0 and full_runs["render"] == 2
+    assert walked == ["pipeline-store-daily"]  # written last time: its directories were not recorded
+    age(env_dir)
+    walked.clear()
+    stray = env_dir / "stacks" / "pipeline-ecommerce-hourly" / "sql" / "extra.sql"
+    stray.write_text("select 1\n")
+    code, output = run("render", str(env_dir))
+    assert code == 0 and "pipeline-ecommerce-hourly/sql/extra.sql: warning: not written by df-gen" in output
+    assert full_runs["render"] == 3 and set(walked) == {"pipeline-ecommerce-hourly"}
+
+
+def test_a_dangling_link_in_a_stack_is_no_file_to_render_nor_to_the_record(env_dir: Path,
+                                                                             full_runs: dict[str, int]) -> None:
+    """Render and the record list a stack the same way (cache.stack_listing): a dangling
+    link, no file Terraform reads, neither is reported nor sends every render the full way."""
+    first = run("render", str(env_dir))
+    assert first[0] == 0
+    (env_dir / "stacks" / "environment" / "dangling.tf").symlink_to(env_dir / "missing.tf")
+    age(env_dir)
+    assert run("render", str(env_dir)) == first and full_runs["render"] == 1
+    assert run("render", "--check", str(env_dir))[1].endswith(": up to date\n") and full_runs["render"] == 1
 
 
 def test_a_file_dropped_into_a_stack_while_render_ran_is_reported_next_time(

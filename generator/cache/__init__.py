@@ -40,6 +40,7 @@ from generator.cache.inputs import (
     digest,
     input_files,
     stack_files,
+    stack_listing,
     tool_digest,
     tree_digest,
 )
@@ -48,6 +49,7 @@ from generator.cache.record import (
     RACY_NS,
     RECORD,
     Entry,
+    Listings,
     now,
     record_render,
     record_validate,
@@ -56,7 +58,7 @@ from generator.cache.record import (
 )
 
 __all__ = [
-    "DOCUMENTS", "FORMAT", "OVERRIDE_NAME", "RACY_NS", "RECORD", "TREE_HASH_LIMIT", "Documents", "Entry", "digest",
-    "input_files", "now", "record_render", "record_validate", "rendered", "stack_files", "tool_digest",
-    "tree_digest", "validated",
+    "DOCUMENTS", "FORMAT", "OVERRIDE_NAME", "RACY_NS", "RECORD", "TREE_HASH_LIMIT", "Documents", "Entry", "Listings",
+    "digest", "input_files", "now", "record_render", "record_validate", "rendered", "stack_files", "stack_listing",
+    "tool_digest", "tree_digest", "validated",
 ]

@@ -69,12 +69,52 @@ def input_files(env_dir: Path, pipelines_dir: Path) -> list[str]:
     return [*_descriptor_files(os.path.abspath(env_dir)), *_files_under(os.path.abspath(pipelines_dir)), *_tool_files()]
 
 
-def stack_files(stacks_dir: Path, stacks: Iterable[str]) -> list[str]:
-    """Every file of the given stack directories Terraform would read (as render lists them)."""
+def stack_files(stacks_dir: Path | str, stacks: Iterable[str]) -> list[str]:
+    """Every file of the given stack directories Terraform would read (absolute paths), as
+    render lists them (:func:`stack_listing`)."""
     found: list[str] = []
     for stack in stacks:
-        found.extend(_files_under(os.path.join(stacks_dir, stack), OVERRIDE_NAME))
+        found.extend(os.path.join(stacks_dir, relative) for relative in stack_listing(stacks_dir, stack)[0])
     return found
+
+
+DirStat = list[int]
+"""A directory's ``[st_mtime_ns, st_ino]``: an entry added, removed or renamed in it
+changes its modification time."""
+
+
+def stack_listing(stacks_dir: Path | str, stack: str) -> tuple[list[str], dict[str, DirStat]]:
+    """The files of a stack's directory Terraform would read, relative to ``stacks/``, in the
+    order the walk met them, and each directory walked (relative to ``stacks/``) with its
+    :data:`DirStat`, taken before it was listed (a file added since changes it).
+
+    Left out: dot files and directories (Terraform's ``.terraform/`` and lock file, df-gen's
+    temporary files) and df-gen's own sandbox override, which exists only during a sandbox
+    command. Links to files count; links to directories are not followed, and dangling links
+    and special files are no files Terraform reads. The one walk render and the record both
+    use, so that they agree on what a stack holds. ``os.scandir`` and strings, not Paths:
+    render asks for 1,000 stacks."""
+    found: list[str] = []
+    dirs: dict[str, DirStat] = {}
+    pending = [(os.path.join(stacks_dir, stack), stack)]
+    while pending:
+        path, relative = pending.pop()
+        try:
+            info = os.stat(path)
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        dirs[relative] = [info.st_mtime_ns, info.st_ino]
+        for entry in entries:
+            name = entry.name
+            if name[0] == ".":
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, f"{relative}/{name}"))
+            elif name != OVERRIDE_NAME and entry.is_file():
+                found.append(f"{relative}/{name}")
+    return found, dirs
+
 
 
 @functools.cache
