@@ -39,7 +39,7 @@ from typing import Any
 import jinja2
 
 from generator import cache, hcl, lifecycle_blocks
-from generator.cache.record import Entry, generated, holding
+from generator.cache.record import RACY_NS, Entry, generated, holding
 from generator.cache.stacks import Reads, Stacks, encoded
 from generator.jinja import environment
 from generator.jinja import render as render_template
@@ -219,16 +219,28 @@ class _Incremental:
         return self._ctx
 
     def cached(self, unit: str, key: str) -> dict[str, str] | None:
-        """The unit's recorded files when its key matches and ``stacks/`` holds them as recorded."""
+        """The unit's recorded files when its key matches and ``stacks/`` holds them as recorded.
+
+        A file whose ``stat`` is as recorded (not racily) is taken without a call to
+        :func:`holding`, which decides the others: a one-change render over 1,000 pipelines
+        asks for 11,500 files, and the calls and lists cost as much as the ``stat`` itself."""
         files = self.cache.files(unit, key)
         if files is None:
             return None
         entries: dict[str, Entry] = {}
+        on_disk, limit, prefix = self.on_disk, self.written - RACY_NS, self.stacks_dir + "/"
         for relative, value in files.items():
-            path = os.path.join(self.stacks_dir, relative)
-            entry = holding(path, value, self.on_disk.get(path), self.written)
-            if entry is None:
+            path = prefix + relative  # relative paths use "/", as on every system df-gen runs on
+            entry = on_disk.get(path)
+            try:
+                info = os.stat(path)
+            except OSError:
                 return None
+            if not (isinstance(entry, list) and len(entry) == 4 and entry[3] == value and entry[0] < limit
+                    and entry[0] == info.st_mtime_ns and entry[1] == info.st_size and entry[2] == info.st_ino):
+                entry = holding(path, value, entry, self.written)
+                if entry is None:
+                    return None
             entries[path] = entry
         self.entries.update(entries)
         return files

@@ -283,15 +283,21 @@ def _write_all(stacks_dir: Path, writes: dict[str, str]) -> None:
 
 
 def _write_manifest(stacks_dir: Path, files: dict[str, str]) -> None:
-    document = {
-        "about": "Written by df-gen render: the hash of every generated file, to detect hand edits.",
-        "generator": f"df-gen {__version__}",
-        "files": dict(sorted(files.items())),
-    }
-    text = json.dumps(document, indent=2) + "\n"
+    text = manifest_text(files)
     path = stacks_dir / MANIFEST
     if _file_digest(path) != _digest(text.encode()):
         _write(path, text.encode())
+
+
+def manifest_text(files: Mapping[str, str]) -> str:
+    """The manifest's text: ``json.dumps(document, indent=2)`` and a newline, written out
+    here (with an indent, ``json`` encodes in Python: a fortieth of a one-change render for
+    11,500 files; each string is still encoded by ``json``'s own C function)."""
+    quote = json.encoder.encode_basestring_ascii  # what json.dumps uses with ensure_ascii
+    entries = ",\n".join(f"    {quote(relative)}: {quote(digest)}" for relative, digest in sorted(files.items()))
+    about = "Written by df-gen render: the hash of every generated file, to detect hand edits."
+    body = "{\n" + entries + "\n  }" if entries else "{}"
+    return f'{{\n  "about": {quote(about)},\n  "generator": {quote(f"df-gen {__version__}")},\n  "files": {body}\n}}\n'
 
 
 def _write(path: Path | str, data: bytes) -> None:

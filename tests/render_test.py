@@ -205,3 +205,17 @@ def test_stack_dir_files_lists_what_terraform_reads_in_path_order(tmp_path: Path
               and not any(part.startswith(".") for part in p.relative_to(stack).parts)]
     assert listed == expected
     assert stack_dir_files(tmp_path / "stacks", "missing") == []
+
+
+@pytest.mark.parametrize("files", [{}, {"b/main.tf": "sha256:1", "a/x.tf": "sha256:2"},
+                                   {"a/\u00e9t\u00e9.sql": "sha256:3", 'a/q"uote\\.tf': "sha256:\u2603"}])
+def test_the_manifest_text_is_the_json_it_always_was(files: dict[str, str]) -> None:
+    """Written out by hand (json's indenting encoder is Python): the same bytes as json.dumps."""
+    import json
+
+    from generator import __version__
+    from generator.render import manifest_text
+
+    document = {"about": "Written by df-gen render: the hash of every generated file, to detect hand edits.",
+                "generator": f"df-gen {__version__}", "files": dict(sorted(files.items()))}
+    assert manifest_text(files) == json.dumps(document, indent=2) + "\n"

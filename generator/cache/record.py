@@ -114,7 +114,7 @@ def dirs_unchanged(stacks_dir: Path | str, recorded: Any, limit: int) -> bool:
         for relative, (mtime_ns, inode) in recorded.items():
             if mtime_ns >= limit:
                 return False
-            info = os.stat(os.path.join(stacks_dir, relative))
+            info = os.stat(f"{stacks_dir}/{relative}")
             if info.st_mtime_ns != mtime_ns or info.st_ino != inode:
                 return False
     except (OSError, TypeError, ValueError, AttributeError):
@@ -329,7 +329,7 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
     inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
     stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
     stacks = sorted({relative.split("/", 1)[0] for relative in files})
-    known = {os.path.join(stacks_dir, relative): value for relative, value in files.items()}
+    known = {f"{stacks_dir}/{relative}": value for relative, value in files.items()}  # as os.path.join, faster
     paths = [os.path.join(stacks_dir, ".df-gen-manifest.json"), *known]
     if inputs is None:
         return
