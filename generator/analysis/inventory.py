@@ -125,19 +125,21 @@ def _stored_tables(descriptors: Descriptors) -> dict[str, Table]:
     env = descriptors.environment.data
     projects = _projects(env)
     tables: dict[str, Table] = {}
-    columns: dict[Path, dict[str, str]] = {}  # schema file -> its columns (code directories are shared)
+    # (code directory, schema file in it) -> its columns: code directories are shared, and
+    # strings, not Paths, key them (2,000 tables: the Paths cost more than the rest)
+    columns: dict[tuple[str, str], dict[str, str]] = {}
     for key, doc in sorted(descriptors.pipelines.items()):
         data = doc.data
-        code_dir = descriptors.pipelines_dir / data["code"]
+        source_name = _source_name(descriptors, data)
         for layer, by_name in data.get("tables", {}).items():
-            dataset = naming.datasource_dataset(env["prefix"], _source_name(descriptors, data), layer)
+            dataset = naming.datasource_dataset(env["prefix"], source_name, layer)
             for name, spec in by_name.items():
                 # Every managed version, each with the table's policy tags.
                 for version in versions.of_table(layer, name, spec):
                     fqn = f"{projects[layer]}.{dataset}.{version.table_id}"
-                    schema = code_dir / version.schema
+                    schema = (data["code"], version.schema)
                     if schema not in columns:
-                        columns[schema] = _columns(schema)
+                        columns[schema] = _columns(descriptors.pipelines_dir / data["code"] / version.schema)
                     tables[fqn] = Table(fqn, layer, data["datasource"], key, dict(columns[schema]),
                                         dict(spec.get("policy_tags", {})))
     return tables

@@ -26,19 +26,39 @@ from generator.validate.descriptors import Descriptors
 from generator.validate.messages import dotted
 
 
+class RunInputs:
+    """What the cached rules of every pipeline key on that one run works out once: where the
+    pipelines directory is (as named, and really) and the working directory (messages show
+    paths relative to it), the taxonomy's tags, and each code directory's digest
+    (``tree_digest``). A thousand pipelines share ten code directories: per pipeline, the
+    Paths alone cost as much as the cache lookups."""
+
+    def __init__(self, d: Descriptors) -> None:
+        self.d = d
+        self.places = (str(d.pipelines_dir), os.path.realpath(d.pipelines_dir), os.getcwd())
+        self.tags = ",".join(sorted(d.environment.data.get("policy_tags", {}).get("tags", {})))
+        self._code: dict[str, tuple[str, str]] = {}
+
+    def code(self, name: str) -> tuple[str, str]:
+        """The code directory ``name`` (a descriptor's ``code``) as a path and its digest."""
+        if name not in self._code:
+            code_dir = self.d.pipelines_dir / name
+            self._code[name] = (str(code_dir), run_cache.tree_digest(code_dir))
+        return self._code[name]
+
+
 def pipeline_rules_once(d: Descriptors, keys: list[str], clean: dict[str, set[str]],
-                        cached: run_cache.Documents, trees: dict[Path, str]) -> list[list[Diagnostic]]:
+                        cached: run_cache.Documents, inputs: RunInputs) -> list[list[Diagnostic]]:
     """:func:`pipeline_rules` of each pipeline of ``keys``, from the per-file cache when none
     of their inputs changed: the pipeline's bytes, its data source's datasets, the taxonomy's
     tags, its code directory (``tree_digest``, once per directory), where the directories
     are and the working directory (messages show paths relative to it). The others are
     checked in worker processes when there are many (:mod:`generator.workers`); the cache
-    is written here, in the parent. ``trees``: the digests of code directories computed
-    this run (:func:`places` keeps the run's directories there too)."""
+    is written here, in the parent."""
     out: list[list[Diagnostic]] = []
     misses: list[tuple[int, list[str]]] = []
     for key in keys:
-        parts = _rule_inputs(d, key, clean, cached, trees)
+        parts = _rule_inputs(d, key, clean, cached, inputs)
         found = cached.results(parts) if parts[1] else None
         out.append([Diagnostic(*diagnostic) for diagnostic in found or ()])
         if found is None:
@@ -52,32 +72,20 @@ def pipeline_rules_once(d: Descriptors, keys: list[str], clean: dict[str, set[st
 
 
 def _rule_inputs(d: Descriptors, key: str, clean: dict[str, set[str]], cached: run_cache.Documents,
-                 trees: dict[Path, str]) -> list[str]:
+                 inputs: RunInputs) -> list[str]:
     """What a pipeline's rules depend on, as the strings the cache keys on (the second is
     empty when the descriptor's bytes are unknown: then nothing is cached)."""
     doc = d.pipelines[key]
     source = doc.data["datasource"]
-    code_dir = d.pipelines_dir / doc.data["code"]
-    if code_dir not in trees:
-        trees[code_dir] = run_cache.tree_digest(code_dir)
+    code_dir, tree = inputs.code(doc.data["code"])
     if source not in d.datasources:
         datasets = "missing:" + ",".join(sorted(d.datasources))
     elif source not in clean["datasource"]:
         datasets = "invalid"
     else:
         datasets = ",".join(sorted(d.datasources[source].data["datasets"]))
-    tags = ",".join(sorted(d.environment.data.get("policy_tags", {}).get("tags", {})))
-    return ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, tags, *places(d, trees),
-            str(code_dir), trees[code_dir]]
-
-
-def places(d: Descriptors, trees: dict[Path, str]) -> tuple[str, str, str]:
-    """Where the pipelines directory is (as named, and really) and the working directory:
-    messages show paths relative to it. Computed once per run (``trees`` holds it)."""
-    if Path() not in trees:  # the working directory's own entry: never a code directory
-        trees[Path()] = "\0".join([str(d.pipelines_dir), os.path.realpath(d.pipelines_dir), os.getcwd()])
-    named, real, cwd = trees[Path()].split("\0")
-    return named, real, cwd
+    return ["pipeline-rules", cached.digests.get(doc.path, ""), doc.display, datasets, inputs.tags, *inputs.places,
+            code_dir, tree]
 
 
 def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iterator[Diagnostic]:

@@ -7,7 +7,6 @@ pipeline's own rules (code, tables, views, SQL) are in :mod:`generator.validate.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from generator import cache as run_cache
@@ -16,7 +15,7 @@ from generator.collisions import ClaimRecord, collisions
 from generator.errors import Diagnostic
 from generator.loader import Document
 from generator.validate.descriptors import Descriptors
-from generator.validate.pipeline import pipeline_rules, pipeline_rules_once
+from generator.validate.pipeline import RunInputs, pipeline_rules, pipeline_rules_once
 from generator.validate.summary import summary, summary_once, too_many_labels
 
 
@@ -35,14 +34,14 @@ def semantic(d: Descriptors, clean: dict[str, set[str]],
     yield from _environment_rules(env)
     for key in sorted(clean["datasource"]):
         yield from _datasource_rules(d.datasources[key], key, prefix)
-    trees: dict[Path, str] = {}
     keys = sorted(clean["pipeline"])
     if cached is None:
         own = [list(pipeline_rules(d, key, clean)) for key in keys]
         parts = [summary(d, key, clean) for key in keys]
     else:
-        own = pipeline_rules_once(d, keys, clean, cached, trees)
-        parts = [summary_once(d, key, clean, cached, trees) for key in keys]
+        inputs = RunInputs(d)
+        own = pipeline_rules_once(d, keys, clean, cached, inputs)
+        parts = [summary_once(d, key, clean, cached, inputs) for key in keys]
     claims: dict[str, list[ClaimRecord]] = {}
     for key, found, part in zip(keys, own, parts, strict=True):
         yield from found

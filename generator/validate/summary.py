@@ -26,7 +26,7 @@ from generator.loader import Document, display_path
 from generator.masking import pipeline_rule_problems
 from generator.validate.descriptors import Descriptors
 from generator.validate.messages import dotted
-from generator.validate.pipeline import places
+from generator.validate.pipeline import RunInputs
 
 
 @dataclass(frozen=True)
@@ -45,23 +45,20 @@ def summary(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Summary:
 
 
 def summary_once(d: Descriptors, key: str, clean: dict[str, set[str]], cached: run_cache.Documents,
-                 trees: dict[Path, str]) -> Summary:
+                 inputs: RunInputs) -> Summary:
     """:func:`summary`, from the per-file cache when none of its inputs changed: the bytes of
     the pipeline, its data source (or that there is none) and the environment, its code
     directory (``tree_digest``), where the directories are and the working directory
     (messages show paths relative to it)."""
     doc = d.pipelines[key]
     source = doc.data["datasource"]
-    code_dir = d.pipelines_dir / doc.data["code"]
-    if code_dir not in trees:
-        trees[code_dir] = run_cache.tree_digest(code_dir)
+    code_dir, tree = inputs.code(doc.data["code"])
     mine = cached.digests.get(doc.path)
     environment = cached.digests.get(d.environment.path)
     theirs = cached.digests.get(d.datasources[source].path) if source in d.datasources else "missing"
     if not (mine and environment and theirs):
         return summary(d, key, clean)
-    parts = ["pipeline-summary", mine, doc.display, environment, source, theirs, *places(d, trees), str(code_dir),
-             trees[code_dir]]
+    parts = ["pipeline-summary", mine, doc.display, environment, source, theirs, *inputs.places, code_dir, tree]
     entry = cached.lookup(parts)
     diagnostics = recorded_diagnostics(entry)
     try:
