@@ -1,12 +1,14 @@
-"""The file of cache entries (generator/cache/store.py): entries come back as put, each in
-objects of its own; nothing changed writes nothing; another stamp, format or Python, or a
-damaged file, drops every entry; a file holding mostly entries no run uses any more is
-compacted."""
+"""The cache files (generator/cache/store.py): a store's entries come back as put, each in
+objects of its own; a change appends its entries, nothing changed writes nothing; another
+stamp, format or Python drops every entry, damage the entries after it; a store holding
+mostly entries no run uses any more is compacted. A blob comes back whole or not at all."""
 
 from __future__ import annotations
 
 import json
 import marshal
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -29,8 +31,9 @@ def test_entries_come_back_and_an_unchanged_entry_writes_nothing(tmp_path: Path)
     assert path.read_bytes() == first
     store.put("b", [3])
     store.save()
+    assert path.read_bytes().startswith(first)  # appended: nothing rewritten
     again = Store(path, "one")
-    assert again.get("a") == {"v": 1, "t": (1, 2)} and again.get("b") == [3]
+    assert again.get("a") == {"v": 1, "t": (1, 2)} and again.get("b") == [3]  # the last entry of a key wins
     assert sorted(again.keys()) == ["a", "b"]
 
 
@@ -56,10 +59,10 @@ def test_another_stamp_format_or_python_drops_every_entry(tmp_path: Path, change
     if change == "stamp":
         stamp = "two"
     else:
-        header, _, payload = path.read_bytes().partition(b"\n")
+        header, _, chunks = path.read_bytes().partition(b"\n")
         fields = json.loads(header)
         fields["format" if change == "format" else "marshal"] += 1
-        path.write_bytes(json.dumps(fields, separators=(",", ":")).encode() + b"\n" + payload)
+        path.write_bytes(json.dumps(fields, separators=(",", ":")).encode() + b"\n" + chunks)
     store = Store(path, stamp)
     assert store.get("a") is None
     store.put("c", 3)
@@ -67,34 +70,47 @@ def test_another_stamp_format_or_python_drops_every_entry(tmp_path: Path, change
     assert Store(path, stamp).get("c") == 3 and Store(path, stamp).get("a") is None
 
 
-@pytest.mark.parametrize("damage", ["a changed byte", "cut short", "not a store", "entries not a mapping",
+@pytest.mark.parametrize("damage", ["a changed byte in the last chunk", "the last chunk cut short", "not a store",
                                     "an entry not marshal"])
-def test_a_damaged_file_or_entry_is_a_miss_and_written_again(tmp_path: Path, damage: str) -> None:
+def test_damage_is_a_miss_for_the_entries_after_it_and_they_are_written_again(tmp_path: Path, damage: str) -> None:
     path = tmp_path / "x.marshal"
     store = Store(path, "one")
     store.put("a", {"text": "first"})
-    store.put("b", {"text": "second"})
     store.save()
+    first = path.read_bytes()
+    store = Store(path, "one")
+    store.put("b", {"text": "second"})
+    store.save()  # a second chunk
     data = path.read_bytes()
-    if damage == "a changed byte":
-        path.write_bytes(data.replace(b"first", b"fir5t"))
-    elif damage == "cut short":
-        path.write_bytes(data[:-5])
+    if damage == "a changed byte in the last chunk":
+        path.write_bytes(data.replace(b"second", b"sec0nd"))
+    elif damage == "the last chunk cut short":
+        path.write_bytes(data[:-3])
     elif damage == "not a store":
         path.write_bytes(b"\x00\xff not a cache\n\x01")
-    elif damage == "entries not a mapping":
-        write_blob(path, "one", [b"a", b"b"])
-    else:
-        write_blob(path, "one", {"a": b"\xff\x00 not marshal", "b": marshal.dumps({"text": "second"})})
+    else:  # a well-formed chunk (its length, its crc32, a marshalled dict) whose entry is garbage
+        payload = marshal.dumps({"b": b"\xff garbage"})
+        path.write_bytes(first + struct.pack("<II", len(payload), zlib.crc32(payload)) + payload)
     store = Store(path, "one")
-    assert store.get("a") is None
-    if damage == "an entry not marshal":
-        assert store.get("b") == {"text": "second"}  # the other entries still hold
+    assert store.get("b") is None
+    assert store.get("a") == (None if damage == "not a store" else {"text": "first"})  # the entries before it
     store.put("a", {"text": "first"})
     store.put("b", {"text": "second"})
     store.save()
     again = Store(path, "one")
     assert again.get("a") == {"text": "first"} and again.get("b") == {"text": "second"}
+
+
+def test_a_blob_comes_back_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "x.marshal"
+    write_blob(path, "one", {"files": [1, 2], "t": (3,)})
+    assert read_blob(path, "one") == {"files": [1, 2], "t": (3,)}
+    assert read_blob(path, "two") is None
+    data = path.read_bytes()
+    path.write_bytes(data[:-2])
+    assert read_blob(path, "one") is None
+    path.write_bytes(data.replace(b"files", b"filez"))
+    assert read_blob(path, "one") is None
 
 
 def test_unreadable_or_missing_files_are_misses(tmp_path: Path) -> None:
@@ -136,7 +152,8 @@ def test_a_store_with_few_unused_entries_keeps_them(tmp_path: Path) -> None:
     for index in range(SLACK):
         store.put(f"k{index}", index)
     store.save()
+    before = path.read_bytes()
     store = Store(path, "one")
     store.put("new", "n")
     store.save()
-    assert len(Store(path, "one").keys()) == SLACK + 1
+    assert path.read_bytes().startswith(before) and len(Store(path, "one").keys()) == SLACK + 1

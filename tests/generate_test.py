@@ -25,7 +25,7 @@ import generator.model.environment
 import generator.model.pipeline
 from generator.cache.record import RECORD
 from generator.cache.stacks import STACKS, recorded
-from generator.cache.store import Store, read_blob
+from generator.cache.store import Store
 from generator.cli import cli
 from generator.render import MANIFEST
 
@@ -198,15 +198,15 @@ def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str
     assert "pipeline-store-daily/main.tf" in rebuilt
 
 
-def test_one_changed_pipeline_writes_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
+def test_one_changed_pipeline_appends_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
     path = env_dir / STACKS
     stamp = json.loads(path.read_bytes().partition(b"\n")[0])["stamp"]
-    before = read_blob(path, stamp)
+    before, data = Store(path, stamp), path.read_bytes()
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
     assert render(env_dir)[0] == 0
-    after = read_blob(path, stamp)
-    assert set(after) == set(before)
-    units = [unit for unit in after if after[unit] != before[unit]]
+    after = Store(path, stamp)
+    assert path.read_bytes().startswith(data) and set(after.keys()) == set(before.keys())
+    units = [unit for unit in after.keys() if after.get(unit) != before.get(unit)]
     # its own stack, its data source's (which hashes its pipelines) and the environment's
     assert sorted(units) == ["datasource:ecommerce", "environment", "pipeline:ecommerce-hourly"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from generator import workers
-from generator.cache.store import read_blob
+from generator.cache.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,8 +57,8 @@ def cache_entries(path: Path) -> Any:
     worker processes hand theirs back pickled), so caches are compared by content."""
     if path.suffix != ".marshal":
         return path.read_bytes()
-    header = json.loads(path.read_bytes().partition(b"\n")[0])
-    entries = {key: marshal.loads(raw) for key, raw in read_blob(path, header["stamp"]).items()}
+    store = Store(path, json.loads(path.read_bytes().partition(b"\n")[0])["stamp"])
+    entries = {key: store.get(key) for key in store.keys()}
     for entry in entries.values():  # a descriptor's positions: marshalled on their own
         if isinstance(entry, dict) and isinstance(entry.get("where"), bytes):
             entry["where"] = marshal.loads(entry["where"])
