@@ -157,3 +157,21 @@ def test_a_store_with_few_unused_entries_keeps_them(tmp_path: Path) -> None:
     store.put("new", "n")
     store.save()
     assert path.read_bytes().startswith(before) and len(Store(path, "one").keys()) == SLACK + 1
+
+
+def test_a_store_rewritten_by_another_df_gen_meanwhile_is_not_appended_to(tmp_path: Path) -> None:
+    """Entries go under their own stamp only: a file another df-gen rewrote since this run
+    read it is rewritten, not appended to."""
+    path = tmp_path / "x.marshal"
+    mine = Store(path, "one")
+    mine.put("a", 1)
+    mine.save()
+    mine = Store(path, "one")
+    theirs = Store(path, "two")
+    theirs.put("t", 2)
+    theirs.save()  # another stamp: rewritten with theirs
+    mine.get("a")
+    mine.put("b", 3)
+    mine.save()
+    assert Store(path, "two").get("b") is None and Store(path, "two").get("t") is None
+    assert Store(path, "one").get("b") == 3 and Store(path, "one").get("a") == 1

@@ -66,9 +66,12 @@ def write_record(env_dir: Path, data: Any) -> None:
 
 
 def age(env_dir: Path) -> None:
-    """Make the record old enough that stat alone is trusted (no racy-file hashing)."""
+    """Make the record old enough that stat alone is trusted (no racy-file hashing, no
+    listing of stack directories changed just before the render that recorded them)."""
     data = record(env_dir)
     data["written"] -= 10 * cache.RACY_NS
+    if "listed" in data.get("render", {}):
+        data["render"]["listed"] -= 10 * cache.RACY_NS
     write_record(env_dir, data)
 
 

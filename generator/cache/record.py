@@ -108,8 +108,9 @@ def _matches(recorded: Mapping[str, Entry], paths: list[str], written: int) -> b
 
 def dirs_unchanged(stacks_dir: Path | str, recorded: Any, limit: int) -> bool:
     """Whether each directory of ``recorded`` (relative -> :data:`DirStat`) still has its
-    recorded ``stat``, recorded before ``limit`` (a directory changed within the clock's
-    granularity of its recording could change again unseen, as :data:`RACY_NS` says)."""
+    recorded ``stat``, a modification time before ``limit``: :data:`RACY_NS` before the
+    command that recorded it began, so before it looked at the directory (one changed within
+    the clock's granularity of that look could change again with the same time)."""
     try:
         for relative, (mtime_ns, inode) in recorded.items():
             if mtime_ns >= limit:
@@ -224,6 +225,7 @@ def rendered(env_dir: Path) -> int | None:
     A stack none of whose directories changed since the record holds the recorded files (a
     file added or removed changes its directory); the others are listed, and recorded for
     the next time when they hold what the record says."""
+    since = now()
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
@@ -243,7 +245,7 @@ def rendered(env_dir: Path) -> int | None:
         if stacks is False:
             return None
         if inputs is None or stacks is None or walked:
-            render["dirs"] = listings.dirs
+            render["dirs"], render["listed"] = listings.dirs, since  # each stack's walked or checked now
             _write(env_dir, record)
         return int(render["count"])
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
@@ -263,7 +265,7 @@ class Listings:
         try:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
-            self._limit = int(record["written"]) - RACY_NS
+            self._limit = int(record["render"]["listed"]) - RACY_NS
         except (KeyError, TypeError, ValueError, AttributeError):
             self._recorded, self._files, self._limit = {}, {}, 0
         self._by_stack: dict[str, list[str]] | None = None
@@ -344,6 +346,6 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
         # render runs no access check: a validate's earlier one still holds for the same inputs
         "access": previous.get("inputs") == inputs and previous.get("access") is True,
-        "render": {"stacks": stacks, "files": generated, "count": len(files),
+        "render": {"stacks": stacks, "files": generated, "count": len(files), "listed": since,
                    "dirs": {stack: dict(found) for stack, found in (dirs or {}).items() if stack in stacks}},
     })

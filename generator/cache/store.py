@@ -163,14 +163,19 @@ class Store:
 
     def _append(self) -> None:
         try:
-            handle = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            handle = os.open(self.path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:  # deleted since it was read
             self._rewrite()
             return
         try:
-            os.write(handle, _chunk(self._pending))  # one write: two appending df-gens never interleave
+            ours = os.pread(handle, len(self.header), 0) == self.header
+            if ours:
+                os.write(handle, _chunk(self._pending))  # one write: two appending df-gens never interleave
         finally:
             os.close(handle)
+        if not ours:  # rewritten since it was read by another df-gen (or Python): not ours to add to
+            self._rewrite()
+            return
         self._count += len(self._pending)
 
     def _rewrite(self) -> None:
