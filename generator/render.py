@@ -150,7 +150,9 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     known = set(digests) | set(manifest)
     listings = cache.Listings(Path(env_dir))  # a stack none of whose directories changed holds what was recorded
     for stack in sorted(rendered_stacks | set(report.orphaned)):
-        report.unknown.extend(_in_path_order(path for path in listings.files(stack) if path not in known))
+        found = listings.files(stack)  # None: the manifest's files only, every one of them known
+        if found is not None:
+            report.unknown.extend(_in_path_order(path for path in found if path not in known))
     if conflicts and not check:
         raise DfGenError(diagnostics=conflicts)
     if check:

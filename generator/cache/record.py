@@ -266,8 +266,11 @@ class Listings:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
             self._limit = int(record["render"]["listed"]) - RACY_NS
-        except (KeyError, TypeError, ValueError, AttributeError):
-            self._recorded, self._files, self._limit = {}, {}, 0
+            manifest = f"{self.stacks_dir}/.df-gen-manifest.json"
+            self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], int(record["written"])) is True
+            """Whether the manifest is as recorded: it lists exactly the recorded files."""
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            self._recorded, self._files, self._limit, self.manifest_kept = {}, {}, 0, False
         self._by_stack: dict[str, list[str]] | None = None
         self.dirs: dict[str, dict[str, DirStat]] = {}
         """Each stack asked for -> its directories' ``stat``, as recorded or walked: the next
@@ -283,11 +286,15 @@ class Listings:
         files, self.dirs[stack] = stack_listing(self.stacks_dir, stack)
         return files
 
-    def files(self, stack: str) -> list[str]:
-        """The files of ``stack``'s directory, relative to ``stacks/``."""
+    def files(self, stack: str) -> list[str] | None:
+        """The files of ``stack``'s directory, relative to ``stacks/``; None when none of its
+        directories changed since the record and neither did the manifest: it holds exactly
+        the files the manifest lists for it (finding them took a tenth of the time saved)."""
         walked = self.walked(stack)
         if walked is not None:
             return walked
+        if self.manifest_kept:
+            return None
         if self._by_stack is None:
             self._by_stack = {}
             prefix = len(self.stacks_dir) + 1
