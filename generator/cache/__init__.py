@@ -10,7 +10,9 @@ after a validate or render that succeeded, every file the result depended on, ea
 - df-gen itself: its code, JSON Schemas, templates and modules (its version string never
   changes, so its files are hashed), and the Python version;
 - after a render, every generated file under ``stacks/`` and the manifest, with the hash
-  df-gen wrote, and the file list of each stack directory (a file dropped in is reported).
+  df-gen wrote, and the ``stat`` of each directory of the stacks (adding, removing or
+  renaming a file changes its directory's: a stack whose directories are as recorded is not
+  listed again, one whose directories changed is, and a file dropped in is reported).
 
 The next ``validate``, ``render`` or ``render --check`` first compares that record with the
 disk, importing nothing heavy (no YAML, JSON Schema, Jinja or SQL parser): when every file
