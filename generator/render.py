@@ -158,7 +158,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     if check:
         report.conflicts = conflicts + refused
         if not report.changed and manifest == digests:
-            _remember(env_dir, since, descriptors, digests, generated.entries, listings.dirs)
+            _remember(env_dir, since, descriptors, digests, generated.entries, listings)
         return report
     # A stack directory that did not exist holds no link: its new files need no guard.
     _guard_all(stacks_dir, [*(r for r in writes if present[r.split("/", 1)[0]]), *removals])
@@ -180,8 +180,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
         raise DfGenError(diagnostics=refused)
     if not report.orphaned and not report.unknown:
         touched = {relative.split("/", 1)[0] for relative in [*writes, *removals]}
-        _remember(env_dir, since, descriptors, digests, generated.entries,
-                  {stack: dirs for stack, dirs in listings.dirs.items() if stack not in touched})
+        _remember(env_dir, since, descriptors, digests, generated.entries, listings, touched)
     return report
 
 
@@ -192,12 +191,15 @@ def _edited(path: Path) -> Diagnostic:
 
 
 def _remember(env_dir: Path, since: int, descriptors: Descriptors, digests: dict[str, str],
-              checked: Mapping[str, cache.Entry], dirs: Mapping[str, Mapping[str, list[int]]]) -> None:
+              checked: Mapping[str, cache.Entry], listings: cache.Listings, touched: Iterable[str] = ()) -> None:
     """Record that ``stacks/`` answers these inputs, so that the next no-op render and
     ``--check`` are decided from the record (generator/cache/). Called only when render
-    found no file it did not write in any rendered stack's directory; ``dirs``: the
-    directories of the stacks it did not write, as it found them."""
-    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked, dirs)
+    found no file it did not write in any rendered stack's directory; the directories of
+    the stacks it did not write (``touched``: those it did) are recorded as it found them."""
+    written = set(touched)
+    dirs = {stack: found for stack, found in listings.dirs.items() if stack not in written}
+    cache.record_render(env_dir, since, descriptors.pipelines_dir, summary(descriptors), digests, checked, dirs,
+                        listings.clock)
 
 
 def summary(descriptors: Descriptors) -> dict[str, int]:

@@ -66,12 +66,9 @@ def write_record(env_dir: Path, data: Any) -> None:
 
 
 def age(env_dir: Path) -> None:
-    """Make the record old enough that stat alone is trusted (no racy-file hashing, no
-    listing of stack directories changed just before the render that recorded them)."""
+    """Make the record old enough that stat alone is trusted (no racy-file hashing)."""
     data = record(env_dir)
     data["written"] -= 10 * cache.RACY_NS
-    if "listed" in data.get("render", {}):
-        data["render"]["listed"] -= 10 * cache.RACY_NS
     write_record(env_dir, data)
 
 
@@ -224,10 +221,6 @@ def test_a_stack_whose_directories_did_not_change_is_not_listed_again(
     os.utime(path, ns=(0, path.stat().st_mtime_ns - 10 * cache.RACY_NS))  # not while the render ran
     assert run("render", str(env_dir))[0] == 0 and full_runs["render"] == 2
     assert walked == []  # nothing changed in stacks/ before this render wrote the DAG
-    written = env_dir / "stacks" / "pipeline-store-daily"
-    for directory in [written, *written.rglob("*")]:
-        if directory.is_dir():  # written long before the next record (age() moves it 10 s back)
-            os.utime(directory, ns=(0, directory.stat().st_mtime_ns - 30 * cache.RACY_NS))
     age(env_dir)
     assert run("render", str(env_dir))[0] == 0 and full_runs["render"] == 2
     assert walked == ["pipeline-store-daily"]  # written last time: its directories were not recorded
@@ -363,3 +356,24 @@ def _render_importing(env_dir: Path, *modules: str) -> tuple[str, list[str]]:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     *output, imported = done.stdout.splitlines()
     return "\n".join(output), json.loads(imported)
+
+
+def test_a_stack_directory_is_trusted_only_when_modified_before_the_recording_run_looked(tmp_path: Path) -> None:
+    """The record's ``listed`` is the filesystem's own time when the recording run began
+    (record.fs_clock): a directory modified in that tick or later is listed again, since a
+    later change in the same tick would leave its time as recorded."""
+    from generator.cache.record import dirs_unchanged, fs_clock
+
+    stacks = tmp_path / "stacks"
+    (stacks / "s" / "sql").mkdir(parents=True)
+    before = (stacks / "s" / "sql").stat().st_mtime_ns
+    clock = fs_clock(tmp_path)
+    assert clock >= before and (tmp_path / ".df-gen" / "cache" / "clock").is_file()
+    recorded = {relative: [(stacks / relative).stat().st_mtime_ns, (stacks / relative).stat().st_ino]
+                for relative in ("s", "s/sql")}
+    newest = max(mtime for mtime, _ in recorded.values())
+    assert not dirs_unchanged(stacks, recorded, newest)  # modified in the tick of the look
+    assert dirs_unchanged(stacks, recorded, newest + 1)
+    (stacks / "s" / "sql" / "x.sql").write_text("select 1\n")
+    assert not dirs_unchanged(stacks, recorded, newest + 1)
+    assert not dirs_unchanged(stacks, {}, newest + 1) and not dirs_unchanged(stacks, None, newest + 1)

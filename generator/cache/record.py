@@ -108,9 +108,10 @@ def _matches(recorded: Mapping[str, Entry], paths: list[str], written: int) -> b
 
 def dirs_unchanged(stacks_dir: Path | str, recorded: Any, limit: int) -> bool:
     """Whether each directory of ``recorded`` (relative -> :data:`DirStat`) still has its
-    recorded ``stat``, a modification time before ``limit``: :data:`RACY_NS` before the
-    command that recorded it began, so before it looked at the directory (one changed within
-    the clock's granularity of that look could change again with the same time)."""
+    recorded ``stat``, a modification time before ``limit``: the filesystem's time when the
+    command that recorded it began (:func:`fs_clock`), so before it looked at the directory.
+    One modified in the same tick of the filesystem's clock as that look could be modified
+    again with the same time; one modified in an earlier tick cannot."""
     try:
         for relative, (mtime_ns, inode) in recorded.items():
             if mtime_ns >= limit:
@@ -225,7 +226,6 @@ def rendered(env_dir: Path) -> int | None:
     A stack none of whose directories changed since the record holds the recorded files (a
     file added or removed changes its directory); the others are listed, and recorded for
     the next time when they hold what the record says."""
-    since = now()
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
@@ -245,11 +245,33 @@ def rendered(env_dir: Path) -> int | None:
         if stacks is False:
             return None
         if inputs is None or stacks is None or walked:
-            render["dirs"], render["listed"] = listings.dirs, since  # each stack's walked or checked now
+            render["dirs"], render["listed"] = listings.dirs, listings.clock  # each stack's walked or checked now
             _write(env_dir, record)
         return int(render["count"])
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         return None
+
+
+CLOCK = Path(".df-gen") / "cache" / "clock"
+"""An empty file whose modification time :func:`fs_clock` sets and reads."""
+
+
+def fs_clock(env_dir: Path) -> int:
+    """The filesystem's time now, in its own granularity (0 when it cannot be read): the
+    modification time it gives :data:`CLOCK` when touched. A directory modified before it
+    cannot be modified again with its recorded time, whatever the filesystem's granularity
+    (a second on some, a few milliseconds on ext4); git's index makes the same use of its own
+    file's time."""
+    path = Path(env_dir) / CLOCK
+    try:
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
 
 
 class Listings:
@@ -261,11 +283,13 @@ class Listings:
 
     def __init__(self, env_dir: Path) -> None:
         self.stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
+        self.clock = fs_clock(env_dir)
+        """When this run began to look at the directories: the next record's ``listed``."""
         record = _read(env_dir) or {}
         try:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
-            self._limit = int(record["render"]["listed"]) - RACY_NS
+            self._limit = int(record["render"]["listed"])
             manifest = f"{self.stacks_dir}/.df-gen-manifest.json"
             self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], int(record["written"])) is True
             """Whether the manifest is as recorded: it lists exactly the recorded files."""
@@ -327,13 +351,14 @@ def record_validate(env_dir: Path, since: int, pipelines_dir: Path, summary: Map
 
 def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mapping[str, int],
                   files: Mapping[str, str], checked: Mapping[str, Entry] | None = None,
-                  dirs: Mapping[str, Mapping[str, DirStat]] | None = None) -> None:
+                  dirs: Mapping[str, Mapping[str, DirStat]] | None = None, listed: int = 0) -> None:
     """Record a render that left ``stacks/`` up to date: ``files`` maps each generated file
     (relative to ``stacks/``) to the hash of what it holds, and render found no other file
     in the stacks' directories. ``checked``: the entries of the files this run found as
     recorded and did not write (:func:`holding`), not read again. ``dirs``: the directories
     of the stacks it did not write, as :class:`Listings` found them before it wrote (a file
-    dropped into a stack since changed one: the next render lists that stack)."""
+    dropped into a stack since changed one: the next render lists that stack); ``listed``:
+    the filesystem's time before it looked (:attr:`Listings.clock`)."""
     previous = _read(env_dir) or {}
     inputs = _entries(input_files(env_dir, pipelines_dir), since, previous=previous)
     stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
@@ -353,6 +378,6 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
         # render runs no access check: a validate's earlier one still holds for the same inputs
         "access": previous.get("inputs") == inputs and previous.get("access") is True,
-        "render": {"stacks": stacks, "files": generated, "count": len(files), "listed": since,
+        "render": {"stacks": stacks, "files": generated, "count": len(files), "listed": listed,
                    "dirs": {stack: dict(found) for stack, found in (dirs or {}).items() if stack in stacks}},
     })
