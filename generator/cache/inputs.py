@@ -117,15 +117,21 @@ def stack_listing(stacks_dir: Path | str, stack: str) -> tuple[list[str], dict[s
 
 
 
-@functools.cache
 def tool_digest() -> str:
     """A hash of df-gen's own files (code, JSON Schemas, templates, modules) and the Python
-    version: what a descriptor's parse and schema errors depend on besides its bytes."""
+    version: what a descriptor's parse and schema errors depend on besides its bytes.
+    Computed once per process and package directory (a test that points df-gen at another
+    copy of itself must not leave that copy's digest to the tests after it)."""
+    return _tool_digest(_PACKAGE_DIR)
+
+
+@functools.cache
+def _tool_digest(package_dir: Path) -> str:
     digest = hashlib.sha256(sys.version.encode())
     for path in sorted(_tool_files()):
         try:
             with open(path, "rb") as stream:
-                digest.update(f"\0{os.path.relpath(path, _PACKAGE_DIR)}\0".encode())
+                digest.update(f"\0{os.path.relpath(path, package_dir)}\0".encode())
                 digest.update(stream.read())
         except OSError:
             continue
