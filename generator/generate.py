@@ -39,7 +39,7 @@ from typing import Any
 import jinja2
 
 from generator import cache, hcl, lifecycle_blocks
-from generator.cache.record import RACY_NS, Entry, generated, holding
+from generator.cache.record import Entry, generated, holding
 from generator.cache.stacks import Reads, Stacks, encoded
 from generator.jinja import environment
 from generator.jinja import render as render_template
@@ -147,7 +147,7 @@ class _Incremental:
         self.root = self.env_dir.resolve()
         self.cache = Stacks(self.env_dir)
         self.stacks_dir = os.path.join(os.path.abspath(self.env_dir), "stacks")
-        self.on_disk, self.written = generated(self.env_dir)
+        self.on_disk, self.limit = generated(self.env_dir)
         self._ctx: Any = None
         self._docs: dict[Path, str] = {}
         self.relative: dict[Path, str] = {}  # descriptor -> its path relative to root (_render)
@@ -228,7 +228,7 @@ class _Incremental:
         if files is None:
             return None
         entries: dict[str, Entry] = {}
-        on_disk, limit, prefix = self.on_disk, self.written - RACY_NS, self.stacks_dir + "/"
+        on_disk, limit, prefix = self.on_disk, self.limit, self.stacks_dir + "/"
         for relative, value in files.items():
             path = prefix + relative  # relative paths use "/", as on every system df-gen runs on
             entry = on_disk.get(path)
@@ -238,7 +238,7 @@ class _Incremental:
                 return None
             if not (isinstance(entry, list) and len(entry) == 4 and entry[3] == value and entry[0] < limit
                     and entry[0] == info.st_mtime_ns and entry[1] == info.st_size and entry[2] == info.st_ino):
-                entry = holding(path, value, entry, self.written)
+                entry = holding(path, value, entry, limit)
                 if entry is None:
                     return None
             entries[path] = entry

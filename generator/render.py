@@ -77,6 +77,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
     without, only the stacks whose inputs changed are built and rendered (generator.generate).
     """
     since = cache.now()
+    clock = cache.fs_clock(Path(env_dir))  # before stacks/ is looked at: what the record trusts (generator.cache)
     descriptors = validate(env_dir)
     generated = generate(descriptors, model=model)
     files, digests = generated.texts, generated.digests
@@ -148,7 +149,7 @@ def render(env_dir: Path, *, check: bool = False, force: bool = False, prune: bo
             report.orphaned.setdefault(stack, []).append(relative)
     report.deleted.extend(removals)
     known = set(digests) | set(manifest)
-    listings = cache.Listings(Path(env_dir))  # a stack none of whose directories changed holds what was recorded
+    listings = cache.Listings(Path(env_dir), clock)  # a stack whose directories did not change holds what was recorded
     for stack in sorted(rendered_stacks | set(report.orphaned)):
         found = listings.files(stack)  # None: the manifest's files only, every one of them known
         if found is not None:

@@ -52,6 +52,7 @@ from generator.cache.record import (
     RECORD,
     Entry,
     Listings,
+    fs_clock,
     now,
     record_render,
     record_validate,
@@ -61,6 +62,6 @@ from generator.cache.record import (
 
 __all__ = [
     "DOCUMENTS", "FORMAT", "OVERRIDE_NAME", "RACY_NS", "RECORD", "TREE_HASH_LIMIT", "Documents", "Entry", "Listings",
-    "digest", "input_files", "now", "record_render", "record_validate", "rendered", "stack_files", "stack_listing",
-    "tool_digest", "tree_digest", "validated",
+    "digest", "fs_clock", "input_files", "now", "record_render", "record_validate", "rendered", "stack_files",
+    "stack_listing", "tool_digest", "tree_digest", "validated",
 ]

@@ -77,12 +77,13 @@ def _entries(paths: Iterable[str], since: int | None = None, known: Mapping[str,
     return entries
 
 
-def _matches(recorded: Mapping[str, Entry], paths: list[str], written: int) -> bool | None:
-    """True when every path is as recorded (None: yes, but some only by hash: refresh)."""
+def _matches(recorded: Mapping[str, Entry], paths: list[str], limit: int) -> bool | None:
+    """True when every path is as recorded (None: yes, but some only by hash: refresh). A
+    recorded ``stat`` is trusted alone for a file modified before ``limit``: a file
+    modified in the clock's tick of its recording could change again unseen."""
     if len(paths) != len(recorded):
         return False
     refresh = False
-    limit = written - RACY_NS
     for path in paths:
         entry = recorded.get(path)
         if entry is None or entry[3] is None:
@@ -169,29 +170,30 @@ def _inputs_match(env_dir: Path, record: dict[str, Any]) -> bool | None:
     if record.get("env") != os.path.realpath(env_dir):
         return False
     paths = input_files(env_dir, Path(record["pipelines_dir"]))
-    return _matches(record["inputs"], paths, record["written"])
+    return _matches(record["inputs"], paths, record["written"] - RACY_NS)
 
 
 def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
-    """Each generated file (absolute path) as the last recorded render left it, and when
-    that was recorded; nothing when there is no such record."""
+    """Each generated file (absolute path) as the last recorded render left it, and the
+    time before which a file's recorded ``stat`` is trusted: the filesystem's clock when
+    that render began (:func:`fs_clock`); nothing when there is no such record."""
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
             return {}, 0
-        return dict(record["render"]["files"]), int(record["written"])
+        return dict(record["render"]["files"]), int(record["render"].get("listed", 0))
     except (KeyError, TypeError, ValueError):
         return {}, 0
 
 
-def holding(path: str, expected: str, entry: Entry | None, written: int) -> Entry | None:
+def holding(path: str, expected: str, entry: Entry | None, limit: int) -> Entry | None:
     """The entry to record for ``path`` when it holds the bytes hashing to ``expected``, else
-    None: decided by its ``stat`` when that is as recorded in ``entry`` (not racily, see
-    :data:`RACY_NS`), else by hashing it."""
+    None: decided by its ``stat`` when that is as recorded in ``entry`` and older than
+    ``limit`` (:func:`generated`), else by hashing it."""
     try:
         st = os.stat(path)
         now = [st.st_mtime_ns, st.st_size, st.st_ino]
-        if isinstance(entry, list) and len(entry) == 4 and entry[3] == expected and entry[0] < written - RACY_NS \
+        if isinstance(entry, list) and len(entry) == 4 and entry[3] == expected and entry[0] < limit \
                 and now == entry[:3]:
             return entry
         with open(path, "rb") as stream:
@@ -226,6 +228,7 @@ def rendered(env_dir: Path) -> int | None:
     A stack none of whose directories changed since the record holds the recorded files (a
     file added or removed changes its directory); the others are listed, and recorded for
     the next time when they hold what the record says."""
+    clock = fs_clock(env_dir)  # before any stacks/ file is looked at
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
@@ -234,14 +237,14 @@ def rendered(env_dir: Path) -> int | None:
         if inputs is False:
             return None
         render = record["render"]
-        listings = Listings(env_dir)
+        listings = Listings(env_dir, clock)
         paths = list(render["files"])
         walked = {stack: files for stack in render["stacks"] if (files := listings.walked(stack)) is not None}
         if walked:
             prefix = len(listings.stacks_dir) + 1
             paths = [path for path in paths if path[prefix:].split(os.sep, 1)[0] not in walked]
             paths.extend(os.path.join(listings.stacks_dir, relative) for files in walked.values() for relative in files)
-        stacks = _matches(render["files"], paths, record["written"])
+        stacks = _matches(render["files"], paths, int(render.get("listed", 0)))
         if stacks is False:
             return None
         if inputs is None or stacks is None or walked:
@@ -281,17 +284,18 @@ class Listings:
     (a file df-gen did not write is reported); listing 5,000 directories took a tenth of a
     one-change render over 1,000 pipelines, a ``stat`` of each a quarter of that."""
 
-    def __init__(self, env_dir: Path) -> None:
+    def __init__(self, env_dir: Path, clock: int) -> None:
         self.stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
-        self.clock = fs_clock(env_dir)
-        """When this run began to look at the directories: the next record's ``listed``."""
+        self.clock = clock
+        """The filesystem's time before this run looked at ``stacks/`` (:func:`fs_clock`):
+        the next record's ``listed``."""
         record = _read(env_dir) or {}
         try:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
             self._limit = int(record["render"]["listed"])
             manifest = f"{self.stacks_dir}/.df-gen-manifest.json"
-            self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], int(record["written"])) is True
+            self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], self._limit) is True
             """Whether the manifest is as recorded: it lists exactly the recorded files."""
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             self._recorded, self._files, self._limit, self.manifest_kept = {}, {}, 0, False
