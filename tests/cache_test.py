@@ -377,3 +377,17 @@ def test_a_stack_directory_is_trusted_only_when_modified_before_the_recording_ru
     (stacks / "s" / "sql" / "x.sql").write_text("select 1\n")
     assert not dirs_unchanged(stacks, recorded, newest + 1)
     assert not dirs_unchanged(stacks, {}, newest + 1) and not dirs_unchanged(stacks, None, newest + 1)
+
+
+def test_a_generated_file_modified_in_the_recording_tick_is_hashed_not_trusted(tmp_path: Path) -> None:
+    """A generated file's recorded stat alone is trusted only when the file was modified
+    before the recording render began (its filesystem clock, render.listed): one modified in
+    that tick could have changed again with the same stat."""
+    from generator.cache.record import holding
+
+    path = tmp_path / "main.tf"
+    path.write_text("edited by hand\n")
+    info = path.stat()
+    recorded = [info.st_mtime_ns, info.st_size, info.st_ino, cache.digest(b"as df-gen wrote\n")]
+    assert holding(str(path), recorded[3], recorded, info.st_mtime_ns) is None  # hashed: the edit is seen
+    assert holding(str(path), recorded[3], recorded, info.st_mtime_ns + 1) == recorded  # older: its stat answers
