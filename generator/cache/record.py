@@ -109,10 +109,9 @@ def _matches(recorded: Mapping[str, Entry], paths: list[str], limit: int) -> boo
 
 def dirs_unchanged(stacks_dir: Path | str, recorded: Any, limit: int) -> bool:
     """Whether each directory of ``recorded`` (relative -> :data:`DirStat`) still has its
-    recorded ``stat``, a modification time before ``limit``: the filesystem's time when the
-    command that recorded it began (:func:`fs_clock`), so before it looked at the directory.
-    One modified in the same tick of the filesystem's clock as that look could be modified
-    again with the same time; one modified in an earlier tick cannot."""
+    recorded ``stat``, a modification time before ``limit`` (:func:`_trusted_before`): one
+    modified in the same tick of the filesystem's clock as the recording run's look could be
+    modified again with the same time; one modified in an earlier tick cannot."""
     try:
         for relative, (mtime_ns, inode) in recorded.items():
             if mtime_ns >= limit:
@@ -173,6 +172,15 @@ def _inputs_match(env_dir: Path, record: dict[str, Any]) -> bool | None:
     return _matches(record["inputs"], paths, record["written"] - RACY_NS)
 
 
+def _trusted_before(render: Mapping[str, Any]) -> int:
+    """The time before which a generated file or stack directory modified is trusted by the
+    ``stat`` the render record holds: before the filesystem's clock when the recording run
+    began to look (``listed``, :func:`fs_clock`: exact whatever the filesystem's granularity),
+    or :data:`RACY_NS` before that record was written, as git trusts its index (a render just
+    after a cold one would otherwise hash every file that one wrote)."""
+    return max(int(render.get("listed", 0)), int(render.get("written", 0)) - RACY_NS)
+
+
 def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
     """Each generated file (absolute path) as the last recorded render left it, and the
     time before which a file's recorded ``stat`` is trusted: the filesystem's clock when
@@ -181,7 +189,7 @@ def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
     try:
         if record is None or "render" not in record:
             return {}, 0
-        return dict(record["render"]["files"]), int(record["render"].get("listed", 0))
+        return dict(record["render"]["files"]), _trusted_before(record["render"])
     except (KeyError, TypeError, ValueError):
         return {}, 0
 
@@ -244,11 +252,12 @@ def rendered(env_dir: Path) -> int | None:
             prefix = len(listings.stacks_dir) + 1
             paths = [path for path in paths if path[prefix:].split(os.sep, 1)[0] not in walked]
             paths.extend(os.path.join(listings.stacks_dir, relative) for files in walked.values() for relative in files)
-        stacks = _matches(render["files"], paths, int(render.get("listed", 0)))
+        stacks = _matches(render["files"], paths, _trusted_before(render))
         if stacks is False:
             return None
         if inputs is None or stacks is None or walked:
-            render["dirs"], render["listed"] = listings.dirs, listings.clock  # each stack's walked or checked now
+            # every stack walked or checked now, every file's stat or hash checked now
+            render["dirs"], render["listed"], render["written"] = listings.dirs, listings.clock, now()
             _write(env_dir, record)
         return int(render["count"])
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
@@ -293,7 +302,7 @@ class Listings:
         try:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
-            self._limit = int(record["render"]["listed"])
+            self._limit = _trusted_before(record["render"])
             manifest = f"{self.stacks_dir}/.df-gen-manifest.json"
             self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], self._limit) is True
             """Whether the manifest is as recorded: it lists exactly the recorded files."""
@@ -382,6 +391,6 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
         "pipelines_dir": os.path.abspath(pipelines_dir), "inputs": inputs, "summary": dict(summary),
         # render runs no access check: a validate's earlier one still holds for the same inputs
         "access": previous.get("inputs") == inputs and previous.get("access") is True,
-        "render": {"stacks": stacks, "files": generated, "count": len(files), "listed": listed,
+        "render": {"stacks": stacks, "files": generated, "count": len(files), "listed": listed, "written": now(),
                    "dirs": {stack: dict(found) for stack, found in (dirs or {}).items() if stack in stacks}},
     })
