@@ -183,8 +183,8 @@ def _trusted_before(render: Mapping[str, Any]) -> int:
 
 def generated(env_dir: Path) -> tuple[dict[str, Entry], int]:
     """Each generated file (absolute path) as the last recorded render left it, and the
-    time before which a file's recorded ``stat`` is trusted: the filesystem's clock when
-    that render began (:func:`fs_clock`); nothing when there is no such record."""
+    time before which a file's recorded ``stat`` is trusted (:func:`_trusted_before`);
+    nothing when there is no such record."""
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
@@ -236,11 +236,11 @@ def rendered(env_dir: Path) -> int | None:
     A stack none of whose directories changed since the record holds the recorded files (a
     file added or removed changes its directory); the others are listed, and recorded for
     the next time when they hold what the record says."""
-    clock = fs_clock(env_dir)  # before any stacks/ file is looked at
     record = _read(env_dir)
     try:
         if record is None or "render" not in record:
             return None
+        clock = fs_clock(env_dir)  # before any stacks/ file is looked at
         inputs = _inputs_match(env_dir, record)
         if inputs is False:
             return None
