@@ -305,6 +305,18 @@ def table(runs: dict[str, list[tuple[float, float]]], size: str) -> str:
     return "\n".join(lines)
 
 
+def reference() -> float:
+    """Seconds a fixed pure-Python loop takes (the best of three): how fast this machine is
+    right now. On a shared virtual machine it moves by a third within minutes; printed
+    beside the table so that two tables can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def main() -> None:
     """Write the environment, time the CLI, print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -319,14 +331,16 @@ def main() -> None:
     write(args.out, args.datasources, args.pipelines, args.codes)
     # Untimed: df-gen's bytecode compiled once, as installing it does.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "generator")], check=True)
+    before = reference()
     try:
         runs = measure(args.out, args.datasources, args.codes, args.repeat)
     finally:
         shutil.rmtree(trash(args.out), ignore_errors=True)
+    after = reference()
     size = f"1 environment + {args.datasources} data sources + {args.pipelines} pipelines"
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{size}, {os.cpu_count()} cores (load average {load}), median of {args.repeat} CLI runs each, "
-          f"in {args.out}\n")
+          f"in {args.out}; a fixed Python loop took {before:.3f} s before and {after:.3f} s after\n")
     print(table(runs, size))
     print("\nall runs (wall/CPU s): " + "; ".join(
         f"{name} " + " ".join(f"{wall:.2f}/{cpu:.2f}" for wall, cpu in values) for name, values in runs.items()))
