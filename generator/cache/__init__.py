@@ -41,7 +41,6 @@ from generator.cache.inputs import (
     TREE_HASH_LIMIT,
     digest,
     input_files,
-    stack_files,
     stack_listing,
     tool_digest,
     tree_digest,
@@ -62,6 +61,6 @@ from generator.cache.record import (
 
 __all__ = [
     "DOCUMENTS", "FORMAT", "OVERRIDE_NAME", "RACY_NS", "RECORD", "TREE_HASH_LIMIT", "Documents", "Entry", "Listings",
-    "digest", "fs_clock", "input_files", "now", "record_render", "record_validate", "rendered", "stack_files",
+    "digest", "fs_clock", "input_files", "now", "record_render", "record_validate", "rendered",
     "stack_listing", "tool_digest", "tree_digest", "validated",
 ]

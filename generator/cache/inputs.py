@@ -7,7 +7,7 @@ import hashlib
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 OVERRIDE_NAME = "df_gen_sandbox_override.tf"
@@ -22,11 +22,11 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _files_under(root: str, skip: str = "") -> list[str]:
-    """Every file below ``root`` (links followed as files, not as directories), except
-    those named ``skip``; caches (``__pycache__``) and hidden entries (``.terraform``,
-    ``.df-gen``) left out. Strings, not Paths: this runs over every stack file of a no-op
-    render, where Path objects cost more than the ``stat`` calls."""
+def _files_under(root: str) -> list[str]:
+    """Every file below ``root`` (links followed as files, not as directories); caches
+    (``__pycache__``) and hidden entries (``.terraform``, ``.df-gen``) left out. Strings, not
+    Paths: the no-op check walks every input of every command, where Path objects cost more
+    than the ``stat`` calls. (A stack's files are walked by :func:`stack_listing`.)"""
     found: list[str] = []
     pending = [root]
     while pending:
@@ -36,7 +36,7 @@ def _files_under(root: str, skip: str = "") -> list[str]:
             continue
         for entry in entries:
             name = entry.name
-            if name[0] == "." or name == "__pycache__" or name == skip:
+            if name[0] == "." or name == "__pycache__":
                 continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
@@ -67,15 +67,6 @@ def _tool_files() -> Iterator[str]:
 def input_files(env_dir: Path, pipelines_dir: Path) -> list[str]:
     """Every file a validate or render of ``env_dir`` depends on."""
     return [*_descriptor_files(os.path.abspath(env_dir)), *_files_under(os.path.abspath(pipelines_dir)), *_tool_files()]
-
-
-def stack_files(stacks_dir: Path | str, stacks: Iterable[str]) -> list[str]:
-    """Every file of the given stack directories Terraform would read (absolute paths), as
-    render lists them (:func:`stack_listing`)."""
-    found: list[str] = []
-    for stack in stacks:
-        found.extend(os.path.join(stacks_dir, relative) for relative in stack_listing(stacks_dir, stack)[0])
-    return found
 
 
 DirStat = list[int]
@@ -114,7 +105,6 @@ def stack_listing(stacks_dir: Path | str, stack: str) -> tuple[list[str], dict[s
             elif name != OVERRIDE_NAME and entry.is_file():
                 found.append(f"{relative}/{name}")
     return found, dirs
-
 
 
 def tool_digest() -> str:
