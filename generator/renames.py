@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import naming
+from generator.cache.record import MANIFEST
 from generator.errors import Diagnostic
 from generator.lifecycle_blocks import Block, Import, Moved, Removed
 
 if TYPE_CHECKING:
     from generator.validate import Descriptors
 
-MANIFEST = ".df-gen-manifest.json"  # render.MANIFEST (render imports this module's users)
 TABLE = 'module.pipeline.google_bigquery_table.tables["{key}"]'
 DLP_TRIGGER = 'module.pipeline.google_data_loss_prevention_job_trigger.tables["{key}"]'
 MIGRATION = 'module.pipeline.google_bigquery_job.migrations["{key}"]'

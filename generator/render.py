@@ -27,7 +27,7 @@ from generator.loader import display_path
 from generator.model import Model, build
 from generator.validate import Descriptors, validate
 
-MANIFEST = ".df-gen-manifest.json"
+MANIFEST = cache.record.MANIFEST
 __all__ = ["MANIFEST", "STACK_FILES", "Report", "load_model", "render", "render_files", "stack_dir_files"]
 
 

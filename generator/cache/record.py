@@ -18,6 +18,8 @@ FORMAT = 1
 RECORD = Path(".df-gen") / "cache" / "inputs.marshal"
 STAMP = "inputs record"
 """The record's stamp in its file (generator.cache.store; its format and Python are inside it)."""
+MANIFEST = ".df-gen-manifest.json"
+"""The render manifest's name in ``stacks/`` (generator.render; renames reads it too)."""
 RACY_NS = 1_000_000_000
 """A file modified this close to the record's writing is checked by hash, not ``stat``."""
 
@@ -200,12 +202,11 @@ def holding(path: str, expected: str, entry: Entry | None, limit: int) -> Entry 
     ``limit`` (:func:`generated`), else by hashing it."""
     try:
         st = os.stat(path)
-        now = [st.st_mtime_ns, st.st_size, st.st_ino]
         if isinstance(entry, list) and len(entry) == 4 and entry[3] == expected and entry[0] < limit \
-                and now == entry[:3]:
-            return entry
+                and entry[0] == st.st_mtime_ns and entry[1] == st.st_size and entry[2] == st.st_ino:
+            return entry  # compared field by field: a render asks for 11,500 files
         with open(path, "rb") as stream:
-            return [*now, expected] if digest(stream.read()) == expected else None
+            return [st.st_mtime_ns, st.st_size, st.st_ino, expected] if digest(stream.read()) == expected else None
     except OSError:
         return None
 
@@ -303,7 +304,7 @@ class Listings:
             self._recorded: dict[str, Any] = dict(record["render"]["dirs"])
             self._files: dict[str, Any] = dict(record["render"]["files"])
             self._limit = _trusted_before(record["render"])
-            manifest = f"{self.stacks_dir}/.df-gen-manifest.json"
+            manifest = os.path.join(self.stacks_dir, MANIFEST)
             self.manifest_kept = _matches({manifest: self._files[manifest]}, [manifest], self._limit) is True
             """Whether the manifest is as recorded: it lists exactly the recorded files."""
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
@@ -377,7 +378,7 @@ def record_render(env_dir: Path, since: int, pipelines_dir: Path, summary: Mappi
     stacks_dir = os.path.join(os.path.abspath(env_dir), "stacks")
     stacks = sorted({relative.split("/", 1)[0] for relative in files})
     known = {f"{stacks_dir}/{relative}": value for relative, value in files.items()}  # as os.path.join, faster
-    paths = [os.path.join(stacks_dir, ".df-gen-manifest.json"), *known]
+    paths = [os.path.join(stacks_dir, MANIFEST), *known]
     if inputs is None:
         return
     checked = checked or {}

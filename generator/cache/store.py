@@ -39,9 +39,11 @@ SLACK = 64
 environments keep the entries of a file they will see again)."""
 
 
-def _header(stamp: str, payload: bytes) -> bytes:
-    return json.dumps({"format": FORMAT, "stamp": stamp, "marshal": marshal.version,
-                       "crc32": zlib.crc32(payload)}, separators=(",", ":")).encode() + b"\n"
+def _header(stamp: str, **more: int) -> bytes:
+    """A file's header line: the format, the stamp, marshal's version (and for a blob, its
+    payload's crc32)."""
+    return json.dumps({"format": FORMAT, "stamp": stamp, "marshal": marshal.version, **more},
+                      separators=(",", ":")).encode() + b"\n"
 
 
 def read_blob(path: Path | str, stamp: str) -> Any:
@@ -57,7 +59,7 @@ def read_blob(path: Path | str, stamp: str) -> Any:
 def decode_blob(data: bytes, stamp: str) -> Any:
     """What :func:`write_blob` wrote under ``stamp``, from the file's bytes, or None."""
     header, _, payload = data.partition(b"\n")
-    if header + b"\n" != _header(stamp, payload):
+    if header + b"\n" != _header(stamp, crc32=zlib.crc32(payload)):
         return None
     try:
         return marshal.loads(payload)
@@ -69,7 +71,7 @@ def write_blob(path: Path | str, stamp: str, value: Any) -> None:
     """Write ``value`` (plain data: dicts, lists, strings, numbers) to ``path`` atomically,
     under ``stamp``. Raises OSError."""
     payload = marshal.dumps(value)
-    atomic_write(path, _header(stamp, payload) + payload)
+    atomic_write(path, _header(stamp, crc32=zlib.crc32(payload)) + payload)
 
 
 class Store:
@@ -86,8 +88,7 @@ class Store:
     def __init__(self, path: Path, stamp: str) -> None:
         self.path = Path(path)
         self.stamp = stamp
-        self.header = json.dumps({"format": FORMAT, "stamp": stamp, "marshal": marshal.version},
-                                 separators=(",", ":")).encode() + b"\n"
+        self.header = _header(stamp)
         self._raw: dict[str, bytes] = {}
         """Each key's entry, marshalled: as the file holds it, or as this run put it."""
         self._pending: dict[str, bytes] = {}
