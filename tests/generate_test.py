@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from demosupport import copy_sources
-from synthsupport import cache_entries, use_workers, write_synthetic
+from synthsupport import cache_entries, store_of, use_workers, write_synthetic
 
 import generator.analysis.cache
 import generator.model.datasource
@@ -25,7 +25,6 @@ import generator.model.environment
 import generator.model.pipeline
 from generator.cache.record import RECORD
 from generator.cache.stacks import STACKS, recorded
-from generator.cache.store import Store
 from generator.cli import cli
 from generator.render import MANIFEST
 
@@ -184,7 +183,7 @@ def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str
             entries[unit] = ["garbage"]
         else:
             files["pipeline-store-daily/main.tf"] = "sha256:" + "0" * 64
-        store = Store(path, json.loads(path.read_bytes().partition(b"\n")[0])["stamp"])
+        store = store_of(path)
         store.put(unit, entries[unit])
         store.save()
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
@@ -200,11 +199,10 @@ def test_a_corrupt_cache_is_rebuilt(env_dir: Path, built: list[str], damage: str
 
 def test_one_changed_pipeline_appends_the_entries_of_the_stacks_it_changes_only(env_dir: Path) -> None:
     path = env_dir / STACKS
-    stamp = json.loads(path.read_bytes().partition(b"\n")[0])["stamp"]
-    before, data = Store(path, stamp), path.read_bytes()
+    before, data = store_of(path), path.read_bytes()
     edit(env_dir / "pipelines" / "ecommerce-hourly.yaml", "retries: 3", "retries: 5")
     assert render(env_dir)[0] == 0
-    after = Store(path, stamp)
+    after = store_of(path)
     assert path.read_bytes().startswith(data) and set(after.keys()) == set(before.keys())
     units = [unit for unit in after.keys() if after.get(unit) != before.get(unit)]
     # its own stack, its data source's (which hashes its pipelines) and the environment's

@@ -51,13 +51,18 @@ def ignore_idle_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "other_threads", lambda: False)
 
 
+def store_of(path: Path) -> Store:
+    """The cache store at ``path``, opened under the stamp its header holds."""
+    return Store(path, json.loads(path.read_bytes().partition(b"\n")[0])["stamp"])
+
+
 def cache_entries(path: Path) -> Any:
     """A cache file's entries, decoded, or its bytes when it is no store: marshal's bytes for
     equal data differ with how the objects were shared in the process that wrote them (the
     worker processes hand theirs back pickled), so caches are compared by content."""
     if path.suffix != ".marshal":
         return path.read_bytes()
-    store = Store(path, json.loads(path.read_bytes().partition(b"\n")[0])["stamp"])
+    store = store_of(path)
     entries = {key: store.get(key) for key in store.keys()}
     for entry in entries.values():  # a descriptor's positions: marshalled on their own
         if isinstance(entry, dict) and isinstance(entry.get("where"), bytes):
