@@ -278,6 +278,7 @@ def test_an_upload_that_does_not_import_ends_the_wait_with_its_error_then_a_fixe
     out, err = process.communicate(timeout=260)
     assert process.returncode == 1, (out, err)
     assert time.monotonic() - started < 100  # its next parse of the file, not the 200 s limit
+    assert out.strip(), err  # an error that ends the command before its outcome is on stderr
     outcome = json.loads(out)
     assert outcome["state"] == "import error" and outcome["run_id"] is None
     assert outcome["import_error"]["filename"] == "ecommerce-hourly.py"  # relative to the bundle
@@ -426,6 +427,74 @@ def test_a_version_never_parsed_still_times_out(fake: FakeAirflow, tmp_path: Pat
     assert (outcome.state, outcome.exit_code) == ("waiting for parse", 124)
     assert outcome.notes == ["Airflow did not parse the rendered dag.py within 60 s"]
     assert fake.polls == 13
+
+
+# --- polls without an answer: a busy or restarting web server ------------------------------
+
+
+def test_polls_without_an_answer_are_asked_again_and_the_run_goes_ahead(
+        fake: FakeAirflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.dags import api
+
+    monkeypatch.setattr(api, "TIMEOUT", 0.3)  # a held answer times out in 0.3 s, not 30
+    dag = "/dags/store-daily"
+    fake.trouble(dag, 503, 503, 502, 1.0)  # polls 1-4: Composer restarting, then too busy to answer
+    fake.trouble("/importErrors", 500)  # poll 5: the DAG answers, its import errors do not
+    fake.trouble(f"{dag}/dagRuns/[^/]+", 504)  # the first poll of the run
+    fake.at(7, lambda f: f.parse_ok("store-daily.py", NEW))
+    lines: list[str] = []
+    outcome = fake_run(fake, tmp_path, lines)
+    assert (outcome.state, outcome.exit_code) == ("success", 0)
+    assert outcome.notes == ["unpaused the DAG (a paused DAG's runs never start)"]  # no outage left
+    assert fake.polls == 7
+    said = [line.split(": ", 1)[1] for line in lines]
+    prefix = f"Airflow API GET {fake.prefix}"
+    assert said[:7] == [
+        f"{prefix}{dag}: HTTP 503: {{\"detail\": \"HTTP 503 as the test asked\"}}; asking again at the next poll",
+        f"{prefix}{dag}: HTTP 502: {{\"detail\": \"HTTP 502 as the test asked\"}}; asking again at the next poll",
+        f"Airflow API GET {fake.url}{fake.prefix}{dag}: timed out; asking again at the next poll",
+        f"{prefix}/importErrors?limit=100&offset=0&order_by=import_error_id: HTTP 500: "
+        f"{{\"detail\": \"HTTP 500 as the test asked\"}}; asking again at the next poll",
+        "Airflow answers again",
+        "Airflow has an older version",  # poll 6: the first whose every request was answered
+        "Airflow parsed the rendered version",
+    ]  # the second 503 is not said again
+    run = [line for line in said if "dagRuns" in line or line.startswith("run ")]
+    assert run[0].startswith(f"{prefix}{dag}/dagRuns/{outcome.run_id}: HTTP 504: ")
+    assert run[1:] == ["run success"]
+
+
+def test_a_wait_that_runs_out_without_answers_times_out_with_the_last_error(
+        fake: FakeAirflow, tmp_path: Path) -> None:
+    fake.trouble("/dags/store-daily", *[503] * 20)
+    outcome = fake_run(fake, tmp_path, [], timeout=60)
+    assert (outcome.state, outcome.exit_code) == ("waiting for parse", 124)
+    assert outcome.notes == [
+        "Airflow did not parse the rendered dag.py within 60 s",
+        f"the last poll got no answer: Airflow API GET {fake.prefix}/dags/store-daily: HTTP 503: "
+        '{"detail": "HTTP 503 as the test asked"}']
+    assert fake.polls == 13
+
+
+def test_task_states_the_server_does_not_give_leave_the_runs_outcome(fake: FakeAirflow, tmp_path: Path) -> None:
+    fake.source = NEW
+    fake.trouble("/dags/store-daily/dagRuns/[^/]+/taskInstances", 503)
+    outcome = fake_run(fake, tmp_path, [])
+    assert (outcome.state, outcome.exit_code, outcome.tasks) == ("success", 0, [])
+    [note] = outcome.notes[1:]  # after "unpaused the DAG"
+    assert note.startswith("no task states: Airflow API GET ") and ": HTTP 503: " in note
+
+
+def test_an_answer_that_says_no_still_ends_the_command(fake: FakeAirflow, tmp_path: Path) -> None:
+    from generator.dags.api import Unavailable
+    from generator.errors import DfGenError
+
+    fake.trouble("/dags/store-daily", 403)
+    with pytest.raises(DfGenError) as caught:
+        fake_run(fake, tmp_path, [])
+    assert not isinstance(caught.value, Unavailable)
+    assert str(caught.value).startswith(f"Airflow API GET {fake.prefix}/dags/store-daily: HTTP 403: ")
+    assert fake.polls == 1
 
 
 def test_the_cli_prints_the_import_error_as_one_line_and_exits_1(

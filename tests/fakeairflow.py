@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ class FakeAirflow:
         self.polls = 0  # GETs of the DAG: one per poll of dags run
         self.requests: list[tuple[str, str]] = []
         self.runs: dict[str, str] = {}
+        self._troubles: list[tuple[str, list[int | float]]] = []
         self._script: dict[int, list[Callable[[FakeAirflow], None]]] = {}
         self._next_id = 1
         self.url = ""
@@ -43,6 +45,18 @@ class FakeAirflow:
     def at(self, poll: int, change: Callable[[FakeAirflow], None]) -> None:
         """Apply ``change`` when the DAG is asked for the ``poll``-th time (before answering)."""
         self._script.setdefault(poll, []).append(change)
+
+    def trouble(self, route: str, *answers: int | float) -> None:
+        """The next requests to ``route`` (a regex the path after the API prefix must match)
+        go wrong, one answer each: an int is the HTTP status answered instead, a float the
+        seconds the answer is held (a server too busy to answer in the client's time)."""
+        self._troubles.append((route, list(answers)))
+
+    def _troubled(self, route: str) -> int | float | None:
+        for pattern, answers in self._troubles:
+            if answers and re.fullmatch(pattern, route):
+                return answers.pop(0)
+        return None
 
     def file_path(self, relative: str) -> str:
         """An import error's ``filename`` as the major gives it (absolute on 2, relative on 3)."""
@@ -81,6 +95,12 @@ class FakeAirflow:
             self.polls += 1
             for change in self._script.pop(self.polls, []):
                 change(self)
+        trouble = self._troubled(route)
+        if isinstance(trouble, int):
+            return trouble, {"detail": f"HTTP {trouble} as the test asked"}
+        if trouble is not None:
+            time.sleep(trouble)
+        if route == dag and method == "GET":
             if self.source is None:
                 return 404, {"detail": "DAG not found"}
             return 200, {"dag_id": self.dag_id, "is_paused": self.is_paused, "file_token": "token-1"}
@@ -120,11 +140,14 @@ def serve(airflow: FakeAirflow) -> Iterator[FakeAirflow]:
             body = json.loads(self.rfile.read(length)) if length else None
             status, answer = airflow.answer(self.command, urllib.parse.unquote(parts.path), query, body)
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a client that stopped waiting (trouble: a held answer)
 
         do_GET = do_POST = do_PATCH = _handle
 

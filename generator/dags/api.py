@@ -23,8 +23,18 @@ TIMEOUT = 30  # seconds per request
 PAGE = 100  # the default [api] maximum_page_limit of Airflow 2.10 and 3.1: a larger limit is cut to it
 
 
+TRANSIENT = frozenset({429, 500, 502, 503, 504})
+"""Statuses that say "not now" rather than "no": too many requests, and the server or its
+proxy failing (Composer's web server answers 502/503 while it restarts or scales)."""
+
+
 class NotFound(DfGenError):
     """The resource does not exist (HTTP 404)."""
+
+
+class Unavailable(DfGenError):
+    """No answer (refused, reset, timed out) or a transient status (:data:`TRANSIENT`): the
+    same request may succeed later. A wait asks again at its next poll."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,11 @@ class AirflowApi:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip().replace("\n", " ")[:300]
-            error = NotFound if exc.code == 404 else DfGenError
+            error = NotFound if exc.code == 404 else Unavailable if exc.code in TRANSIENT else DfGenError
             raise error(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out (socket.timeout)
             reason = getattr(exc, "reason", exc)
-            raise DfGenError(f"Airflow API {method} {self.url}{path}: {reason}") from exc
+            raise Unavailable(f"Airflow API {method} {self.url}{path}: {reason}") from exc
         try:
             return json.loads(raw) if raw.strip() else None
         except json.JSONDecodeError as exc:  # e.g. a sign-in page instead of the API

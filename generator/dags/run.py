@@ -15,6 +15,10 @@ parses that version, and waiting for the timeout would only hide why. An import 
 pipeline's DAG file that Airflow recorded after the wait started ends it (exit 1, the error's
 last line); one already there when it started may be the previous upload's, so it ends the
 wait only once Airflow records it again (its next parse of the file: see ``importerrors``).
+
+A poll that gets no answer or a transient status (``api.Unavailable``: a 502 while Composer's
+web server restarts, a request timed out on a busy server) is asked again at the next poll,
+said once; only the deadline ends a wait, with the last such error among its notes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generator.dags.api import AirflowApi, Auth, NotFound
+from generator.dags.api import AirflowApi, Auth, NotFound, Unavailable
 from generator.dags.importerrors import ImportErrorReport, for_file
 from generator.errors import DfGenError
 from generator.fsutil import display_path
@@ -107,7 +111,8 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
     deadline = clock() + timeout
     expected = dag_file.read_text(encoding="utf-8")
     outcome = RunOutcome(dag_id, None, "waiting for parse", EXIT_TIMEOUT)
-    dag = _parsed(api, dag_id, object_name, expected, deadline, clock, sleep, say, poll)
+    outage = _Outage(dag_id, say)
+    dag = _parsed(api, dag_id, object_name, expected, deadline, clock, sleep, outage, poll)
     if isinstance(dag, ImportErrorReport):
         outcome.state, outcome.exit_code, outcome.import_error = "import error", EXIT_FAILED, dag
         line = dag.line(object_name)
@@ -117,6 +122,7 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
         return outcome
     if dag is None:
         outcome.notes.append(f"Airflow did not parse the rendered {dag_file.name} within {timeout:g} s")
+        outcome.notes.extend(outage.notes())
         return outcome
     if dag.get("is_paused"):
         api.unpause(dag_id)
@@ -135,51 +141,94 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
             outcome.notes.append(f"the run did not finish within {timeout:g} s")
             break
         sleep(poll)
-        state = str(api.run(dag_id, outcome.run_id).get("state"))
+        try:
+            state = str(api.run(dag_id, outcome.run_id).get("state"))
+        except Unavailable as exc:
+            outage.failed(exc)
+            continue
+        outage.over()
         if state != outcome.state:
             say(f"{dag_id}: run {state}")
         outcome.state = state
     outcome.exit_code = FINISHED.get(outcome.state, EXIT_TIMEOUT)
-    outcome.tasks = task_states(api.task_instances(dag_id, outcome.run_id))
+    outcome.notes.extend(outage.notes())
+    try:
+        outcome.tasks = task_states(api.task_instances(dag_id, outcome.run_id))
+    except Unavailable as exc:  # the run's outcome stands; only its task states are missing
+        outcome.notes.append(f"no task states: {exc}")
     return outcome
 
 
+class _Outage:
+    """Polls that got no answer (:class:`Unavailable`): each new error said once, the last one
+    kept for the notes when the wait runs out."""
+
+    def __init__(self, dag_id: str, say: Callable[[str], None]) -> None:
+        self.dag_id, self.say = dag_id, say
+        self.last: str | None = None
+
+    def failed(self, exc: Unavailable) -> None:
+        if str(exc) != self.last:
+            self.say(f"{self.dag_id}: {exc}; asking again at the next poll")
+        self.last = str(exc)
+
+    def over(self) -> None:
+        if self.last is not None:
+            self.say(f"{self.dag_id}: Airflow answers again")
+        self.last = None
+
+    def notes(self) -> list[str]:
+        return [] if self.last is None else [f"the last poll got no answer: {self.last}"]
+
+
 def _parsed(api: AirflowApi, dag_id: str, object_name: str, expected: str, deadline: float,
-            clock: Callable[[], float], sleep: Callable[[float], None], say: Callable[[str], None],
+            clock: Callable[[], float], sleep: Callable[[float], None], outage: _Outage,
             poll: float) -> dict[str, Any] | ImportErrorReport | None:
     """The DAG once Airflow's stored source equals the rendered file; None at the deadline.
 
-    Or the import error of ``object_name`` that Airflow recorded since the first poll.
+    Or the import error of ``object_name`` that Airflow recorded since the first poll (the
+    first poll that read them).
     """
+    say = outage.say
     last = ""
     before: set[tuple[int, str]] | None = None  # the file's import errors at the first poll
     readable = True  # False once the API refused the import errors
     while True:
         try:
-            dag = api.dag(dag_id)
-            current = api.source(dag) == expected
-            status = "parsed the rendered version" if current else "has an older version"
-        except NotFound:
-            dag, current, status = {}, False, "does not know the DAG yet"
-        if status != last:
-            say(f"{dag_id}: Airflow {status}")
-            last = status
-        if current:
-            return dag
-        errors = _import_errors(api, dag_id, object_name, say) if readable else None
-        readable = errors is not None
-        if errors is not None:
-            if before is None:
-                before = {e.seen for e in errors}
-                for error in errors:
-                    say(f"{dag_id}: Airflow reports an import error in {error.filename} from {error.timestamp}; "
-                        "waiting for its next parse of the file")
-            fresh = [e for e in errors if e.seen not in before]
-            if fresh:
-                return fresh[-1]
+            dag, current, status = _dag_status(api, dag_id, expected)
+            errors = _import_errors(api, dag_id, object_name, say) if readable and not current else None
+        except Unavailable as exc:
+            outage.failed(exc)
+        else:
+            outage.over()
+            if status != last:
+                say(f"{dag_id}: Airflow {status}")
+                last = status
+            if current:
+                return dag
+            readable = errors is not None
+            if errors is not None:
+                if before is None:
+                    before = {e.seen for e in errors}
+                    for error in errors:
+                        say(f"{dag_id}: Airflow reports an import error in {error.filename} from "
+                            f"{error.timestamp}; waiting for its next parse of the file")
+                fresh = [e for e in errors if e.seen not in before]
+                if fresh:
+                    return fresh[-1]
         if clock() >= deadline:
             return None
         sleep(poll)
+
+
+def _dag_status(api: AirflowApi, dag_id: str, expected: str) -> tuple[dict[str, Any], bool, str]:
+    """The DAG as Airflow knows it, whether its stored source is the rendered one, and a word on it."""
+    try:
+        dag = api.dag(dag_id)
+        current = api.source(dag) == expected
+        return dag, current, "parsed the rendered version" if current else "has an older version"
+    except NotFound:
+        return {}, False, "does not know the DAG yet"
 
 
 def _import_errors(api: AirflowApi, dag_id: str, object_name: str,
