@@ -154,32 +154,30 @@ Origins = Mapping[tuple[str, str], frozenset[tuple[str, str]]]
 
 
 def _origins(inventory: Inventory) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
-    """Every column (table, column) -> the tagged stored columns its values come from,
-    through every task's DML and every view, transitively."""
-    direct: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for item in inventory.tasks:
-        analysis = item.analysis
-        if analysis is not None and analysis.target:
-            for column, sources in analysis.lineage.items():
-                direct.setdefault((analysis.target, column), set()).update(sources)
-    for fqn, analysis in inventory.views.items():
-        for column, sources in analysis.lineage.items():
-            direct.setdefault((fqn, column), set()).update(sources)
-    tagged = {(fqn, c) for fqn, t in inventory.tables.items() for c in t.tags}
-    memo: dict[tuple[str, str], frozenset[tuple[str, str]]] = {}
+    """Every column (table, column) computed from a tagged stored column -> those tagged
+    columns, through every task's DML and every view, transitively (a column absent: none).
 
-    def resolve(node: tuple[str, str], seen: frozenset[tuple[str, str]]) -> frozenset[tuple[str, str]]:
-        if node in memo:
-            return memo[node]
-        found: set[tuple[str, str]] = {node} if node in tagged else set()
-        for source in direct.get(node, ()):
-            if source not in seen:
-                found |= resolve(source, seen | {node})
-        memo[node] = frozenset(found)
-        return memo[node]
-
-    nodes = set(direct) | {(fqn, c) for fqn, t in inventory.tables.items() for c in t.columns}
-    return {node: resolve(node, frozenset()) for node in nodes}
+    Walked forward from each tagged column over "feeds" edges, so that a cycle (a task that
+    writes back a table another task fills from it) gives every column on it the same origins."""
+    feeds: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    lineages = [(item.analysis.target, item.analysis.lineage) for item in inventory.tasks
+                if item.analysis is not None and item.analysis.target]
+    lineages += [(fqn, analysis.lineage) for fqn, analysis in inventory.views.items()]
+    for target, lineage in lineages:
+        for column, sources in lineage.items():
+            for source in sources:
+                feeds.setdefault(source, set()).add((target, column))
+    found: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for tagged in [(fqn, column) for fqn, table in inventory.tables.items() for column in table.tags]:
+        reached, todo = {tagged}, [tagged]
+        while todo:
+            node = todo.pop()
+            found.setdefault(node, set()).add(tagged)
+            for column in feeds.get(node, ()):
+                if column not in reached:
+                    reached.add(column)
+                    todo.append(column)
+    return {node: frozenset(tags) for node, tags in found.items()}
 
 
 def _persona(access: AccessModel, persona: Identity, origins: Origins, view_sources: Mapping[str, set[str]],
