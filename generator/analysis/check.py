@@ -173,10 +173,10 @@ def _origins(inventory: Inventory) -> dict[tuple[str, str], frozenset[tuple[str,
         while todo:
             node = todo.pop()
             found.setdefault(node, set()).add(tagged)
-            for column in feeds.get(node, ()):
-                if column not in reached:
-                    reached.add(column)
-                    todo.append(column)
+            for fed in feeds.get(node, ()):
+                if fed not in reached:
+                    reached.add(fed)
+                    todo.append(fed)
     return {node: frozenset(tags) for node, tags in found.items()}
 
 
