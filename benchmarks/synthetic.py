@@ -317,6 +317,37 @@ def reference() -> float:
     return best
 
 
+# One process's work, started at a given time: parse and schema-check every other pipeline
+# descriptor of OUT, as validate's worker processes do; prints the seconds it took.
+_HALF = """
+import sys, time
+from pathlib import Path
+from generator.loader import parse, read
+from generator.validate.schema import schema_errors
+from generator.validate.fastcheck import checker
+raws = [(path, read(path)) for path in sorted(Path(sys.argv[1]).glob("pipelines/*.yaml"))[::2]]
+checker("pipeline")
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+start = time.perf_counter()
+for path, raw in raws:
+    list(schema_errors("pipeline", parse(path, raw)))
+print(time.perf_counter() - start)
+"""
+
+
+def two_at_once(out: Path) -> tuple[float, float]:
+    """Seconds half of df-gen's parse work takes in one process alone, and in each of two
+    started together (the best of three): what a second worker process can give on this
+    machine. Two processes that slow each other down take more than the alone time each."""
+    def timed(processes: int) -> float:
+        start_at = str(time.time() + 1.5)  # after both have imported and read their files
+        running = [subprocess.Popen([sys.executable, "-c", _HALF, str(out), start_at], cwd=ROOT,
+                                    stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+        return max(float(process.communicate()[0]) for process in running)
+
+    return min(timed(1) for _ in range(3)), min(timed(2) for _ in range(3))
+
+
 def main() -> None:
     """Write the environment, time the CLI, print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -337,10 +368,14 @@ def main() -> None:
     finally:
         shutil.rmtree(trash(args.out), ignore_errors=True)
     after = reference()
+    alone, together = two_at_once(args.out)
     size = f"1 environment + {args.datasources} data sources + {args.pipelines} pipelines"
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{size}, {os.cpu_count()} cores (load average {load}), median of {args.repeat} CLI runs each, "
-          f"in {args.out}; a fixed Python loop took {before:.3f} s before and {after:.3f} s after\n")
+          f"in {args.out}; a fixed Python loop took {before:.3f} s before and {after:.3f} s after; "
+          f"parsing half the pipeline descriptors took {alone:.3f} s in one process alone and "
+          f"{together:.3f} s in each of two at once ({2 * alone / together:.2f} times one process's "
+          "throughput)\n")
     print(table(runs, size))
     print("\nall runs (wall/CPU s): " + "; ".join(
         f"{name} " + " ".join(f"{wall:.2f}/{cpu:.2f}" for wall, cpu in values) for name, values in runs.items()))
