@@ -74,11 +74,18 @@ def other_threads() -> bool:
     return threading.active_count() > 1
 
 
+def forks(items: int) -> bool:
+    """Whether :func:`ordered_map` over this many items starts worker processes (what the
+    parent loads before it, the workers inherit)."""
+    processes = min(count(), items)  # first: a bad DF_GEN_WORKERS is an error on any map
+    return items >= MIN_ITEMS and processes >= 2 and hasattr(os, "fork") and not other_threads()
+
+
 def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[function(item) for item in items]``, over forked processes when the work is large."""
-    processes = min(count(), len(items))
-    if len(items) < MIN_ITEMS or processes < 2 or not hasattr(os, "fork") or other_threads():
+    if not forks(len(items)):
         return [function(item) for item in items]
+    processes = min(count(), len(items))
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     reaped: set[int] = set()
     try:

@@ -84,6 +84,10 @@ class Analyser:
         """SHA-256 (hex) of view texts df-gen rendered and checked in an earlier run
         (generator.generate passes those of the stacks it builds again)."""
 
+    def cold(self) -> bool:
+        """Whether no analysis is cached: then every statement of the run is parsed."""
+        return not self.entries
+
     def analyse(self, text: str) -> sql.Analysis:
         """The analysis of one statement; :class:`sql.SqlError` when it cannot be analysed.
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from generator import workers
+from generator.analysis import sql
 from generator.analysis.inventory import WorkerTasks, adopt_tasks, task_tag_reads, tasks_for_parent
 from generator.model import pipeline as pipeline_module
 from generator.model.context import Context
@@ -55,6 +56,8 @@ def pipeline_stacks(ctx: Context, keys: list[str], then: Callable[[Stack], R] | 
         stack = pipeline_module.pipeline_stack(ctx, key, ctx.descriptors.pipelines[key].data)  # tests wrap it
         return stack, tasks_for_parent(ctx.descriptors, key, stack.files), then(stack) if then else None
 
+    if ctx.analyser.cold() and workers.forks(len(keys)):
+        sql.preload()  # every process would import sqlglot to analyse the pipelines' SQL
     built = []
     for stack, tasks, extra in workers.ordered_map(one, keys):
         adopt_tasks(ctx.descriptors, stack.key, stack.files, tasks)
