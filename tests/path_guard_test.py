@@ -57,6 +57,14 @@ def test_link_to_a_valid_descriptor_outside_is_refused(env_dir, tmp_path):
     ]
 
 
+def test_a_descriptor_folder_linked_outside_refuses_each_of_its_files(env_dir, tmp_path):
+    # Files in a folder that is inside are not walked link by link; a folder that is not
+    # inside sends each of its files through the whole check.
+    shutil.move(env_dir / "datasources", tmp_path / "elsewhere")
+    (env_dir / "datasources").symlink_to(tmp_path / "elsewhere")
+    assert _errors(env_dir)[0] == "datasources/sales.yaml: error: is outside the environment directory; refused"
+
+
 def test_link_inside_env_is_followed(env_dir):
     (env_dir / "datasources" / "copy.yaml").symlink_to(Path("sales.yaml"))
     assert sorted(validate(env_dir).datasources) == ["copy", "sales"]

@@ -20,7 +20,7 @@ from typing import Any
 from generator import cache as run_cache
 from generator import workers
 from generator.errors import DfGenError, Diagnostic
-from generator.fsutil import outside_problem
+from generator.fsutil import outside_problem, within
 from generator.loader import Document, display_path, parse, read
 from generator.validate.descriptors import KEY_PATTERN, KINDS, MAX_KEY, Descriptors
 from generator.validate.fastcheck import checker
@@ -44,8 +44,8 @@ def validate(env_dir: Path) -> Descriptors:
     clean: dict[str, set[str]] = {kind: set() for kind in KINDS}
     cached = run_cache.Documents(env_dir)  # unchanged files are not parsed nor schema-checked again
     owned = []
-    for kind, key, path in files:
-        problem = outside_problem(env_dir, path, "the environment directory")
+    for kind, key, path, inside in files:
+        problem = None if inside else outside_problem(env_dir, path, "the environment directory")
         if problem:  # never read (nor echo) a file the environment does not own
             diagnostics.append(Diagnostic(display_path(path), 0, 0, problem))
         else:
@@ -142,20 +142,27 @@ def _looks_like_descriptor(data: Any) -> bool:
     return isinstance(data, dict) and data.get("apiVersion") == "dfgen/v1"
 
 
-def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, str, Path]]:
-    found: list[tuple[str, str, Path]] = []
+def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, str, Path, bool]]:
+    """Every descriptor file: kind, key, path, and whether it is known to be inside
+    ``env_dir`` (a file that is no link, in a folder that is inside), so that only the
+    others are walked link by link (``fsutil.within``: two ``lstat`` calls a file)."""
+    found: list[tuple[str, str, Path, bool]] = []
     env_file = env_dir / "environment.yaml"
     if not env_file.exists() and not env_file.is_symlink():
         hint = f"run 'df-gen new {display_path(env_dir)}' to scaffold one"
         diagnostics.append(Diagnostic(display_path(env_file), 0, 0, "missing environment descriptor", hint))
     else:
-        found.append(("environment", "environment", env_file))
+        found.append(("environment", "environment", env_file, False))
     for kind, folder in (("datasource", "datasources"), ("pipeline", "pipelines")):
         directory = env_dir / folder
         if not directory.is_dir():
             continue
+        folder_inside = within(env_dir, directory)
+        # Names, not Paths: sorting 1,100 Paths costs more. The directory entry says whether
+        # a name is a link (no lstat where the filesystem gives entry types).
+        links = {entry.name: entry.is_symlink() for entry in os.scandir(directory)}
         seen: dict[str, Path] = {}
-        for name in sorted(os.listdir(directory)):  # names, not Paths: sorting 1,100 Paths costs more
+        for name in sorted(links):
             # Path.suffix's rule on names: ".yaml" alone has no suffix, ".x.yaml" has.
             if not name.endswith((".yaml", ".yml")) or name.startswith(".") and name.count(".") == 1:
                 continue
@@ -177,5 +184,5 @@ def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, s
                 )
                 continue
             seen[key] = path
-            found.append((kind, key, path))
+            found.append((kind, key, path, folder_inside and not links[name]))
     return found
