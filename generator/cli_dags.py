@@ -54,7 +54,7 @@ def check_command(env_dir: Path, pythons: tuple[str, ...], stacks: tuple[str, ..
 @click.option("--wait/--no-wait", default=False, help="Follow the run to its end (exit 0 success, 1 failed, "
               "124 timeout); without it, exit once triggered. A DAG file Airflow cannot import exits 1 either way.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
-              help="For the parse of the uploaded DAG version and the run together.")
+              help="For the web server, the parse of the uploaded DAG version and the run together.")
 @click.option("--airflow-url", default=None, metavar="URL",
               help="The Airflow web server (default: the environment stack's composer.airflow_uri output).")
 @click.option("--token", envvar="DF_GEN_AIRFLOW_TOKEN", default=None,
@@ -71,18 +71,20 @@ def run_command(env_dir: Path, key: str, wait: bool, timeout: float, airflow_url
     whole trace in --json's import_error).
     """
     import os
+    import time
 
-    from generator.dags.api import AirflowApi
     from generator.dags.run import airflow_url as environment_airflow_url
-    from generator.dags.run import make_auth, pipeline_dag, run_dag
+    from generator.dags.run import connect, make_auth, pipeline_dag, run_dag
     from generator.naming import dag_object
     from generator.render import load_model
 
     dag_id, dag_file = pipeline_dag(load_model(env_dir), key)
-    api = AirflowApi(airflow_url or environment_airflow_url(env_dir),
-                     make_auth(token, username, os.environ.get("DF_GEN_AIRFLOW_PASSWORD")))
-    outcome = run_dag(api, dag_id, dag_file, dag_object(key), timeout, wait=wait,
-                      say=lambda line: click.echo(line, err=True))
+    started = time.monotonic()
+    api = connect(airflow_url or environment_airflow_url(env_dir),
+                  make_auth(token, username, os.environ.get("DF_GEN_AIRFLOW_PASSWORD")), dag_id, timeout,
+                  say=lambda line: click.echo(line, err=True))
+    outcome = run_dag(api, dag_id, dag_file, dag_object(key), max(0.0, timeout - (time.monotonic() - started)),
+                      wait=wait, say=lambda line: click.echo(line, err=True))
     if as_json:
         click.echo(json.dumps(outcome.as_dict(), indent=2))
     else:

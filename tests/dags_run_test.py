@@ -497,6 +497,43 @@ def test_an_answer_that_says_no_still_ends_the_command(fake: FakeAirflow, tmp_pa
     assert fake.polls == 1
 
 
+def test_a_web_server_answering_503_at_the_start_is_asked_again(
+        fake: FakeAirflow, demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An apply that changes Composer's configuration restarts its web server: dags run right
+    # after it meets 502/503 on its first request, and waits for the server as for the parse.
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+    from generator.dags import run
+
+    monkeypatch.setattr(run, "POLL_SECONDS", 0.01)
+    fake.source = (demo / "stacks" / "pipeline-store-daily" / "dag.py").read_text(encoding="utf-8")
+    fake.trouble("/version", 503, 502)
+    result = CliRunner().invoke(cli, ["dags", "run", str(demo), "--pipeline", "store-daily", "--token", "t",
+                                      "--airflow-url", fake.url, "--wait", "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    said = result.stderr.splitlines()
+    version = f"Airflow API GET {fake.prefix}/version"
+    assert said[:3] == [
+        f'store-daily: {version}: HTTP 503: {{"detail": "HTTP 503 as the test asked"}}; asking again at the next poll',
+        f'store-daily: {version}: HTTP 502: {{"detail": "HTTP 502 as the test asked"}}; asking again at the next poll',
+        "store-daily: Airflow answers again"]
+    assert result.stdout.endswith(": success\n")
+
+
+def test_a_start_that_gets_only_503_until_the_timeout_is_one_error(fake: FakeAirflow) -> None:
+    from generator.dags.api import Auth, Unavailable
+    from generator.dags.run import connect
+
+    fake.trouble("/version", *[503] * 20)
+    fake_time = FakeTime()
+    with pytest.raises(Unavailable) as raised:
+        connect(fake.url, Auth(token="t"), "store-daily", 60, clock=fake_time.clock, sleep=fake_time.sleep, poll=5)
+    assert str(raised.value) == (f"Airflow API GET {fake.prefix}/version: HTTP 503: "
+                                 '{"detail": "HTTP 503 as the test asked"}')
+    assert fake_time.now == 60 and fake.polls == 0  # 13 attempts, 5 s apart; no DAG asked for
+
+
 def test_the_cli_prints_the_import_error_as_one_line_and_exits_1(
         fake: FakeAirflow, demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner

@@ -89,8 +89,6 @@ class FakeAirflow:
             return 404, {"detail": "Not Found"}
         route = path[len(self.prefix):]
         dag = f"/dags/{self.dag_id}"
-        if route == "/version":
-            return 200, {"version": "3.1.7" if self.major == 3 else "2.10.5"}
         if route == dag and method == "GET":
             self.polls += 1
             for change in self._script.pop(self.polls, []):
@@ -100,6 +98,8 @@ class FakeAirflow:
             return trouble, {"detail": f"HTTP {trouble} as the test asked"}
         if trouble is not None:
             time.sleep(trouble)
+        if route == "/version":
+            return 200, {"version": "3.1.7" if self.major == 3 else "2.10.5"}
         if route == dag and method == "GET":
             if self.source is None:
                 return 404, {"detail": "DAG not found"}

@@ -36,6 +36,9 @@ class Unavailable(DfGenError):
     """No answer (refused, reset, timed out) or a transient status (:data:`TRANSIENT`): the
     same request may succeed later. A wait asks again at its next poll."""
 
+    status: int | None = None
+    """The transient HTTP status; None when no answer came at all."""
+
 
 @dataclass(frozen=True)
 class Auth:
@@ -87,7 +90,10 @@ class AirflowApi:
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip().replace("\n", " ")[:300]
             error = NotFound if exc.code == 404 else Unavailable if exc.code in TRANSIENT else DfGenError
-            raise error(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}") from exc
+            raised = error(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}")
+            if isinstance(raised, Unavailable):
+                raised.status = exc.code
+            raise raised from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out (socket.timeout)
             reason = getattr(exc, "reason", exc)
             raise Unavailable(f"Airflow API {method} {self.url}{path}: {reason}") from exc

@@ -85,6 +85,29 @@ def pipeline_dag(model: Model, key: str) -> tuple[str, Path]:
     return key, dag_file  # the retail template's DAG ID is the pipeline key (model/pipeline.py: dag_context)
 
 
+def connect(url: str, auth: Auth, dag_id: str, timeout: float, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep, say: Callable[[str], None] = lambda line: None,
+            poll: float | None = None) -> AirflowApi:
+    """The REST API of the web server at ``url``, asked again every poll while it answers a
+    transient status (Composer's web server restarts when an apply changed the environment's
+    configuration, answering 502 or 503 meanwhile) for up to ``timeout`` seconds. A server
+    that does not answer at all (a wrong URL) fails at once."""
+    poll = POLL_SECONDS if poll is None else poll
+    deadline = clock() + timeout
+    outage = _Outage(dag_id, say)
+    while True:
+        try:
+            api = AirflowApi(url, auth)
+        except Unavailable as exc:
+            if exc.status is None or clock() >= deadline:
+                raise
+            outage.failed(exc)
+            sleep(poll)
+            continue
+        outage.over()
+        return api
+
+
 def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:
     """One line per task; mapped tasks as counts of their instances' states."""
     by_task: dict[str, Counter[str]] = {}
