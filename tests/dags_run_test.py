@@ -499,8 +499,8 @@ def test_an_answer_that_says_no_still_ends_the_command(fake: FakeAirflow, tmp_pa
 
 def test_a_web_server_answering_503_at_the_start_is_asked_again(
         fake: FakeAirflow, demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # An apply that changes Composer's configuration restarts its web server: dags run right
-    # after it meets 502/503 on its first request, and waits for the server as for the parse.
+    # A web server restarting or overloaded (as after an apply that updated the Composer
+    # environment) answers 502/503: dags run waits for it as for the parse.
     from click.testing import CliRunner
 
     from generator.cli import cli

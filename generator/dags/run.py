@@ -89,9 +89,11 @@ def connect(url: str, auth: Auth, dag_id: str, timeout: float, clock: Callable[[
             sleep: Callable[[float], None] = time.sleep, say: Callable[[str], None] = lambda line: None,
             poll: float | None = None) -> AirflowApi:
     """The REST API of the web server at ``url``, asked again every poll while it answers a
-    transient status (Composer's web server restarts when an apply changed the environment's
-    configuration, answering 502 or 503 meanwhile) for up to ``timeout`` seconds. A server
-    that does not answer at all (a wrong URL) fails at once."""
+    transient status (a web server that is restarting or overloaded answers 502 or 503; an
+    update of the Composer environment, as an apply that changes its PyPI packages, variables
+    or Airflow configuration makes, restarts Airflow's components: "Update environments",
+    https://cloud.google.com/composer/docs/composer-3/update-environments) for up to
+    ``timeout`` seconds. A server that does not answer at all (a wrong URL) fails at once."""
     poll = POLL_SECONDS if poll is None else poll
     deadline = clock() + timeout
     outage = _Outage(dag_id, say)
