@@ -246,3 +246,13 @@ def test_a_file_where_a_stack_directory_goes_is_one_line_and_kept(env_dir, block
     assert result.exit_code == 1
     assert result.output == f"error: stacks/{blocked}: a file is in the way of the generated directory; move it aside\n"
     assert directory.read_text() == "not df-gen's\n"
+
+
+def test_an_entry_whose_kind_cannot_be_told_gets_the_whole_check() -> None:
+    from generator.validate import _may_be_link
+
+    class Entry:
+        def is_symlink(self) -> bool:
+            raise PermissionError(13, "Permission denied")
+
+    assert _may_be_link(Entry()) is True  # type: ignore[arg-type]

@@ -138,6 +138,14 @@ def _parsed(item: tuple[str, Path, bytes]) -> tuple[_Checked | DfGenError, bool]
     return (doc, found), all(error.path == doc.display for error in found)
 
 
+def _may_be_link(entry: os.DirEntry[str]) -> bool:
+    """Whether a directory entry is a link, or cannot be told (then the whole check decides)."""
+    try:
+        return entry.is_symlink()
+    except OSError:  # no entry type from the filesystem, and its lstat failed
+        return True
+
+
 def _looks_like_descriptor(data: Any) -> bool:
     return isinstance(data, dict) and data.get("apiVersion") == "dfgen/v1"
 
@@ -160,7 +168,7 @@ def _discover(env_dir: Path, diagnostics: list[Diagnostic]) -> list[tuple[str, s
         folder_inside = within(env_dir, directory)
         # Names, not Paths: sorting 1,100 Paths costs more. The directory entry says whether
         # a name is a link (no lstat where the filesystem gives entry types).
-        links = {entry.name: entry.is_symlink() for entry in os.scandir(directory)}
+        links = {entry.name: _may_be_link(entry) for entry in os.scandir(directory)}
         seen: dict[str, Path] = {}
         for name in sorted(links):
             # Path.suffix's rule on names: ".yaml" alone has no suffix, ".x.yaml" has.
