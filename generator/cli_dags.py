@@ -83,8 +83,8 @@ def run_command(env_dir: Path, key: str, wait: bool, timeout: float, airflow_url
     api = connect(airflow_url or environment_airflow_url(env_dir),
                   make_auth(token, username, os.environ.get("DF_GEN_AIRFLOW_PASSWORD")), dag_id, timeout,
                   say=lambda line: click.echo(line, err=True))
-    outcome = run_dag(api, dag_id, dag_file, dag_object(key), max(0.0, timeout - (time.monotonic() - started)),
-                      wait=wait, say=lambda line: click.echo(line, err=True))
+    outcome = run_dag(api, dag_id, dag_file, dag_object(key), timeout, wait=wait,
+                      say=lambda line: click.echo(line, err=True), start=started)
     if as_json:
         click.echo(json.dumps(outcome.as_dict(), indent=2))
     else:

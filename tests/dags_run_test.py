@@ -521,6 +521,31 @@ def test_a_web_server_answering_503_at_the_start_is_asked_again(
     assert result.stdout.endswith(": success\n")
 
 
+def test_the_timeout_counts_from_before_the_web_server_answered_and_is_said_as_given(
+        fake: FakeAirflow, demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+    from generator.dags import run
+
+    monkeypatch.setattr(run, "POLL_SECONDS", 0.05)
+    fake.trouble("/version", 503, 503)  # Airflow keeps its older version: the parse never comes
+    result = CliRunner().invoke(cli, ["dags", "run", str(demo), "--pipeline", "store-daily", "--token", "t",
+                                      "--airflow-url", fake.url, "--timeout", "1"])
+    assert result.exit_code == 124, result.output
+    assert result.stderr.splitlines()[-1] == "store-daily: Airflow did not parse the rendered dag.py within 1 s"
+
+    # Counted from start: 10 s went to the web server, so the wait ends at 60, not 70.
+    from generator.dags.api import AirflowApi, Auth
+
+    dag_file = demo / "stacks" / "pipeline-store-daily" / "dag.py"
+    fake_time = FakeTime()
+    fake_time.now = 10.0
+    outcome = run.run_dag(AirflowApi(fake.url, Auth(token="t")), "store-daily", dag_file, "store-daily.py", 60,
+                          clock=fake_time.clock, sleep=fake_time.sleep, poll=5, start=0.0)
+    assert outcome.notes == ["Airflow did not parse the rendered dag.py within 60 s"] and fake_time.now == 60
+
+
 def test_a_start_that_gets_only_503_until_the_timeout_is_one_error(fake: FakeAirflow) -> None:
     from generator.dags.api import Auth, Unavailable
     from generator.dags.run import connect

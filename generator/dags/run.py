@@ -126,14 +126,17 @@ def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:
 
 def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, timeout: float, wait: bool = True,
             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-            say: Callable[[str], None] = lambda line: None, poll: float | None = None) -> RunOutcome:
+            say: Callable[[str], None] = lambda line: None, poll: float | None = None,
+            start: float | None = None) -> RunOutcome:
     """Wait for the uploaded version to be parsed, trigger a run, and (with wait) follow it.
 
     ``object_name`` is the DAG file's name in Composer's DAG folder (naming.dag_object);
-    ``poll`` the seconds between two requests (default POLL_SECONDS).
+    ``poll`` the seconds between two requests (default POLL_SECONDS); ``start`` the
+    ``clock()`` reading ``timeout`` counts from (default: now; the CLI's is before
+    :func:`connect`, whose wait the timeout bounds too).
     """
     poll = POLL_SECONDS if poll is None else poll
-    deadline = clock() + timeout
+    deadline = (clock() if start is None else start) + timeout
     expected = dag_file.read_text(encoding="utf-8")
     outcome = RunOutcome(dag_id, None, "waiting for parse", EXIT_TIMEOUT)
     outage = _Outage(dag_id, say)
