@@ -28,16 +28,21 @@ TRANSIENT = frozenset({429, 500, 502, 503, 504})
 proxy failing (Composer's web server answers 502/503 while it restarts or scales)."""
 
 
-class NotFound(DfGenError):
+class ApiError(DfGenError):
+    """A request that failed: ``status`` is the HTTP status it got, None when no answer came."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(ApiError):
     """The resource does not exist (HTTP 404)."""
 
 
-class Unavailable(DfGenError):
+class Unavailable(ApiError):
     """No answer (refused, reset, timed out) or a transient status (:data:`TRANSIENT`): the
     same request may succeed later. A wait asks again at its next poll."""
-
-    status: int | None = None
-    """The transient HTTP status; None when no answer came at all."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,8 @@ class AirflowApi:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip().replace("\n", " ")[:300]
-            error = NotFound if exc.code == 404 else Unavailable if exc.code in TRANSIENT else DfGenError
-            raised = error(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}")
-            if isinstance(raised, Unavailable):
-                raised.status = exc.code
-            raise raised from exc
+            error = NotFound if exc.code == 404 else Unavailable if exc.code in TRANSIENT else ApiError
+            raise error(f"Airflow API {method} {path}: HTTP {exc.code}: {detail}", exc.code) from exc
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out (socket.timeout)
             reason = getattr(exc, "reason", exc)
             raise Unavailable(f"Airflow API {method} {self.url}{path}: {reason}") from exc
@@ -110,8 +112,8 @@ class AirflowApi:
                 self.request("GET", f"{prefix}/version")
             except NotFound:
                 continue
-            except DfGenError as exc:
-                if "HTTP 401" not in str(exc) and "HTTP 403" not in str(exc):
+            except ApiError as exc:
+                if exc.status not in (401, 403):
                     raise
             if prefix == "/api/v2" and self.auth.token is None and self.auth.username is not None:
                 # Airflow 3 takes no basic authentication: exchange the password for a JWT.

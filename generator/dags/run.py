@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generator.dags.api import AirflowApi, Auth, NotFound, Unavailable
+from generator.dags.api import AirflowApi, ApiError, Auth, NotFound, Unavailable
 from generator.dags.importerrors import ImportErrorReport, for_file
 from generator.errors import DfGenError
 from generator.fsutil import display_path
@@ -268,8 +268,8 @@ def _import_errors(api: AirflowApi, dag_id: str, object_name: str,
     """
     try:
         return for_file(api.import_errors(), object_name)
-    except DfGenError as exc:
-        if not isinstance(exc, NotFound) and ": HTTP 403:" not in str(exc) and ": HTTP 401:" not in str(exc):
+    except ApiError as exc:
+        if exc.status not in (401, 403, 404):
             raise
         say(f"{dag_id}: cannot read Airflow's import errors ({exc}); waiting for the parse only")
         return None
