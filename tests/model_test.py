@@ -301,9 +301,6 @@ def test_build_in_worker_processes_gives_the_serial_model(tmp_path: Path, monkey
     assert [type(stack.arguments) for stack in forked.stacks] == [type(stack.arguments) for stack in serial.stacks]
 
 
-# --- worker processes ------------------------------------------------------------------
-
-
 def test_sqlglot_is_loaded_before_the_pipeline_workers_fork_only_when_no_analysis_is_cached(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Each worker would import sqlglot itself to parse the pipelines' SQL (0.12 s each here);
