@@ -120,17 +120,20 @@ class AccessModel:
     def held(self, identity: Identity, resource: str, scope: str | None = None) -> list[Grant]:
         """Grants any member of ``identity`` holds on ``resource`` or a parent of it.
 
-        With ``scope``, a data source's grants count only for that data source. Answered once
-        per question: the tasks of many pipelines ask about the same projects and datasets,
-        whose grant lists are long."""
-        question = (identity.members, resource, scope)
-        found = self._held.get(question)
-        if found is None:
-            found = self._held[question] = tuple(
-                g for place in self.parents(resource) for g in self._by_resource.get(place, ())
-                if g.member in identity.members and (scope is None or not g.scope or g.scope == scope)
-            )
-        return list(found)
+        With ``scope``, a data source's grants count only for that data source. Each place's
+        share is answered once per identity: the tasks of many pipelines ask about tables of
+        the same datasets and projects, whose grant lists are long."""
+        found: list[Grant] = []
+        for place in self.parents(resource):
+            question = (identity.members, place, scope)
+            share = self._held.get(question)
+            if share is None:
+                share = self._held[question] = tuple(
+                    g for g in self._by_resource.get(place, ())
+                    if g.member in identity.members and (scope is None or not g.scope or g.scope == scope)
+                )
+            found += share
+        return found
 
     @cached_property
     def _held(self) -> dict[tuple[tuple[str, ...], str, str | None], tuple[Grant, ...]]:
