@@ -7,8 +7,6 @@ stderr with exit code 1; Ctrl-C exits 130; anything else is a bug and keeps its 
 
 from __future__ import annotations
 
-import atexit
-import gc
 import importlib
 import json
 import signal
@@ -19,7 +17,7 @@ from typing import Any
 
 import click
 
-from generator import __version__
+from generator import __version__, collector
 from generator.errors import DfGenError, Terminated
 from generator.fsutil import display_path
 
@@ -134,6 +132,7 @@ def _format_option(*choices: str) -> Any:
                    "lose data; exit 1 for those with no way forward chosen.")
 @click.option("--skip-access", is_flag=True,
               help="Skip the access check (df-gen access), e.g. for SQL sqlglot cannot parse.")
+@collector.paused()
 def validate(env_dir: Path, fmt: str, as_json: bool, against: str | None, skip_access: bool) -> None:
     """Check every descriptor of ENV_DIR against the schemas and the semantic rules, then
     the access check of `df-gen access` (every task can do what its SQL needs, no persona
@@ -242,6 +241,7 @@ def new(env_dir: Path, datasource: str, pipeline: str, prefix: str | None) -> No
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @click.option("--prune", is_flag=True,
               help="Delete the files of retired stacks (descriptor removed) whose release df-gen has seen applied.")
+@collector.paused()
 def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
     """Render ENV_DIR's descriptors into Terraform stacks under ENV_DIR/stacks/.
 
@@ -303,6 +303,7 @@ def render(env_dir: Path, check: bool, force: bool, prune: bool) -> None:
 @cli.command()
 @ENV_DIR
 @_format_option("mermaid", "dot", "json")
+@collector.paused()
 def graph(env_dir: Path, fmt: str, as_json: bool) -> None:
     """Print the stack graph of ENV_DIR: environment -> data sources -> pipelines.
 
@@ -318,6 +319,7 @@ def graph(env_dir: Path, fmt: str, as_json: bool) -> None:
 @cli.command()
 @ENV_DIR
 @_format_option("text", "markdown", "json")
+@collector.paused()
 def access(env_dir: Path, fmt: str, as_json: bool) -> None:
     """Check what each DAG task and persona of ENV_DIR can read and write.
 
@@ -339,6 +341,7 @@ def access(env_dir: Path, fmt: str, as_json: bool) -> None:
 @cli.command()
 @ENV_DIR
 @_format_option("mermaid", "dot", "json")
+@collector.paused()
 def lineage(env_dir: Path, fmt: str, as_json: bool) -> None:
     """Print the column lineage of ENV_DIR's pipelines: landing -> curated -> exposure.
 
@@ -363,18 +366,7 @@ def _print_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False))
 
 
-GC_THRESHOLDS = (50_000, 20, 100)
-"""The collector's thresholds for a df-gen process. Python's defaults (700, 10, 10) suit
-programs that allocate and drop objects steadily; validate and render build a few million
-long-lived ones (descriptors with their positions, models, rendered files), and with the
-defaults the collector scanned them again and again: 0.65 s of a 4 s cold validate of
-1,100 descriptors, 0.15 s with these (issue 13). Cycles are still collected."""
-
-
 def main() -> None:
     """Console-script entry point."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    # The interpreter's exit collects once more, over every object still alive (a render of
-    # 1,000 pipelines: millions, 0.05-0.1 s); frozen, they are freed without that scan.
-    atexit.register(gc.freeze)
+    collector.configure()
     cli(prog_name="df-gen")

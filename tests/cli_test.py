@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import __version__
+from generator import __version__, collector
 from generator import cli as cli_module
 from generator.cli import cli
 
@@ -91,10 +91,32 @@ def test_main_sets_the_collector_thresholds_for_a_cli_process(monkeypatch):
         with pytest.raises(SystemExit) as raised:
             cli_module.main()
         assert raised.value.code == 0
-        assert gc.get_threshold() == cli_module.GC_THRESHOLDS != before
+        assert gc.get_threshold() == collector.THRESHOLDS != before
     finally:
         gc.set_threshold(*before)
         atexit.unregister(gc.freeze)  # this test process's exit collects as usual
+
+
+@pytest.mark.parametrize("command", ["validate", "render", "graph", "access", "lineage"])
+def test_commands_that_build_the_model_run_with_collection_paused(tmp_path, monkeypatch, command):
+    """Collecting while validate and the model build their objects scans only what stays
+    (generator.collector); the collector is on again once the command is done."""
+    seen = []
+    real = __import__("generator.validate", fromlist=["validate"]).validate
+
+    def validate(env_dir):
+        seen.append(gc.isenabled())
+        return real(env_dir)
+
+    monkeypatch.setattr("generator.validate.validate", validate)
+    monkeypatch.setattr("generator.render.validate", validate)  # imported there by name
+    shutil.copytree(BASE, tmp_path / "env")
+    monkeypatch.chdir(tmp_path)
+    gc.enable()
+    result = _run(command, "env")
+    assert result.exit_code == 0, result.output
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_a_cli_process_freezes_its_objects_on_the_way_out(tmp_path: Path) -> None:

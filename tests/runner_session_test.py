@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import generator.validate
 from generator import runner
 from generator.errors import DfGenError
 from generator.overrides import OVERRIDE_NAME
+from generator.runner.session import session
 
 
 @pytest.fixture
@@ -55,6 +57,27 @@ def test_plan_and_apply_each_validate_once(tmp_path: Path, fake, validations: li
     assert {r.name: r.status for r in report.results}[STACK] == "applied", "\n".join(report.summary_lines())
     assert len(validations) == 2
     assert engine.commands(STACK).count("show") == 2  # each command reviewed the table change
+
+
+def test_the_check_before_a_run_builds_with_collection_paused_and_the_run_collects(
+        tmp_path: Path, fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The up-to-date check validates, builds and renders with the collector paused
+    (generator.collector); the Terraform calls after it run with it on."""
+    demo = copy_demo(tmp_path)
+    fake()
+    generator.render.render(demo)
+    seen: list[bool] = []
+    real = generator.validate.validate
+
+    def recording(env_dir: Path) -> Any:
+        seen.append(gc.isenabled())
+        return real(env_dir)
+
+    monkeypatch.setattr(generator.render, "validate", recording)
+    gc.enable()
+    with session(opts(demo), "plan") as (_run, names):
+        assert names and gc.isenabled()
+    assert seen == [False]
 
 
 def test_out_of_date_stacks_are_refused(demo: Path, fake) -> None:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from generator import retire
+from generator import collector, retire
 from generator.engine import check_sandbox_store, resolve_engine, sandbox_environment
 from generator.errors import DfGenError
 from generator.loader import display_path
@@ -40,7 +40,8 @@ def session(options: RunOptions, command: str, reverse: bool = False) -> Iterato
         raise DfGenError(f"{display_path(env_dir)}: no stacks/ yet; run df-gen render {env_dir}")
     if options.parallelism < 1:
         raise DfGenError("--parallelism must be at least 1")
-    check = render(env_dir, check=True)
+    with collector.paused():  # validate, model and render: objects kept until the run ends
+        check = render(env_dir, check=True)
     if check.created or check.updated or check.deleted:
         raise DfGenError(f"stacks/ is out of date with the descriptors; run df-gen render {env_dir}")
     if check.conflicts:  # Terraform would run the hand edit, not what the descriptors say
