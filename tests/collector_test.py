@@ -30,6 +30,15 @@ def test_paused_turns_collection_off_inside_and_back_on_after():
     assert gc.isenabled()
 
 
+def test_what_paused_work_built_is_frozen_out_of_later_collections():
+    gc.unfreeze()
+    with collector.paused():
+        built = [[index] for index in range(1000)]
+    assert gc.get_freeze_count() >= len(built)
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+
+
 def test_paused_turns_collection_back_on_after_an_error():
     gc.enable()
     with pytest.raises(ValueError), collector.paused():

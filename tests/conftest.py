@@ -6,6 +6,7 @@ Tests of engine resolution clear this themselves.
 """
 
 import fcntl
+import gc
 import os
 import shutil
 import subprocess
@@ -19,6 +20,14 @@ os.environ.setdefault("DF_GEN_TERRAFORM", "embedded")
 
 from demosupport import ALL, commit_demo, copy_applied, copy_demo, opts, statuses
 from fakeengine import FakeEngine
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """What a command froze (generator.collector.paused) is collected again after the test:
+    a test process runs thousands of commands."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
