@@ -115,6 +115,31 @@ def test_schema_and_sql_paths_stay_inside_the_code_directory(env_dir, tmp_path):
     ]
 
 
+def test_each_code_path_is_checked_once_per_validate_and_again_by_the_next(env_dir, tmp_path, monkeypatch):
+    """Pipelines sharing a code directory share the answers of one validate, not of the one
+    before: a schema replaced by a link leaving the code directory is refused next time."""
+    import generator.validate.pipeline as rules
+
+    shutil.copy(env_dir / "pipelines" / "sales-daily.yaml", env_dir / "pipelines" / "sales-weekly.yaml")
+    asked: list[tuple[str, str]] = []
+    real = rules.outside_problem
+
+    def counting(root: Path, path: Path, what: str) -> str | None:
+        asked.append((str(root), str(path)))
+        return real(root, path, what)
+
+    monkeypatch.setattr(rules, "outside_problem", counting)
+    first = _errors(env_dir)  # the two pipelines' tables collide; their code paths are fine
+    assert not any("leaving" in line or "outside" in line for line in first), first
+    assert asked and len(asked) == len(set(asked))  # the second pipeline asked nothing again
+    schema = env_dir / "code" / "sales-daily" / "schemas" / "events.json"
+    (tmp_path / "elsewhere.json").write_text(schema.read_text())
+    schema.unlink()
+    schema.symlink_to(tmp_path / "elsewhere.json")
+    assert any("schemas/events.json is a link leaving the pipeline's code directory" in line
+               for line in _errors(env_dir))
+
+
 def test_sql_file_linked_from_outside_is_refused_at_render(env_dir, tmp_path):
     (tmp_path / "secret.sql").write_text("SELECT 'TOP SECRET' AS x\n")
     (env_dir / "code" / "sales-daily" / "sql").mkdir()

@@ -20,6 +20,7 @@ from generator.defaults import time_partitioning
 from generator.errors import DfGenError, Diagnostic
 from generator.fsutil import outside_problem
 from generator.loader import Document, display_path, json_file, load
+from generator.memo import IdentityMemo
 from generator.schedule import date_problem, schedule_problem
 from generator.sqlcheck import view_problem
 from generator.validate.descriptors import Descriptors
@@ -103,7 +104,7 @@ def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iter
     else:
         datasets = set(d.datasources[source].data["datasets"])
     code_dir = d.pipelines_dir / data["code"]
-    problems = list(_code_path_rules(doc, d.pipelines_dir, code_dir))
+    problems = list(_code_path_rules(d, doc, code_dir))
     if problems:
         yield from problems
         code_dir = None  # type: ignore[assignment]  # read nothing from it
@@ -158,9 +159,10 @@ def pipeline_rules(d: Descriptors, key: str, clean: dict[str, set[str]]) -> Iter
         yield doc.error(("dag", "start_date"), f"dag.start_date: {problem}")
 
 
-def _code_path_rules(doc: Document, pipelines_dir: Path, code_dir: Path) -> Iterator[Diagnostic]:
-    """The code directory inside ``pipelines_dir``, and every schema and SQL path inside it."""
-    problem = outside_problem(pipelines_dir, code_dir, f"the pipelines directory {display_path(pipelines_dir)}")
+def _code_path_rules(d: Descriptors, doc: Document, code_dir: Path) -> Iterator[Diagnostic]:
+    """The code directory inside the pipelines directory, and every schema and SQL path inside it."""
+    code = doc.data["code"]
+    problem = _place_problem(d, code, None)
     if problem:
         yield doc.error(("code",), f"code: {display_path(code_dir)} {problem}")
         return
@@ -176,10 +178,32 @@ def _code_path_rules(doc: Document, pipelines_dir: Path, code_dir: Path) -> Iter
     ]
     paths += [(("views", name, "sql"), view["sql"]) for name, view in sorted(doc.data.get("views", {}).items())]
     for path, relative in paths:
-        problem = outside_problem(code_dir, code_dir / relative, "the pipeline's code directory")
+        problem = _place_problem(d, code, relative)
         if problem:
             yield doc.error(path, f"{dotted(path)}: {relative} {problem}",
                             hint=f"keep schema and SQL files inside {display_path(code_dir)}")
+
+
+def _place_problem(d: Descriptors, code: str, relative: str | None) -> str | None:
+    """Why code directory ``code`` (a descriptor's ``code``) may not be used, or file
+    ``relative`` in it, if any: asked once per validated environment (``d``), since a
+    thousand pipelines share ten code directories and their files (each answer walks the
+    path with ``lstat``)."""
+    known = _PLACES.get(d)
+    if known is None:
+        known = _PLACES.put(d, None, {})
+    question = (code, relative)
+    if question not in known:
+        code_dir = d.pipelines_dir / code
+        known[question] = (
+            outside_problem(d.pipelines_dir, code_dir, f"the pipelines directory {display_path(d.pipelines_dir)}")
+            if relative is None else outside_problem(code_dir, code_dir / relative, "the pipeline's code directory")
+        )
+    return known[question]
+
+
+# Per validated environment (its Descriptors): (code, file or None) -> the problem or None.
+_PLACES: IdentityMemo[dict[tuple[str, str | None], str | None]] = IdentityMemo(64)
 
 
 def view_sql_rule(sql_file: Path, descriptor: str, pipeline: str, view: str) -> Iterator[Diagnostic]:
