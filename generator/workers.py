@@ -2,8 +2,14 @@
 
 Validate and render do the same independent work for each of hundreds of files (parse and
 schema-check a descriptor, model and render a pipeline). :func:`ordered_map` spreads such
-work over the CPUs df-gen may use: the parent forks one child per extra CPU, gives every
-process an interleaved share of the items (``items[i::n]``) and keeps one share itself.
+work over the CPUs df-gen may use: the parent forks one child per extra CPU, and every
+process, the parent too, claims runs of consecutive items (:data:`CHUNKS` per process) from
+a queue they share until none is left. The queue is a pipe filled before the fork with the
+runs' numbers, four bytes each, read four bytes at a time (a pipe's reads do not interleave),
+so a process slowed by its start (a fork's copied pages) or by the machine's other work
+takes fewer. With fixed halves, the parent parsed its half of a cold validate's 1,101
+descriptors in 0.14 s, then waited 0.09 s for its child's.
+
 Forking, not spawning: a child starts with everything the parent has loaded and computed
 (modules, parsed schemas, the function and the items themselves), so nothing goes to a
 child and only its results come back, pickled through a pipe. What is pickled must stay
@@ -53,6 +59,10 @@ R = TypeVar("R")
 MIN_ITEMS = 64
 """Fewer items than this are mapped in the calling process (tests lower it)."""
 
+CHUNKS = 16
+"""Runs of items per process (1,024 runs at most): the last run claimed decides how long the
+others wait for it."""
+
 ENV = "DF_GEN_WORKERS"
 
 
@@ -88,12 +98,21 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     processes = min(count(), len(items))
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     reaped: set[int] = set()
+    runs = _runs(len(items), processes)
     try:
+        queue, filling = os.pipe()
+    except OSError:
+        return [function(item) for item in items]
+    try:
+        try:  # at most 4 KiB (PIPE_BUF): written at once, never waiting for a reader
+            os.write(filling, b"".join(number.to_bytes(4, "little") for number in range(len(runs))))
+        finally:
+            os.close(filling)  # read to its end, the queue says there is nothing left
         parent = os.getpid()
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to duplicate
             sys.stdout.flush()
             sys.stderr.flush()
-        for share in range(1, processes):
+        for _ in range(1, processes):
             try:
                 read_end, write_end = os.pipe()
             except OSError:
@@ -107,19 +126,25 @@ def ordered_map(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
             if pid == 0:  # pragma: no cover - runs in the child, which never returns
                 try:
                     os.close(read_end)
-                    _child(function, items, share, processes, parent, write_end)
+                    _child(function, items, runs, queue, parent, write_end)
                 finally:
                     os._exit(1)  # whatever happens, the child never runs its parent's code on
             os.close(write_end)
             children.append((pid, read_end))
-        mine = _share(function, items, 0, processes, None)
-        outcomes = [mine]
+        outcomes = [_claimed(function, items, runs, queue, None)]
         for pid, read_end in children:
             outcomes.append(_receive(pid, read_end, reaped))
     finally:
+        os.close(queue)
         for pid, read_end in children:
             _end(pid, read_end, reaped)
-    return _merge(items, processes, outcomes)
+    return _merge(items, outcomes)
+
+
+def _runs(items: int, processes: int) -> list[tuple[int, int]]:
+    """The items cut into about :data:`CHUNKS` runs per process, 1,024 at most: (first index, end)."""
+    size = max(1, -(-items // min(processes * CHUNKS, 1024)))
+    return [(start, min(start + size, items)) for start in range(0, items, size)]
 
 
 def _serially(function: Callable[[T], R], items: Sequence[T], children: list[tuple[int, int]],
@@ -131,40 +156,49 @@ def _serially(function: Callable[[T], R], items: Sequence[T], children: list[tup
     return [function(item) for item in items]
 
 
-# What one share came to: its results, and the first failure (item index, exception), if any.
-_Outcome = tuple[list[Any], "tuple[int, BaseException] | None"]
+# What one process came to: the results of each run it claimed (its first index, results),
+# and its first failure (item index, exception), if any.
+_Outcome = tuple[list[tuple[int, list[Any]]], "tuple[int, BaseException] | None"]
 
 
-def _share(function: Callable[[T], R], items: Sequence[T], share: int, processes: int,
-           parent: int | None) -> _Outcome:
-    """Map ``function`` over ``items[share::processes]`` until the first exception."""
-    results: list[Any] = []
-    for index in range(share, len(items), processes):
-        if parent is not None and os.getppid() != parent:
-            os._exit(1)  # the parent has gone: nobody wants the rest
-        try:
-            results.append(function(items[index]))
-        except Exception as exc:  # handed to the parent, raised there
-            return results, (index, exc)
-    return results, None
+def _claimed(function: Callable[[T], R], items: Sequence[T], runs: list[tuple[int, int]], queue: int,
+             parent: int | None) -> _Outcome:
+    """Map ``function`` over the runs this process claims from ``queue``, until none is
+    left or the first exception (a process claims runs in the items' order, so every item
+    before the first failure of all is mapped by whichever process claimed it)."""
+    done: list[tuple[int, list[Any]]] = []
+    while True:
+        claim = os.read(queue, 4)
+        if len(claim) < 4:
+            return done, None
+        start, end = runs[int.from_bytes(claim, "little")]
+        results: list[Any] = []
+        done.append((start, results))
+        for index in range(start, end):
+            if parent is not None and os.getppid() != parent:
+                os._exit(1)  # the parent has gone: nobody wants the rest
+            try:
+                results.append(function(items[index]))
+            except Exception as exc:  # handed to the parent, raised there
+                return done, (index, exc)
 
 
-def _child(function: Callable[[Any], Any], items: Sequence[Any], share: int, processes: int,
+def _child(function: Callable[[Any], Any], items: Sequence[Any], runs: list[tuple[int, int]], queue: int,
            parent: int, write_end: int) -> None:  # pragma: no cover - runs in the child
-    """A child's life: its share, its outcome pickled into the pipe, then ``os._exit`` (no
-    atexit handlers, no flushing of buffers copied from the parent)."""
+    """A child's life: the runs it claims, its outcome pickled into the pipe, then
+    ``os._exit`` (no atexit handlers, no flushing of buffers copied from the parent)."""
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         gc.disable()  # a short life: collecting would only copy the parent's pages
-        results, failure = _share(function, items, share, processes, parent)
+        done, failure = _claimed(function, items, runs, queue, parent)
         if failure is not None:
             failure = (failure[0], _portable(failure[1]))
         try:
-            data = _dumps((results, failure))
+            data = _dumps((done, failure))
         except Exception as exc:  # a result that does not pickle is a bug: say which
-            data = _dumps(([], (share, RuntimeError(f"a df-gen worker's results do not pickle: {exc!r}"))))
+            data = _dumps(([], (-1, RuntimeError(f"a df-gen worker's results do not pickle: {exc!r}"))))
         with os.fdopen(write_end, "wb") as stream:
             stream.write(data)
         status = 0
@@ -213,14 +247,15 @@ def _end(pid: int, read_end: int, reaped: set[int]) -> None:
     os.waitpid(pid, 0)
 
 
-def _merge(items: Sequence[Any], processes: int, outcomes: list[_Outcome]) -> list[Any]:
+def _merge(items: Sequence[Any], outcomes: list[_Outcome]) -> list[Any]:
     """The results in the items' order, or the first failing item's exception."""
     failures = [failure for _, failure in outcomes if failure is not None]
     if failures:
         raise min(failures, key=lambda failure: failure[0])[1]
     merged: list[Any] = [None] * len(items)
-    for share, (results, _) in enumerate(outcomes):
-        merged[share::processes] = results
+    for done, _ in outcomes:
+        for start, results in done:
+            merged[start:start + len(results)] = results
     return merged
 
 

@@ -32,8 +32,32 @@ def _pid_and_square(n: int) -> tuple[int, int]:
     return os.getpid(), n * n
 
 
+PACE = 0.01
+"""Seconds an item takes where a test needs every process to claim some: the processes claim
+runs of items as they go (generator.workers), and a child takes a few milliseconds to start."""
+
+
+def _paced_pid_and_square(n: int) -> tuple[int, int]:
+    time.sleep(PACE)
+    return os.getpid(), n * n
+
+
+def _in_child() -> bool:
+    return os.getpid() != PYTEST_PROCESS
+
+
+def _child_does(action):  # type: ignore[no-untyped-def]
+    """An item function that runs ``action`` in a child and takes :data:`PACE` in the parent."""
+    def function(n: int) -> int:
+        if _in_child():
+            return action(n)  # type: ignore[no-any-return]
+        time.sleep(PACE)
+        return n
+    return function
+
+
 def test_results_keep_the_items_order_and_come_from_children(forked: None) -> None:
-    found = workers.ordered_map(_pid_and_square, list(range(101)))
+    found = workers.ordered_map(_paced_pid_and_square, list(range(101)))
     assert [square for _, square in found] == [n * n for n in range(101)]
     pids = {pid for pid, _ in found}
     assert os.getpid() in pids and len(pids) == 2
@@ -41,9 +65,28 @@ def test_results_keep_the_items_order_and_come_from_children(forked: None) -> No
 
 def test_three_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     use_workers(monkeypatch, 3)
-    found = workers.ordered_map(_pid_and_square, list(range(10)))
-    assert [square for _, square in found] == [n * n for n in range(10)]
+    found = workers.ordered_map(_paced_pid_and_square, list(range(30)))
+    assert [square for _, square in found] == [n * n for n in range(30)]
     assert len({pid for pid, _ in found}) == 3
+
+
+def test_a_process_slower_than_the_others_maps_fewer_items(forked: None) -> None:
+    """Items are claimed as processes get to them, not dealt out in halves."""
+    def slow_child(n: int) -> tuple[int, int]:
+        time.sleep(PACE * 5 if _in_child() else PACE)
+        return os.getpid(), n
+
+    found = workers.ordered_map(slow_child, list(range(64)))
+    assert [n for _, n in found] == list(range(64))
+    by_parent = sum(pid == os.getpid() for pid, _ in found)
+    assert by_parent > 40, f"the parent mapped {by_parent} of 64 items"
+
+
+def test_runs_cover_the_items_once_in_order() -> None:
+    for items, processes in ((64, 2), (1101, 2), (10, 3), (100_000, 64)):
+        runs = workers._runs(items, processes)
+        assert [i for start, end in runs for i in range(start, end)] == list(range(items))
+        assert len(runs) <= 1024 and len(runs) >= min(items, processes * workers.CHUNKS) // 2
 
 
 def test_one_worker_runs_serially(forked: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,23 +122,22 @@ def _fail_on(bad: set[int]):  # type: ignore[no-untyped-def]
 
 
 def test_the_first_failing_items_dfgenerror_is_raised_with_its_diagnostics(forked: None) -> None:
-    # 7 is handled by the child (odd items), 10 by the parent: the first in the items' order wins.
-    for bad, first in (({7, 10}, 7), ({10, 7 + 6}, 10), ({9}, 9)):
+    # Whichever process maps each item (each claims runs in the items' order and stops at its
+    # first failure), the first failing item in the items' order wins.
+    for bad, first in (({7, 10}, 7), ({10, 7 + 6}, 10), ({9}, 9), (set(range(20)), 0)):
         with pytest.raises(DfGenError) as raised:
             workers.ordered_map(_fail_on(bad), list(range(20)))
         assert raised.value.lines() == [f"pipelines/p{first}.yaml:3:5: error: item {first} is bad (hint: fix it)"]
 
 
 def _bug(n: int) -> int:
-    if n == 5:
-        raise KeyError(f"no such thing {n}")
-    return n
+    raise KeyError("no such thing")
 
 
 def test_a_bug_in_a_child_is_raised_in_the_parent_with_the_childs_traceback(forked: None) -> None:
     with pytest.raises(KeyError) as raised:
-        workers.ordered_map(_bug, list(range(10)))
-    assert raised.value.args == ("no such thing 5",)
+        workers.ordered_map(_child_does(_bug), list(range(30)))
+    assert raised.value.args == ("no such thing",)
     notes = "\n".join(raised.value.__notes__)
     assert "in a df-gen worker process" in notes and "_bug" in notes
 
@@ -109,14 +151,12 @@ class _Unpicklable(Exception):
 def _raise_unpicklable(n: int) -> int:
     import threading
 
-    if n == 1:
-        raise _Unpicklable(threading.Lock())
-    return n
+    raise _Unpicklable(threading.Lock())
 
 
 def test_an_exception_that_does_not_pickle_arrives_as_its_text(forked: None) -> None:
     with pytest.raises(RuntimeError, match="_Unpicklable in a df-gen worker process .not picklable.") as raised:
-        workers.ordered_map(_raise_unpicklable, list(range(4)))
+        workers.ordered_map(_child_does(_raise_unpicklable), list(range(30)))
     assert "cannot travel" in str(raised.value)
 
 
@@ -130,17 +170,13 @@ def test_read_only_mappings_travel(forked: None) -> None:
     assert all(isinstance(m, MappingProxyType) for m in found)
 
 
-def _exit_in_child(n: int) -> int:
-    if n == 3:
-        if os.getpid() == PYTEST_PROCESS:  # never end the test process itself (a serial map)
-            raise AssertionError("item 3 ran in the test process: the map did not fork")
-        os._exit(7)
-    return n
+def _exit(n: int) -> int:
+    os._exit(7)  # only ever in a child (_child_does): never in the test process
 
 
 def test_a_child_that_dies_is_an_error(forked: None) -> None:
     with pytest.raises(RuntimeError, match=r"worker process \(pid \d+\) ended with exit status 7"):
-        workers.ordered_map(_exit_in_child, list(range(6)))
+        workers.ordered_map(_child_does(_exit), list(range(30)))
 
 
 def _children(pid: int) -> set[int]:
