@@ -54,7 +54,8 @@ def check_command(env_dir: Path, pythons: tuple[str, ...], stacks: tuple[str, ..
 @click.option("--wait/--no-wait", default=False, help="Follow the run to its end (exit 0 success, 1 failed, "
               "124 timeout); without it, exit once triggered. A DAG file Airflow cannot import exits 1 either way.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True, metavar="SECONDS",
-              help="For the web server, the parse of the uploaded DAG version and the run together.")
+              help="For the web server, the parse of the uploaded DAG version, answers to the unpause "
+                   "and trigger, and the run, together.")
 @click.option("--airflow-url", default=None, metavar="URL",
               help="The Airflow web server (default: the environment stack's composer.airflow_uri output).")
 @click.option("--token", envvar="DF_GEN_AIRFLOW_TOKEN", default=None,

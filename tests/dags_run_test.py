@@ -206,6 +206,16 @@ def test_a_failed_run_exits_1_with_its_task_states(airflow: Airflow, demo: Path)
     assert "  extract: success\n  load: failed\n" in out
     assert out.rstrip().endswith(": failed")
 
+    # Airflow refuses a run ID it has with 409, whatever the logical date: what makes a
+    # trigger asked again start no second run (generator/dags/run.py).
+    from generator.dags.api import AirflowApi, ApiError, Auth
+
+    client = AirflowApi(airflow.url, Auth(username=airflow.username, password=airflow.password))
+    client.trigger("ecommerce-hourly", "df-gen__twice", "2026-01-01T00:00:00Z")
+    with pytest.raises(ApiError) as caught:
+        client.trigger("ecommerce-hourly", "df-gen__twice", "2026-01-02T00:00:00Z")
+    assert caught.value.status == 409, caught.value
+
 
 @pytest.mark.slow
 @STANDALONE
@@ -495,6 +505,57 @@ def test_an_answer_that_says_no_still_ends_the_command(fake: FakeAirflow, tmp_pa
     assert not isinstance(caught.value, Unavailable)
     assert str(caught.value).startswith(f"Airflow API GET {fake.prefix}/dags/store-daily: HTTP 403: ")
     assert fake.polls == 1
+
+
+def test_an_unpause_and_a_trigger_without_an_answer_are_asked_again_and_start_one_run(
+        fake: FakeAirflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.dags import api
+
+    monkeypatch.setattr(api, "TIMEOUT", 0.3)  # a held answer times out in 0.3 s, not 30
+    fake.source = NEW
+    fake.trouble("/dags/store-daily", 503, method="PATCH")
+    # A 502 before the run is created, then a run created whose answer never comes back.
+    fake.trouble("/dags/store-daily/dagRuns", 502, 0.6, method="POST")
+    lines: list[str] = []
+    outcome = fake_run(fake, tmp_path, lines)
+    assert (outcome.state, outcome.exit_code) == ("success", 0)
+    assert list(fake.runs) == [outcome.run_id]  # one run, the one the unanswered request created
+    runs = f"{fake.prefix}/dags/store-daily/dagRuns"
+    assert [r for r in fake.requests if r[0] in ("PATCH", "POST")] == [
+        ("PATCH", f"{fake.prefix}/dags/store-daily?update_mask=is_paused")] * 2 + [("POST", runs)] * 3
+    assert ("GET", f"{runs}/{outcome.run_id}") in fake.requests  # read after the third POST's 409
+    said = [line.split(": ", 1)[1] for line in lines]
+    assert said[said.index("unpaused") - 2:said.index("unpaused")] == [
+        f"Airflow API PATCH {fake.prefix}/dags/store-daily?update_mask=is_paused: HTTP 503: "
+        '{"detail": "HTTP 503 as the test asked"}; asking again at the next poll', "Airflow answers again"]
+    assert said[said.index("unpaused") + 1:] == [
+        f"Airflow API POST {runs}: HTTP 502: {{\"detail\": \"HTTP 502 as the test asked\"}}; asking again at the "
+        "next poll",
+        f"Airflow API POST {fake.url}{runs}: timed out; asking again at the next poll",
+        "Airflow answers again", f"triggered run {outcome.run_id}"]
+
+
+def test_a_trigger_without_an_answer_until_the_timeout_is_one_error(fake: FakeAirflow, tmp_path: Path) -> None:
+    from generator.dags.api import Unavailable
+
+    fake.source, fake.is_paused = NEW, False
+    fake.trouble("/dags/store-daily/dagRuns", *[503] * 20, method="POST")
+    with pytest.raises(Unavailable, match="POST .*/dagRuns: HTTP 503: "):
+        fake_run(fake, tmp_path, [], timeout=60)
+    assert sum(method == "POST" for method, _ in fake.requests) == 13  # every 5 s from 0 to 60
+    assert fake.runs == {}
+
+
+def test_a_run_id_airflow_has_on_the_first_trigger_is_an_error(fake: FakeAirflow, tmp_path: Path) -> None:
+    """A 409 is the first request's own success only when asked again."""
+    from generator.dags.api import ApiError
+
+    fake.source, fake.is_paused = NEW, False
+    fake.trouble("/dags/store-daily/dagRuns", 409, method="POST")
+    with pytest.raises(ApiError, match="POST .*/dagRuns: HTTP 409: ") as caught:
+        fake_run(fake, tmp_path, [])
+    assert caught.value.status == 409
+    assert sum(method == "POST" for method, _ in fake.requests) == 1
 
 
 def test_a_web_server_answering_503_at_the_start_is_asked_again(

@@ -46,15 +46,16 @@ class FakeAirflow:
         """Apply ``change`` when the DAG is asked for the ``poll``-th time (before answering)."""
         self._script.setdefault(poll, []).append(change)
 
-    def trouble(self, route: str, *answers: int | float) -> None:
-        """The next requests to ``route`` (a regex the path after the API prefix must match)
-        go wrong, one answer each: an int is the HTTP status answered instead, a float the
-        seconds the answer is held (a server too busy to answer in the client's time)."""
-        self._troubles.append((route, list(answers)))
+    def trouble(self, route: str, *answers: int | float, method: str | None = None) -> None:
+        """The next requests to ``route`` (a regex the path after the API prefix must match;
+        with ``method``, only requests of that method) go wrong, one answer each: an int is
+        the HTTP status answered instead (nothing done), a float the seconds the answer is
+        held once the request is done (a server too busy to answer in the client's time)."""
+        self._troubles.append((f"{method or '[A-Z]+'} {route}", list(answers)))
 
-    def _troubled(self, route: str) -> int | float | None:
+    def _troubled(self, method: str, route: str) -> int | float | None:
         for pattern, answers in self._troubles:
-            if answers and re.fullmatch(pattern, route):
+            if answers and re.fullmatch(pattern, f"{method} {route}"):
                 return answers.pop(0)
         return None
 
@@ -93,11 +94,16 @@ class FakeAirflow:
             self.polls += 1
             for change in self._script.pop(self.polls, []):
                 change(self)
-        trouble = self._troubled(route)
+        trouble = self._troubled(method, route)
         if isinstance(trouble, int):
             return trouble, {"detail": f"HTTP {trouble} as the test asked"}
+        answer = self._answer(method, route, query, body)
         if trouble is not None:
             time.sleep(trouble)
+        return answer
+
+    def _answer(self, method: str, route: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        dag = f"/dags/{self.dag_id}"
         if route == "/version":
             return 200, {"version": "3.1.7" if self.major == 3 else "2.10.5"}
         if route == dag and method == "GET":
@@ -117,6 +123,10 @@ class FakeAirflow:
             self.is_paused = bool(body["is_paused"])
             return 200, {"dag_id": self.dag_id, "is_paused": self.is_paused}
         if route == f"{dag}/dagRuns" and method == "POST":
+            if body["dag_run_id"] in self.runs:  # as Airflow 2's AlreadyExists, 3's unique constraint handler
+                return 409, ({"detail": f"DAGRun with DAG ID: '{self.dag_id}' and DAGRun ID: "
+                                        f"'{body['dag_run_id']}' already exists"} if self.major == 2 else
+                             {"detail": {"reason": "Unique constraint violation"}})
             self.runs[body["dag_run_id"]] = "success"
             return 200, {"dag_run_id": body["dag_run_id"], "state": "queued"}
         match = re.fullmatch(rf"{re.escape(dag)}/dagRuns/([^/]+)(/taskInstances)?", route)

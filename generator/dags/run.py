@@ -18,7 +18,10 @@ wait only once Airflow records it again (its next parse of the file: see ``impor
 
 A poll that gets no answer or a transient status (``api.Unavailable``: a 502 while Composer's
 web server restarts, a request timed out on a busy server) is asked again at the next poll,
-said once; only the deadline ends a wait, with the last such error among its notes.
+said once; only the deadline ends a wait, with the last such error among its notes. So are
+the unpause and the trigger, until the deadline (then their last error is the command's). A
+trigger asked again cannot start a second run: its run ID is chosen here, and Airflow refuses
+a run ID it has (409), which then means the first try started the run.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator.dags.api import AirflowApi, ApiError, Auth, NotFound, Unavailable
 from generator.dags.importerrors import ImportErrorReport, for_file
@@ -42,6 +45,9 @@ EXIT_FAILED = 1
 EXIT_TIMEOUT = 124  # as timeout(1)
 FINISHED = {"success": 0, "failed": EXIT_FAILED}
 POLL_SECONDS = 5.0
+CONFLICT = 409
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -153,12 +159,26 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
         outcome.notes.extend(outage.notes())
         return outcome
     if dag.get("is_paused"):
-        api.unpause(dag_id)
+        _asked_again(lambda again: api.unpause(dag_id), deadline, clock, sleep, outage, poll)
         outcome.notes.append("unpaused the DAG (a paused DAG's runs never start)")
         say(f"{dag_id}: unpaused")
     now = datetime.now(UTC)
-    outcome.run_id = f"df-gen__{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
-    run = api.trigger(dag_id, outcome.run_id, now.isoformat().replace("+00:00", "Z"))
+    run_id = outcome.run_id = f"df-gen__{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    logical_date = now.isoformat().replace("+00:00", "Z")
+
+    def trigger(again: bool) -> dict[str, Any]:
+        try:
+            return api.trigger(dag_id, run_id, logical_date)
+        except ApiError as exc:
+            # Airflow answers 409 for a run ID it has (Airflow 2: AlreadyExists in
+            # api_connexion/endpoints/dag_run_endpoint.py; 3: the unique constraint handler of
+            # api_fastapi/common/exceptions.py). Asked again, it means the request that got no
+            # answer created the run: the ID is this command's own.
+            if not again or exc.status != CONFLICT:
+                raise
+            return api.run(dag_id, run_id)
+
+    run = _asked_again(trigger, deadline, clock, sleep, outage, poll)
     outcome.state = str(run.get("state") or "queued")
     say(f"{dag_id}: triggered run {outcome.run_id}")
     if not wait:
@@ -185,6 +205,27 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
     except Unavailable as exc:  # the run's outcome stands; only its task states are missing
         outcome.notes.append(f"no task states: {exc}")
     return outcome
+
+
+def _asked_again(request: Callable[[bool], R], deadline: float, clock: Callable[[], float],
+                 sleep: Callable[[float], None], outage: _Outage, poll: float) -> R:
+    """``request(again)`` (``again``: an earlier try got no answer), asked again at the next
+    poll while it gets no answer (:class:`Unavailable`), until ``deadline``: then its last
+    error is raised. For the requests that change something (unpause, trigger) between the
+    waits: right after an apply, Composer's web server may be restarting."""
+    again = False
+    while True:
+        try:
+            answer = request(again)
+        except Unavailable as exc:
+            if clock() >= deadline:
+                raise
+            outage.failed(exc)
+            again = True
+            sleep(poll)
+            continue
+        outage.over()
+        return answer
 
 
 class _Outage:
