@@ -100,20 +100,9 @@ def connect(url: str, auth: Auth, dag_id: str, timeout: float, clock: Callable[[
     or Airflow configuration makes, restarts Airflow's components: "Update environments",
     https://cloud.google.com/composer/docs/composer-3/update-environments) for up to
     ``timeout`` seconds. A server that does not answer at all (a wrong URL) fails at once."""
-    poll = POLL_SECONDS if poll is None else poll
-    deadline = clock() + timeout
-    outage = _Outage(dag_id, say)
-    while True:
-        try:
-            api = AirflowApi(url, auth)
-        except Unavailable as exc:
-            if exc.status is None or clock() >= deadline:
-                raise
-            outage.failed(exc)
-            sleep(poll)
-            continue
-        outage.over()
-        return api
+    return _asked_again(lambda again: AirflowApi(url, auth), clock() + timeout, clock, sleep,
+                        _Outage(dag_id, say), POLL_SECONDS if poll is None else poll,
+                        worth_asking=lambda exc: exc.status is not None)
 
 
 def task_states(instances: list[dict[str, Any]]) -> list[TaskState]:
@@ -208,17 +197,19 @@ def run_dag(api: AirflowApi, dag_id: str, dag_file: Path, object_name: str, time
 
 
 def _asked_again(request: Callable[[bool], R], deadline: float, clock: Callable[[], float],
-                 sleep: Callable[[float], None], outage: _Outage, poll: float) -> R:
+                 sleep: Callable[[float], None], outage: _Outage, poll: float,
+                 worth_asking: Callable[[Unavailable], bool] = lambda exc: True) -> R:
     """``request(again)`` (``again``: an earlier try got no answer), asked again at the next
     poll while it gets no answer (:class:`Unavailable`), until ``deadline``: then its last
-    error is raised. For the requests that change something (unpause, trigger) between the
-    waits: right after an apply, Composer's web server may be restarting."""
+    error is raised, as is at once one ``worth_asking`` says is not worth asking again. For the
+    requests outside the waits (the first ones, unpause, trigger): right after an apply,
+    Composer's web server may be restarting."""
     again = False
     while True:
         try:
             answer = request(again)
         except Unavailable as exc:
-            if clock() >= deadline:
+            if not worth_asking(exc) or clock() >= deadline:
                 raise
             outage.failed(exc)
             again = True
