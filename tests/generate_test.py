@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,9 +368,14 @@ def test_a_bug_in_a_worker_is_raised_in_the_parent(tmp_path: Path, monkeypatch: 
     descriptors = validate(env_dir)
     real = generator.model.pipeline.pipeline_stack
 
+    parent = os.getpid()
+
     def buggy(ctx: Any, key: str, data: dict[str, Any]) -> Any:
-        if key == "p1":
+        # In a worker process, whichever pipelines it claims (generator.workers); the parent
+        # takes its time so that the worker claims some.
+        if os.getpid() != parent:
             raise ZeroDivisionError("a bug")
+        time.sleep(0.01)
         return real(ctx, key, data)
 
     monkeypatch.setattr(generator.model.pipeline, "pipeline_stack", buggy)
