@@ -101,8 +101,10 @@ def test_main_sets_the_collector_thresholds_for_a_cli_process(monkeypatch):
 def test_commands_that_build_the_model_run_with_collection_paused(tmp_path, monkeypatch, command):
     """Collecting while validate and the model build their objects scans only what stays
     (generator.collector); the collector is on again once the command is done."""
+    import generator.validate
+
     seen = []
-    real = __import__("generator.validate", fromlist=["validate"]).validate
+    real = generator.validate.validate
 
     def validate(env_dir):
         seen.append(gc.isenabled())
